@@ -1,0 +1,56 @@
+"""The `studio` command: no arguments opens the desktop app; subcommands work headless.
+
+Each command group lives in its own module with a ``register(subparsers)`` function that adds
+its parsers and sets ``func`` on each; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+import studio
+
+# Modules under studio.cli that contribute subcommands, in the order `--help` lists them.
+COMMAND_MODULES = ["data"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        description="Pokémon Generation Studio. Run with no command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {studio.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui = subparsers.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("path", nargs="?", help="a dataset or run folder to open")
+    gui.set_defaults(func=_open_gui)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"studio.cli.{name}").register(subparsers)
+    return parser
+
+
+def _open_gui(args) -> int:
+    try:
+        from studio.gui.app import run_app
+    except ImportError as err:  # PySide6 is the optional `gui` extra
+        print(f"studio: the desktop app needs the gui extra ({err}); "
+              "install it with: pip install 'pokemon-studio[gui]'", file=sys.stderr)
+        return 1
+    return run_app(getattr(args, "path", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _open_gui(args)
+    from studio.data.errors import DatasetError
+
+    try:
+        return int(args.func(args) or 0)
+    except (DatasetError, FileNotFoundError) as err:
+        # Bad input is the user's to fix: one clear line, no traceback.
+        print(f"studio: error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,75 @@
+"""A palette: K RGB colours; sprites store indices into it.
+
+Colour distances are measured in CIELAB (D65), where Euclidean distance (ΔE*76)
+roughly matches what the eye sees, so nearest-colour mapping and k-means agree with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_SRGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375],
+     [0.2126729, 0.7151522, 0.0721750],
+     [0.0193339, 0.1191920, 0.9503041]]
+)
+_D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (or 0..255 float) RGB ``[..., 3]`` → CIELAB ``[..., 3]`` float64."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _SRGB_TO_XYZ.T / _D65_WHITE
+    eps, kappa = 216 / 24389, 24389 / 27
+    f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Palette:
+    """``colors``: ``[K, 3]`` uint8 RGB. Index 0 is the background colour by convention."""
+
+    colors: np.ndarray
+
+    def __post_init__(self):
+        colors = np.ascontiguousarray(self.colors, dtype=np.uint8)
+        if colors.ndim != 2 or colors.shape[1] != 3 or not 1 <= len(colors) <= 256:
+            raise ValueError(f"a palette is 1..256 RGB colours, got shape {colors.shape}")
+        colors.setflags(write=False)
+        object.__setattr__(self, "colors", colors)
+
+    def __len__(self) -> int:
+        return len(self.colors)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Palette) and np.array_equal(self.colors, other.colors)
+
+    @property
+    def background(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self.colors[0])
+
+    @property
+    def lab(self) -> np.ndarray:
+        return rgb_to_lab(self.colors)
+
+    def to_rgb(self, indices: np.ndarray) -> np.ndarray:
+        """Colour indices ``[...]`` → uint8 RGB ``[..., 3]``."""
+        return self.colors[np.asarray(indices, dtype=np.intp)]
+
+    def nearest(self, rgb: np.ndarray) -> np.ndarray:
+        """Map RGB ``[..., 3]`` to the index of the perceptually nearest palette colour."""
+        rgb = np.asarray(rgb)
+        lab = rgb_to_lab(rgb.reshape(-1, 3))
+        pal = self.lab
+        # |a-b|² = |a|² - 2ab + |b|²; chunked so a big image folder stays within memory.
+        out = np.empty(len(lab), dtype=np.uint8)
+        for start in range(0, len(lab), 65536):
+            chunk = lab[start:start + 65536]
+            d = (chunk ** 2).sum(1, keepdims=True) - 2 * chunk @ pal.T + (pal ** 2).sum(1)
+            out[start:start + 65536] = d.argmin(1)
+        return out.reshape(rgb.shape[:-1])
