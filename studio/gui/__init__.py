@@ -1,0 +1,1 @@
+"""The desktop app (PySide6 + pyqtgraph): thin widgets over studio.data / models / train."""

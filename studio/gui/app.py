@@ -1,0 +1,45 @@
+"""Start the desktop app: ``run_app(path)`` is what `studio` with no command calls."""
+
+from __future__ import annotations
+
+import sys
+
+ORG_NAME = "PokemonStudio"
+APP_NAME = "Pokemon Generation Studio"
+
+
+def set_app_names(app) -> None:
+    """The names QSettings files are stored under (tests set their own instead)."""
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("Pokémon Generation Studio")
+
+
+def configure_pyqtgraph() -> None:
+    import pyqtgraph as pg
+
+    # Arrays are [row, col] everywhere in the studio, as numpy and PIL have them.
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+
+def create_main_window(path: str | None = None):
+    """A configured (not yet shown) MainWindow; needs a QApplication to exist."""
+    from PySide6.QtWidgets import QApplication
+
+    from studio.gui.main_window import MainWindow
+
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("create a QApplication before the main window")
+    configure_pyqtgraph()
+    return MainWindow(path)
+
+
+def run_app(path: str | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    set_app_names(app)
+    window = create_main_window(path)
+    window.show()
+    return app.exec()

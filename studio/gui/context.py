@@ -1,0 +1,34 @@
+"""StudioContext: the state every workspace shares (today: the open dataset).
+
+Workspaces get the context in their constructor and listen to its signals instead of
+talking to each other or to the main window, so adding a workspace touches no other one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.data.sprites import SpriteSet
+
+
+class StudioContext(QObject):
+    #: Emitted with the new SpriteSet after the open dataset changed.
+    datasetChanged = Signal(object)
+    #: A short transient message for the status bar (text, timeout in ms; 0 = until replaced).
+    statusMessage = Signal(str, int)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._dataset: SpriteSet | None = None
+
+    @property
+    def dataset(self) -> SpriteSet | None:
+        """The open SpriteSet, or None while the first one is still loading."""
+        return self._dataset
+
+    def set_dataset(self, dataset: SpriteSet) -> None:
+        self._dataset = dataset
+        self.datasetChanged.emit(dataset)
+
+    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
+        self.statusMessage.emit(text, timeout_ms)

@@ -1,0 +1,238 @@
+"""The main window: workspace tabs, File/Help menus, and a status bar (device, dataset).
+
+Datasets load on a worker thread (a big image folder takes seconds); the result lands in
+the shared StudioContext, which the workspaces follow. The last dataset and a recent list
+persist in QSettings.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
+                               QTabWidget, QWidget)
+
+import studio
+from studio.data.errors import DatasetError
+from studio.gui.context import StudioContext
+from studio.gui.dataset_model import dataset_summary
+from studio.gui.workers import Task, run_in_thread
+from studio.gui.workspaces import WORKSPACES, load_workspace
+
+BUILTIN = "builtin"
+MAX_RECENT = 8
+KEY_RECENT = "datasets/recent"
+KEY_LAST = "datasets/last"
+
+
+def load_dataset(path: str):
+    """The loader the window calls (on a worker thread); tests may patch it."""
+    from studio.data import open_dataset  # imported late: the data package loads torch-free
+
+    return open_dataset(path)
+
+
+class MainWindow(QMainWindow):
+    #: (path, SpriteSet) after a dataset opened and became current.
+    datasetLoaded = Signal(str, object)
+    #: (path, message) after opening failed; the previous dataset stays.
+    datasetFailed = Signal(str, str)
+
+    def __init__(self, path: str | None = None, context: StudioContext | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context or StudioContext(self)
+        self.setWindowTitle("Pokémon Generation Studio")
+        self.resize(1280, 800)
+        self._task: Task | None = None
+        self._device_text: str | None = None
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.workspaces: dict[str, QWidget] = {}
+        for title, spec in WORKSPACES:
+            self.workspaces[title] = widget = self._make_workspace(title, spec)
+            self.tabs.addTab(widget, title)
+        self.setCentralWidget(self.tabs)
+
+        self._build_menus()
+        self.dataset_label = QLabel("No dataset")
+        self.device_label = QLabel("Device: …")
+        self.device_label.setToolTip("Where training runs (CUDA GPU, Apple MPS or the CPU)")
+        self.statusBar().addPermanentWidget(self.dataset_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.context.statusMessage.connect(self.statusBar().showMessage)
+        self.context.datasetChanged.connect(self._on_dataset_changed)
+        # torch's first import takes a second or two: find the device off the GUI thread.
+        self._device_task = run_in_thread(_describe_device, self._set_device_text,
+                                          lambda err: self._set_device_text(f"unknown ({err})"),
+                                          owner=self)
+
+        # Open after the window is up, so a slow first load never delays showing it.
+        if path:
+            QTimer.singleShot(0, lambda: self.open_dataset(str(path), fallback=True, quiet=False))
+        else:
+            last = QSettings().value(KEY_LAST, BUILTIN, type=str) or BUILTIN
+            QTimer.singleShot(0, lambda: self.open_dataset(last, fallback=True, quiet=True))
+
+    # --- workspaces ------------------------------------------------------------------------
+    def _make_workspace(self, title: str, spec: str) -> QWidget:
+        try:
+            return load_workspace(spec)(self.context)
+        except Exception:  # noqa: BLE001 - a broken workspace must not take the app down
+            text = traceback.format_exc()
+            print(f"studio: workspace {title!r} ({spec}) failed to load:\n{text}", file=sys.stderr)
+            error = QPlainTextEdit(f"The {title} workspace failed to load:\n\n{text}")
+            error.setReadOnly(True)
+            return error
+
+    def show_workspace(self, title: str) -> QWidget:
+        widget = self.workspaces[title]
+        self.tabs.setCurrentWidget(widget)
+        return widget
+
+    # --- menus ---------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_folder_action = file_menu.addAction("Open dataset &folder…", self.choose_folder)
+        self.open_folder_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_folder_action.setStatusTip("A course folder with pixel_color.txt + colormap.txt, "
+                                             "or a folder of sprite images")
+        self.open_file_action = file_menu.addAction("Open &pixel_color.txt…", self.choose_file)
+        self.open_file_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_builtin_action = file_menu.addAction("Open &built-in dataset",
+                                                       lambda: self.open_dataset(BUILTIN))
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About", self.show_about)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder", self._start_dir())
+        if folder:
+            self.open_dataset(folder)
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open pixel_color.txt", self._start_dir(),
+                                              "Sprite files (pixel_color.txt *.txt);;All files (*)")
+        if path:
+            self.open_dataset(path)
+
+    def _start_dir(self) -> str:
+        for entry in self.recent_datasets():
+            return str(Path(entry).parent)
+        return str(Path.home())
+
+    # --- recent list (QSettings) -----------------------------------------------------------------
+    def recent_datasets(self) -> list[str]:
+        """Remembered dataset paths, newest first; ones that vanished from disk are dropped."""
+        settings = QSettings()
+        entries = settings.value(KEY_RECENT, [], type=list) or []
+        alive = [str(e) for e in entries if e and Path(str(e)).exists()]
+        if alive != entries:
+            settings.setValue(KEY_RECENT, alive)
+        return alive
+
+    def _remember(self, path: str) -> None:
+        settings = QSettings()
+        settings.setValue(KEY_LAST, path)
+        if path != BUILTIN:
+            entries = [e for e in self.recent_datasets() if e != path]
+            settings.setValue(KEY_RECENT, ([path] + entries)[:MAX_RECENT])
+        settings.sync()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent_datasets()
+        for entry in entries:
+            self.recent_menu.addAction(entry, lambda e=entry: self.open_dataset(e))
+        if not entries:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        QSettings().setValue(KEY_RECENT, [])
+
+    # --- opening ------------------------------------------------------------------------------------
+    def open_dataset(self, path: str, fallback: bool = False, quiet: bool = False) -> Task:
+        """Load ``path`` (or "builtin") on a worker thread, then make it the current dataset.
+
+        On failure the previous dataset stays and the loader's message is shown in a dialog,
+        unless ``quiet``. With ``fallback`` a failure opens the built-in dataset instead.
+        """
+        path = str(path) if path == BUILTIN else str(Path(path).expanduser().resolve())
+        if self._task is not None and not self._task.done:
+            self._task.cancel()  # the newest request wins
+        self.statusBar().showMessage(f"Loading {path} …")
+        self._task = run_in_thread(lambda: load_dataset(path),
+                                   lambda ds: self._on_loaded(path, ds),
+                                   lambda err: self._on_failed(path, err, fallback, quiet),
+                                   name=f"open {path}", owner=self)
+        return self._task
+
+    def _on_loaded(self, path: str, dataset) -> None:
+        self._remember(path)
+        self.context.set_dataset(dataset)
+        self.statusBar().showMessage(f"Opened {dataset_summary(dataset)}", 5000)
+        self.datasetLoaded.emit(path, dataset)
+
+    def _on_failed(self, path: str, err: BaseException, fallback: bool, quiet: bool) -> None:
+        if isinstance(err, (DatasetError, OSError)):
+            message = str(err)
+        else:  # a bug rather than bad input: keep the type and the traceback for the report
+            message = f"{type(err).__name__}: {err}"
+            print(getattr(err, "traceback_text", message), file=sys.stderr)
+        if fallback and path != BUILTIN:
+            self.statusBar().showMessage(f"Could not open {path}; opened the built-in dataset instead", 10000)
+            if not quiet:
+                QMessageBox.critical(self, "Could not open dataset", message)
+            self.open_dataset(BUILTIN)
+        else:
+            self.statusBar().showMessage(f"Could not open {path}", 10000)
+            if not quiet:
+                QMessageBox.critical(self, "Could not open dataset", message)
+        self.datasetFailed.emit(path, message)
+
+    def _on_dataset_changed(self, dataset) -> None:
+        self.dataset_label.setText(dataset_summary(dataset))
+        self.dataset_label.setToolTip(dataset.source or dataset.name)
+        self.setWindowTitle(f"Pokémon Generation Studio — {dataset.name}")
+
+    # --- device and About -------------------------------------------------------------------------
+    def _set_device_text(self, text: str) -> None:
+        self._device_text = text
+        self.device_label.setText(f"Device: {text}")
+
+    def device_text(self) -> str:
+        if self._device_text is None:
+            self._device_text = _describe_device()
+        return self._device_text
+
+    def about_text(self) -> str:
+        import PySide6
+        import torch
+        from PySide6.QtCore import qVersion
+
+        return (f"<h3>Pokémon Generation Studio {studio.__version__}</h3>"
+                "<p>Learn generative models — PixelRNN, VAE, GAN — on 20×20 palette sprites.</p>"
+                f"<p>torch {torch.__version__}<br>Qt {qVersion()} (PySide6 {PySide6.__version__})<br>"
+                f"Training device: {self.device_text()}</p>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Pokémon Generation Studio", self.about_text())
+
+
+def _describe_device() -> str:
+    from studio.train.devices import describe_device
+
+    return describe_device()

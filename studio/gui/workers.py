@@ -1,0 +1,105 @@
+"""Run a function off the GUI thread and get its result back on the GUI thread.
+
+    task = run_in_thread(load, on_done=show, on_error=complain)
+
+``load()`` runs on a QThreadPool thread; ``on_done(result)`` or ``on_error(exception)`` is
+then called on the GUI thread (queued signals), so callbacks may touch widgets. The returned
+:class:`Task` also has ``finished(object)`` / ``failed(object)`` signals to wait on in tests
+(``with qtbot.waitSignal(task.finished): ...``) and a ``cancel()`` that drops the callbacks
+(the function itself still runs to its end: Python threads cannot be killed). Pass
+``owner=widget`` to cancel automatically when that widget is destroyed.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+# Tasks in flight, so their QObject (which receives the queued result) outlives the
+# caller's reference; each removes itself once it has reported.
+_running: set["Task"] = set()
+
+
+class Task(QObject):
+    """The GUI-thread end of one background call."""
+
+    finished = Signal(object)  # the function's return value
+    failed = Signal(object)  # the exception it raised (with .__traceback__)
+
+    def __init__(self, name: str = "", parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = name
+        self.cancelled = False
+        self.done = False
+
+    def cancel(self) -> None:
+        """Ignore the result: no callback and no signal will fire for this task."""
+        self.cancelled = True
+
+    # Connected with a queued connection from the pool thread: these run on the GUI thread.
+    @Slot(object)
+    def _deliver_result(self, result: Any) -> None:
+        self._finish()
+        if not self.cancelled:
+            self.finished.emit(result)
+
+    @Slot(object)
+    def _deliver_error(self, error: BaseException) -> None:
+        self._finish()
+        if not self.cancelled:
+            self.failed.emit(error)
+
+    def _finish(self) -> None:
+        self.done = True
+        _running.discard(self)
+
+
+class _Relay(QObject):
+    """Emitted from the pool thread; Qt queues the emission to the Task's (GUI) thread."""
+
+    result = Signal(object)
+    error = Signal(object)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._fn = fn
+        self._relay = relay
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except BaseException as err:  # noqa: BLE001 - every failure must reach the GUI
+            err.traceback_text = traceback.format_exc()
+            self._relay.error.emit(err)
+        else:
+            self._relay.result.emit(result)
+
+
+def run_in_thread(fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+                  on_error: Callable[[BaseException], None] | None = None,
+                  name: str = "", owner: QObject | None = None,
+                  pool: QThreadPool | None = None) -> Task:
+    """Start ``fn()`` on a worker thread; see the module docstring.
+
+    With ``owner`` (usually the widget whose methods are the callbacks), the task is
+    cancelled when the owner is destroyed, so a late result never reaches a dead widget.
+    """
+    task = Task(name)
+    if owner is not None:
+        owner.destroyed.connect(task.cancel)
+    relay = _Relay()  # created here, so it lives in the GUI thread like the task
+    relay.result.connect(task._deliver_result)
+    relay.error.connect(task._deliver_error)
+    task._relay = relay  # keep it alive as long as the task
+    if on_done is not None:
+        task.finished.connect(on_done)
+    if on_error is not None:
+        task.failed.connect(on_error)
+    _running.add(task)
+    (pool or QThreadPool.globalInstance()).start(_Runnable(fn, relay))
+    return task

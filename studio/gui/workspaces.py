@@ -1,0 +1,26 @@
+"""The workspaces the main window shows, in tab order: the one place to plug in a new one.
+
+Each entry is ``(title, "module:ClassName")``. The class is a QWidget constructed as
+``ClassName(context)`` with the shared :class:`studio.gui.context.StudioContext`; it reads
+``context.dataset`` and follows ``context.datasetChanged``. To add a workspace, write its
+module under studio/gui and append one line here. Only list modules that exist: an entry
+that fails to import is a bug, and the app reports it instead of hiding the tab.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+WORKSPACES: list[tuple[str, str]] = [
+    ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
+]
+
+
+def load_workspace(spec: str) -> type:
+    """``"package.module:ClassName"`` → the class."""
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def workspace_titles() -> list[str]:
+    return [title for title, _ in WORKSPACES]

@@ -1,0 +1,202 @@
+"""The main window: opening datasets, errors, the recent list, status bar, About."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+import studio  # noqa: E402
+from studio.data.errors import DatasetError  # noqa: E402
+from studio.gui import main_window as main_window_module  # noqa: E402
+from studio.gui.app import create_main_window  # noqa: E402
+from studio.gui.workers import run_in_thread  # noqa: E402
+from studio.gui.workspaces import WORKSPACES, load_workspace  # noqa: E402
+from studio.train.devices import describe_device, pick_device  # noqa: E402
+
+LOAD_TIMEOUT_MS = 30000
+
+
+@pytest.fixture(autouse=True)
+def _stand_in_loader(monkeypatch):
+    """TEMPORARY until studio.data.open_dataset lands: builtin = random sprites, else course files."""
+    import studio.data as data
+
+    if hasattr(data, "open_dataset"):
+        return
+    from studio.data.course import load_course
+    from studio.data.palette import Palette
+    from studio.data.sprites import SpriteSet
+
+    def fake(path):
+        if path == "builtin":
+            rng = np.random.default_rng(0)
+            return SpriteSet(rng.integers(0, 16, (100, 20, 20)), Palette(rng.integers(0, 256, (16, 3))),
+                             name="builtin", source="builtin")
+        return load_course(path)
+
+    monkeypatch.setattr(main_window_module, "load_dataset", fake)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path):
+    """Every QSettings() in the app writes under tmp_path, never the user's real settings."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    qapp.setOrganizationName("PokemonStudioTests")
+    qapp.setApplicationName("gui-shell-tests")
+    yield tmp_path / "settings"
+
+
+@pytest.fixture
+def course_data(request):
+    """The course folder (pixel_color.txt + colormap.txt), or a skip saying how to provide it."""
+    try:
+        return Path(request.getfixturevalue("course_dir"))
+    except pytest.FixtureLookupError:
+        pass
+    folder = Path(os.environ.get("STUDIO_POKEMON_DIR", "/work/shared/data/pokemon"))
+    if not (folder / "pixel_color.txt").is_file():
+        pytest.skip(f"course data not found at {folder} (set STUDIO_POKEMON_DIR to the folder "
+                    "holding pixel_color.txt and colormap.txt)")
+    return folder
+
+
+def write_course(folder: Path, lines: list[str], colors=((255, 255, 255), (0, 0, 0))) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pixel_color.txt").write_text("\n".join(lines))
+    (folder / "colormap.txt").write_text("\n".join(" ".join(map(str, c)) for c in colors))
+    return folder
+
+
+def open_window(qtbot, path=None):
+    win = create_main_window(path)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=LOAD_TIMEOUT_MS):
+        win.show()
+    return win
+
+
+def open_and_wait(qtbot, win, path):
+    with qtbot.waitSignal(win.datasetLoaded, timeout=LOAD_TIMEOUT_MS):
+        win.open_dataset(str(path))
+
+
+def test_workspaces_all_import():
+    for title, spec in WORKSPACES:
+        assert isinstance(load_workspace(spec), type), title
+
+
+def test_opens_on_builtin_and_status_bar_shows_device_and_dataset(qtbot):
+    win = open_window(qtbot)
+    ds = win.context.dataset
+    assert ds is not None and len(ds) > 0
+    assert QSettings().value("datasets/last") == "builtin"
+    assert f"{len(ds)} sprites" in win.dataset_label.text()
+    assert f"{ds.height}×{ds.width}" in win.dataset_label.text()
+    assert f"{ds.num_colors} colours" in win.dataset_label.text()
+    qtbot.waitUntil(lambda: "…" not in win.device_label.text(), timeout=LOAD_TIMEOUT_MS)
+    assert describe_device() in win.device_label.text()
+    assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [t for t, _ in WORKSPACES]
+
+
+def test_opens_course_data(qtbot, course_data):
+    win = open_window(qtbot)
+    open_and_wait(qtbot, win, course_data)
+    ds = win.context.dataset
+    assert (len(ds), ds.height, ds.width, ds.num_colors) == (792, 20, 20, 167)
+    assert "792 sprites" in win.dataset_label.text()
+
+
+def test_bad_file_shows_error_and_keeps_previous_dataset(qtbot, tmp_path, monkeypatch):
+    good = "0 " * 399 + "1"
+    bad_dir = write_course(tmp_path / "bad", [good, good, "0 1 1"])
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append(text))
+    win = open_window(qtbot)
+    before = win.context.dataset
+    with qtbot.waitSignal(win.datasetFailed, timeout=LOAD_TIMEOUT_MS):
+        win.open_dataset(str(bad_dir / "pixel_color.txt"))
+    assert len(shown) == 1
+    assert "pixel_color.txt" in shown[0] and "line 3" in shown[0]
+    assert win.context.dataset is before
+    assert str(bad_dir.resolve() / "pixel_color.txt") not in win.recent_datasets()
+
+
+def test_recent_list_updates_and_persists(qtbot, tmp_path):
+    line = " ".join(["0"] * 399 + ["1"])
+    a = write_course(tmp_path / "a", [line, line])
+    b = write_course(tmp_path / "b", [line])
+    win = open_window(qtbot)
+    open_and_wait(qtbot, win, a)
+    open_and_wait(qtbot, win, b)
+    open_and_wait(qtbot, win, a)
+    expected = [str(a.resolve()), str(b.resolve())]
+    assert win.recent_datasets() == expected
+    win._fill_recent_menu()
+    assert [act.text() for act in win.recent_menu.actions()][:2] == expected
+    win.close()
+
+    # A new window (a new run) reopens the last dataset and still has the list ...
+    win2 = open_window(qtbot)
+    assert win2.context.dataset.source.endswith("a")
+    assert win2.recent_datasets() == expected
+    # ... and forgets entries that vanished from disk.
+    (b / "pixel_color.txt").unlink()
+    (b / "colormap.txt").unlink()
+    b.rmdir()
+    assert win2.recent_datasets() == [str(a.resolve())]
+
+
+def test_remembered_dataset_that_fails_falls_back_to_builtin_silently(qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a))
+    QSettings().setValue("datasets/last", str(tmp_path / "gone"))
+    win = open_window(qtbot)
+    assert win.context.dataset is not None
+    assert QSettings().value("datasets/last") == "builtin"
+    assert shown == []
+
+
+def test_about_names_version_and_device(qtbot, monkeypatch):
+    texts = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: texts.append(text))
+    win = open_window(qtbot)
+    win.show_about()
+    assert studio.__version__ in texts[0]
+    assert describe_device() in texts[0]
+    assert "torch" in texts[0] and "Qt" in texts[0]
+
+
+def test_run_in_thread_reports_result_and_error(qtbot):
+    with qtbot.waitCallback(timeout=5000) as done:
+        run_in_thread(lambda: 6 * 7, on_done=done)
+    assert done.args == [42]
+    task = run_in_thread(lambda: "x")
+    with qtbot.waitSignal(task.finished, timeout=5000) as blocker:
+        pass
+    assert blocker.args == ["x"] and task.done
+    with qtbot.waitCallback(timeout=5000) as failed:
+        run_in_thread(lambda: 1 / 0, on_error=failed)
+    assert isinstance(failed.args[0], ZeroDivisionError)
+
+
+def test_pick_device():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device().type in ("cuda", "mps", "cpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        pick_device("tpu9")
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="not available"):
+            pick_device("cuda")
