@@ -30,6 +30,21 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     )
 
 
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """CIELAB ``[..., 3]`` → uint8 RGB ``[..., 3]``, the inverse of :func:`rgb_to_lab`.
+
+    Lab colours outside the sRGB gamut are clipped to it, then rounded to the nearest 0..255 step.
+    """
+    lab = np.asarray(lab, dtype=np.float64)
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
+    eps, kappa = 216 / 24389, 24389 / 27
+    xyz = np.where(f ** 3 > eps, f ** 3, (116 * f - 16) / kappa) * _D65_WHITE
+    linear = np.clip(xyz @ np.linalg.inv(_SRGB_TO_XYZ).T, 0.0, 1.0)
+    c = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return np.round(np.clip(c, 0.0, 1.0) * 255).astype(np.uint8)
+
+
 @dataclass(frozen=True, eq=False)
 class Palette:
     """``colors``: ``[K, 3]`` uint8 RGB. Index 0 is the background colour by convention."""

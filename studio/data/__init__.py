@@ -1,0 +1,52 @@
+"""Datasets: the course's text files, image folders, and the built-in creatures, all as a SpriteSet."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from studio.data.builtin import builtin_creatures
+from studio.data.course import PIXELS_FILE, load_course
+from studio.data.errors import DatasetError
+from studio.data.images import image_files, load_image_folder
+from studio.data.palette import Palette
+from studio.data.sprites import SpriteSet, grid_image
+
+__all__ = ["DatasetError", "Palette", "SpriteSet", "grid_image", "open_dataset", "find_course_data",
+           "BUILTIN"]
+
+BUILTIN = "builtin"
+COURSE_DATA_ENV = "STUDIO_POKEMON_DIR"
+
+
+def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> SpriteSet:
+    """``"builtin"``, the course data (its folder or its pixel_color.txt), or a folder of images.
+
+    ``size`` and ``frame`` apply to image folders only; the other two have their own size.
+    """
+    if str(path) == BUILTIN:
+        return builtin_creatures()
+    path = Path(path)
+    if (path.is_dir() and (path / PIXELS_FILE).is_file()) or (path.is_file() and path.name == PIXELS_FILE):
+        return load_course(path)
+    if path.is_dir() and image_files(path):
+        return load_image_folder(path, size=size, frame=frame)
+    if not path.exists():
+        raise DatasetError("no such file or folder", path)
+    raise DatasetError(f"not a dataset: expected '{BUILTIN}', a folder with {PIXELS_FILE}, "
+                       "or a folder of images", path)
+
+
+def find_course_data() -> Path | None:
+    """Where the course's Pokémon data is: ``$STUDIO_POKEMON_DIR``, else ``../shared/data/pokemon``
+    beside the repository (or beside the working folder); None when it is in neither place."""
+    if os.environ.get(COURSE_DATA_ENV):
+        candidates = [Path(os.environ[COURSE_DATA_ENV])]
+    else:
+        repo_root = Path(__file__).resolve().parents[2]
+        candidates = [repo_root.parent / "shared" / "data" / "pokemon",
+                      Path.cwd().parent / "shared" / "data" / "pokemon"]
+    for folder in candidates:
+        if (folder / PIXELS_FILE).is_file():
+            return folder
+    return None

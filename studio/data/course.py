@@ -1,0 +1,115 @@
+"""The course's text format: ``pixel_color.txt`` (one sprite a line) + ``colormap.txt`` (the palette).
+
+``pixel_color.txt``: one sprite per line, H×W colour indices separated by whitespace, row-major,
+top-left first; H = W = sqrt(count), the same count on every line.
+``colormap.txt``: one ``R G B`` line per palette colour (0..255); line k is index k.
+
+Lines are parsed here one by one (not with ``np.loadtxt``) so that every error names the file
+and the 1-based line number, and nothing half-read is ever returned.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from studio.data.errors import DatasetError
+from studio.data.palette import Palette
+from studio.data.sprites import SpriteSet
+
+PIXELS_FILE = "pixel_color.txt"
+COLORMAP_FILE = "colormap.txt"
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # strict: int() alone would also take "1_0" or "٣"
+
+
+def load_course(path: str | Path) -> SpriteSet:
+    """Read the course data from its folder, or from its ``pixel_color.txt`` (colormap.txt beside it)."""
+    path = Path(path)
+    pixels_file = path / PIXELS_FILE if path.is_dir() else path
+    if not pixels_file.is_file():
+        raise DatasetError(f"no {PIXELS_FILE} here", pixels_file)
+    palette = read_colormap(pixels_file.parent / COLORMAP_FILE)
+    indices = _read_pixels(pixels_file, palette)
+    return SpriteSet(indices, palette, name=pixels_file.parent.name or "course", source=str(path))
+
+
+def save_course(sprites: SpriteSet, folder: str | Path) -> Path:
+    """Write ``sprites`` as ``pixel_color.txt`` + ``colormap.txt`` in ``folder``; returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in sprites.indices)
+    # Like the course's own files: no newline after the last line.
+    (folder / PIXELS_FILE).write_text("\n".join(rows), encoding="ascii")
+    write_colormap(sprites.palette, folder / COLORMAP_FILE)
+    return folder
+
+
+def write_colormap(palette: Palette, file: str | Path) -> None:
+    lines = (f"{r} {g} {b}" for r, g, b in palette.colors.tolist())
+    Path(file).write_text("\n".join(lines), encoding="ascii")
+
+
+def read_colormap(file: str | Path) -> Palette:
+    file = Path(file)
+    if not file.is_file():
+        raise DatasetError("the palette file is missing (it must sit beside pixel_color.txt)", file)
+    colors = []
+    for line_no, tokens in _numbered_lines(file):
+        if len(tokens) != 3:
+            raise DatasetError(f"expected 3 numbers (R G B), found {len(tokens)}", file, line_no)
+        rgb = _integers(tokens, file, line_no)
+        if not all(0 <= v <= 255 for v in rgb):
+            raise DatasetError(f"colour values must be 0..255, got {' '.join(tokens)}", file, line_no)
+        colors.append(rgb)
+    if not colors:
+        raise DatasetError("the palette file is empty", file)
+    if len(colors) > 256:
+        raise DatasetError(f"a palette holds at most 256 colours, this one has {len(colors)}", file)
+    return Palette(np.array(colors, dtype=np.uint8))
+
+
+def _read_pixels(file: Path, palette: Palette) -> np.ndarray:
+    rows, count = [], None
+    for line_no, tokens in _numbered_lines(file):
+        if count is None:  # the first sprite fixes the size
+            count = len(tokens)
+            if count == 0 or math.isqrt(count) ** 2 != count:
+                raise DatasetError(f"{count} numbers is not a square sprite (like 400 = 20×20)",
+                                   file, line_no)
+        elif len(tokens) != count:
+            raise DatasetError(f"expected {count} numbers like the first line, found {len(tokens)}",
+                               file, line_no)
+        values = _integers(tokens, file, line_no)
+        bad = [v for v in values if not 0 <= v < len(palette)]
+        if bad:
+            raise DatasetError(f"colour index {bad[0]} is outside the palette (0..{len(palette) - 1})",
+                               file, line_no)
+        rows.append(values)
+    if not rows:
+        raise DatasetError("the file holds no sprites", file)
+    side = math.isqrt(count)
+    return np.array(rows, dtype=np.uint8).reshape(len(rows), side, side)
+
+
+def _numbered_lines(file: Path):
+    """(1-based line number, whitespace-split tokens) for every line; trailing blank lines dropped."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DatasetError("not a text file", file) from None
+    except OSError as err:
+        raise DatasetError(f"cannot read it ({err.strerror or err})", file) from None
+    lines = text.rstrip().splitlines()
+    for line_no, line in enumerate(lines, start=1):
+        yield line_no, line.split()
+
+
+def _integers(tokens: list[str], file: Path, line_no: int) -> list[int]:
+    for column, token in enumerate(tokens, start=1):
+        if not _INTEGER.fullmatch(token):
+            raise DatasetError(f"number {column}, {token[:20]!r}, is not a whole number", file, line_no)
+    return [int(token) for token in tokens]

@@ -1,0 +1,109 @@
+"""A folder of sprite images (PNG, GIF, JPG, BMP) → a SpriteSet.
+
+Each image is composited onto the background colour, framed (see :data:`FRAMES`), resized to
+``size``×``size`` and mapped to a palette: the one given, or one found by k-means over all images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from studio.data.errors import DatasetError
+from studio.data.kmeans import WHITE, palette_by_kmeans
+from studio.data.palette import Palette
+from studio.data.sprites import SpriteSet
+
+IMAGE_SUFFIXES = {".png", ".gif", ".jpg", ".jpeg", ".bmp"}
+FRAMES = {
+    "center": "the centre square of half the side (the course's preparation: 40×40 → centre 20×20)",
+    "bbox": "the creature's bounding box (pixels unlike the background), padded to a square",
+    "none": "the whole image, padded to a square",
+}
+# A pixel counts as creature when a channel differs from the background by more than this,
+# so JPEG noise around a white background does not widen the bounding box.
+_BACKGROUND_TOLERANCE = 16
+
+
+def image_files(folder: str | Path) -> list[Path]:
+    """The image files directly in ``folder``, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def load_image_folder(folder: str | Path, size: int = 20, frame: str = "center",
+                      palette: Palette | None = None, k: int = 167, seed: int = 0) -> SpriteSet:
+    """Every image in ``folder`` as a ``size``×``size`` sprite; labels are the file names."""
+    background = palette.background if palette is not None else WHITE
+    rgb, files = load_framed_rgb(folder, size, frame, background)
+    if palette is None:
+        palette = palette_by_kmeans(rgb.reshape(-1, 3), k=k, seed=seed, background=background)
+    return SpriteSet(palette.nearest(rgb), palette, name=Path(folder).name, source=str(folder),
+                     labels=[f.name for f in files])
+
+
+def load_framed_rgb(folder: str | Path, size: int = 20, frame: str = "center",
+                    background=WHITE) -> tuple[np.ndarray, list[Path]]:
+    """The framed, resized, unquantised images: uint8 RGB ``[n, size, size, 3]`` and their files."""
+    if frame not in FRAMES:
+        raise ValueError(f"frame must be one of {', '.join(FRAMES)}, got {frame!r}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError("not a folder", folder)
+    files = image_files(folder)
+    if not files:
+        raise DatasetError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder", folder)
+    rgb = np.stack([frame_image(_open_rgb(f, background), size, frame, background) for f in files])
+    return rgb, files
+
+
+def frame_image(rgb: np.ndarray, size: int, frame: str, background=WHITE) -> np.ndarray:
+    """Crop one composited image ``[H, W, 3]`` as ``frame`` says, and resize it to ``size``×``size``."""
+    h, w = rgb.shape[:2]
+    if frame == "center":
+        side = max(1, min(h, w) // 2)
+        top, left = (h - side) // 2, (w - side) // 2
+        rgb = rgb[top:top + side, left:left + side]
+    elif frame == "bbox":
+        creature = (np.abs(rgb.astype(np.int16) - background) > _BACKGROUND_TOLERANCE).any(-1)
+        if creature.any():  # an all-background image keeps its whole frame
+            rows, cols = np.flatnonzero(creature.any(1)), np.flatnonzero(creature.any(0))
+            rgb = rgb[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return _resize(_pad_square(rgb, background), size)
+
+
+def _open_rgb(file: Path, background) -> np.ndarray:
+    """One image as uint8 RGB with any transparency composited onto ``background``."""
+    try:
+        with Image.open(file) as img:
+            img.seek(0)  # an animated GIF: its first frame
+            rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
+        raise DatasetError(f"cannot read this image ({err})", file) from None
+    alpha = rgba[..., 3:] / 255.0
+    return np.round(rgba[..., :3] * alpha + np.asarray(background, np.float64) * (1 - alpha)).astype(np.uint8)
+
+
+def _pad_square(rgb: np.ndarray, background) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    out = np.empty((side, side, 3), np.uint8)
+    out[:] = background
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top:top + h, left:left + w] = rgb
+    return out
+
+
+def _resize(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Shrink with a box filter, enlarge with NEAREST.
+
+    Shrinking averages each block of source pixels, so a one-pixel outline or eye still shows
+    (NEAREST would keep one pixel per block and drop the rest at random); the blended colours
+    are mapped back to the palette afterwards. Enlarging with NEAREST keeps pixel-art edges hard.
+    """
+    if rgb.shape[0] == size:
+        return rgb
+    img = Image.fromarray(rgb, "RGB")
+    resample = Image.BOX if rgb.shape[0] > size else Image.NEAREST
+    return np.asarray(img.resize((size, size), resample), dtype=np.uint8)
