@@ -27,27 +27,6 @@ LOAD_TIMEOUT_MS = 30000
 
 
 @pytest.fixture(autouse=True)
-def _stand_in_loader(monkeypatch):
-    """TEMPORARY until studio.data.open_dataset lands: builtin = random sprites, else course files."""
-    import studio.data as data
-
-    if hasattr(data, "open_dataset"):
-        return
-    from studio.data.course import load_course
-    from studio.data.palette import Palette
-    from studio.data.sprites import SpriteSet
-
-    def fake(path):
-        if path == "builtin":
-            rng = np.random.default_rng(0)
-            return SpriteSet(rng.integers(0, 16, (100, 20, 20)), Palette(rng.integers(0, 256, (16, 3))),
-                             name="builtin", source="builtin")
-        return load_course(path)
-
-    monkeypatch.setattr(main_window_module, "load_dataset", fake)
-
-
-@pytest.fixture(autouse=True)
 def isolated_settings(qapp, tmp_path):
     """Every QSettings() in the app writes under tmp_path, never the user's real settings."""
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -55,20 +34,6 @@ def isolated_settings(qapp, tmp_path):
     qapp.setOrganizationName("PokemonStudioTests")
     qapp.setApplicationName("gui-shell-tests")
     yield tmp_path / "settings"
-
-
-@pytest.fixture
-def course_data(request):
-    """The course folder (pixel_color.txt + colormap.txt), or a skip saying how to provide it."""
-    try:
-        return Path(request.getfixturevalue("course_dir"))
-    except pytest.FixtureLookupError:
-        pass
-    folder = Path(os.environ.get("STUDIO_POKEMON_DIR", "/work/shared/data/pokemon"))
-    if not (folder / "pixel_color.txt").is_file():
-        pytest.skip(f"course data not found at {folder} (set STUDIO_POKEMON_DIR to the folder "
-                    "holding pixel_color.txt and colormap.txt)")
-    return folder
 
 
 def write_course(folder: Path, lines: list[str], colors=((255, 255, 255), (0, 0, 0))) -> Path:
@@ -109,9 +74,9 @@ def test_opens_on_builtin_and_status_bar_shows_device_and_dataset(qtbot):
     assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [t for t, _ in WORKSPACES]
 
 
-def test_opens_course_data(qtbot, course_data):
+def test_opens_course_data(qtbot, course_dir):  # course_dir (conftest) skips without the data
     win = open_window(qtbot)
-    open_and_wait(qtbot, win, course_data)
+    open_and_wait(qtbot, win, course_dir)
     ds = win.context.dataset
     assert (len(ds), ds.height, ds.width, ds.num_colors) == (792, 20, 20, 167)
     assert "792 sprites" in win.dataset_label.text()
