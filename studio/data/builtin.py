@@ -53,7 +53,14 @@ def builtin_creatures(n: int = 792, size: int = 20, seed: int = 0) -> SpriteSet:
     _paint_body(indices, body, ramp[:, None, None], grid)
     _paint_pattern(rng, indices, body, ramp[:, None, None], grid)
     _paint_face(rng, indices, body, ramp, grid)
-    return SpriteSet(indices, builtin_palette(), name="builtin creatures", source="builtin")
+    return SpriteSet(indices, builtin_palette(), name="builtin creatures", source=builtin_source(n, size, seed))
+
+
+def builtin_source(n: int = 792, size: int = 20, seed: int = 0) -> str:
+    """The source string open_dataset() turns back into this exact set: "builtin" for the
+    defaults, else e.g. "builtin:n=48,seed=3" (runs record it so resume rebuilds the same data)."""
+    options = {k: v for k, v, default in (("n", n, 792), ("size", size, 20), ("seed", seed, 0)) if v != default}
+    return "builtin" + (":" + ",".join(f"{k}={v}" for k, v in options.items()) if options else "")
 
 
 class _Grid:
@@ -132,7 +139,7 @@ def _paint_body(indices, body, ramp, g: _Grid) -> None:
 
 
 def _paint_pattern(rng, indices, body, ramp, g: _Grid) -> None:
-    """A belly patch, spots, stripes or nothing, inside the body's outer ring of pixels."""
+    """A belly patch, spots, stripes or nothing, kept off the body's edge pixels so the shading shows."""
     kind = rng.integers(0, 4, g.n)[:, None, None]
     interior = body & (_neighbours(body, include_self=True) == 9)
     rows = np.where(body.any(2), np.arange(g.size), np.nan)

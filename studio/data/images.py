@@ -79,7 +79,9 @@ def _open_rgb(file: Path, background) -> np.ndarray:
         with Image.open(file) as img:
             img.seek(0)  # an animated GIF: its first frame
             rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
+    # PIL reports bad files in several ways, depending on the format and how far decoding got.
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError,
+            SyntaxError) as err:
         raise DatasetError(f"cannot read this image ({err})", file) from None
     alpha = rgba[..., 3:] / 255.0
     return np.round(rgba[..., :3] * alpha + np.asarray(background, np.float64) * (1 - alpha)).astype(np.uint8)
