@@ -24,8 +24,8 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
 
     ``size`` and ``frame`` apply to image folders only; the other two have their own size.
     """
-    if str(path) == BUILTIN:
-        return builtin_creatures()
+    if str(path) == BUILTIN or str(path).startswith(BUILTIN + ":"):
+        return builtin_creatures(**_builtin_options(str(path)))
     path = Path(path)
     if (path.is_dir() and (path / PIXELS_FILE).is_file()) or (path.is_file() and path.name == PIXELS_FILE):
         return load_course(path)
@@ -35,6 +35,18 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
         raise DatasetError("no such file or folder", path)
     raise DatasetError(f"not a dataset: expected '{BUILTIN}', a folder with {PIXELS_FILE}, "
                        "or a folder of images", path)
+
+
+def _builtin_options(spec: str) -> dict:
+    """"builtin:n=48,seed=3" → {"n": 48, "seed": 3}; a bad option is a DatasetError."""
+    options = {}
+    for item in filter(None, spec.partition(":")[2].split(",")):
+        key, _, value = item.partition("=")
+        if key not in ("n", "size", "seed") or not value.strip().isdigit():
+            raise DatasetError(f"bad built-in dataset option {item!r}; use n=, size= and seed= with "
+                               "whole numbers, e.g. builtin:n=200,seed=1", spec)
+        options[key] = int(value)
+    return options
 
 
 def find_course_data() -> Path | None:

@@ -1,0 +1,165 @@
+"""Headless training and run commands: train, runs list, eval, sample."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from studio.models import MODEL_NAMES
+
+
+def register(subparsers) -> None:
+    train = subparsers.add_parser("train", help="train a model headless (also under torchrun)")
+    train.add_argument("model", choices=MODEL_NAMES)
+    train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
+    train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--steps", type=int, help="stop after this many steps (a checkpoint is kept)")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--out", help="run folder (default: runs/MODEL-TIMESTAMP)")
+    train.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
+
+    runs = subparsers.add_parser("runs", help="list runs")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True)
+    listing = runs_sub.add_parser("list", help="runs under a folder, newest first")
+    listing.add_argument("dir", nargs="?", default="runs")
+    listing.set_defaults(func=cmd_runs_list)
+
+    evaluate = subparsers.add_parser("eval", help="held-out metrics of a run, as one JSON object")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
+    evaluate.add_argument("--device")
+    evaluate.set_defaults(func=cmd_eval)
+
+    sample = subparsers.add_parser("sample", help="draw sprites from a trained run into a grid PNG")
+    sample.add_argument("run_dir")
+    sample.add_argument("-n", type=int, default=64)
+    sample.add_argument("-o", "--output", required=True)
+    sample.add_argument("--temperature", type=float, default=1.0,
+                        help="PixelRNN: softmax temperature; GAN/VAE: scale of the code's spread")
+    sample.add_argument("--top-k", type=int, help="PixelRNN only: draw from the k likeliest colours")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--scale", type=int, default=4)
+    sample.add_argument("--checkpoint", default="best")
+    sample.add_argument("--device")
+    sample.set_defaults(func=cmd_sample)
+
+
+class _ProgressBar:
+    """A tqdm bar fed by the engine's progress events, with the latest losses beside it."""
+
+    def __init__(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=0, unit="step", dynamic_ncols=True, file=sys.stderr)
+        self.last = {}
+
+    def on_start(self, trainer):
+        self.bar.reset(total=trainer.total_steps)
+        self.bar.update(trainer.state.step)
+
+    def on_metrics(self, record):
+        self.last = {k: v for k, v in record.items() if k not in ("step", "epoch", "time")}
+
+    def on_progress(self, progress):
+        self.bar.update(progress.step - self.bar.n)
+        self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(self.last.items())[:4]}, refresh=False)
+
+    def on_samples(self, step, grid): ...
+    def on_finished(self, summary): self.bar.close()
+    def on_failed(self, error): self.bar.close()
+
+
+def _stop_on_ctrl_c(control) -> None:
+    """First Ctrl-C: stop after this step and write a checkpoint. A second one: quit at once."""
+
+    def handler(signum, frame):
+        print("\nstudio: stopping after this step and writing a checkpoint "
+              "(Ctrl-C again to quit at once)", file=sys.stderr)
+        control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def cmd_train(args) -> int:
+    from studio.train.config import resolve_config
+    from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainSettings
+
+    control = TrainingControl()
+    listeners = [] if args.quiet else [_ProgressBar()]
+    overrides = dict(epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed,
+                     max_steps=args.steps, compile=args.compile or None, tensorboard=args.tensorboard or None)
+    try:
+        if args.resume:
+            trainer = Trainer.resume(args.resume, listeners, control, **overrides)
+        else:
+            from studio.data import open_dataset
+
+            config = resolve_config(args.model, args.config)
+            settings = TrainSettings(**{k: v for k, v in overrides.items() if v is not None})
+            out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+            trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
+        if trainer.dist.is_main:
+            where = trainer.run.path if trainer.run else "(not saved)"
+            print(f"studio: training {trainer.model} on {trainer.device} "
+                  f"({trainer.dist.world_size} process(es)) -> {where}", file=sys.stderr)
+        _stop_on_ctrl_c(control)
+        summary = trainer.run_training()
+    except (TrainingError, ValueError) as err:
+        print(f"studio: error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        from studio.train.distributed import shutdown
+
+        if "trainer" in locals():
+            shutdown(trainer.dist)
+    if trainer.dist.is_main:
+        print(json.dumps({k: summary[k] for k in ("status", "step", "total", "run", "checkpoint")}))
+    return 0
+
+
+def cmd_runs_list(args) -> int:
+    from studio.train.run import list_runs
+
+    runs = list_runs(args.dir)
+    if not runs:
+        print(f"no runs under {args.dir}")
+        return 0
+    print(f"{'run':40} {'model':9} {'step':>8} {'last metrics'}")
+    for run in runs:
+        config = run.config()
+        metrics = run.metrics()
+        last = metrics[-1] if metrics else {}
+        shown = ", ".join(f"{k}={v:.3g}" for k, v in last.items()
+                          if k not in ("step", "epoch", "time") and isinstance(v, float))[:60]
+        print(f"{str(run.path):40} {config['model']:9} {last.get('step', 0):>8} {shown}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from studio.train.evaluate import evaluate_run
+
+    print(json.dumps(evaluate_run(args.run_dir, args.checkpoint, args.device)))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from studio.data import grid_image
+    from studio.train.engine import load_trained
+
+    task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
+    sprites = task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
+    grid_image(sprites, palette, scale=args.scale).save(args.output)
+    print(f"wrote {args.n} samples to {Path(args.output)}")
+    return 0
+

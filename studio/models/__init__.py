@@ -1,0 +1,16 @@
+"""The three models of the lecture, torch only. Each module provides:
+
+- ``Config``: a dataclass of hyper-parameters (saved with every run),
+- ``CONFIGS``: named presets (``CONFIGS["lecture"]`` etc.), the first one the default,
+- ``Task``: what the training engine drives (see studio/train/engine.py for the protocol).
+"""
+
+import importlib
+
+MODEL_NAMES = ("gan", "pixelrnn", "vae")
+
+
+def model_module(name: str):
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    return importlib.import_module(f"studio.models.{name}")

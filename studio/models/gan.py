@@ -1,0 +1,219 @@
+"""DCGAN for 20×20 sprites (Radford et al. 2015), sized for the lecture's Pokémon.
+
+The generator maps a code z ~ N(0, I) to an RGB sprite in [-1, 1]; the discriminator scores
+real against generated sprites. Sprites are palette indices, so the real batch is looked up
+in the palette and generated sprites are snapped back to it for display.
+
+Losses (``Config.loss``), with D(x) the discriminator's raw score (a logit):
+    nonsaturating  D: -log σ(D(x)) - log(1 - σ(D(G(z))))   G: -log σ(D(G(z)))   (the default)
+    hinge          D: max(0, 1 - D(x)) + max(0, 1 + D(G(z)))   G: -D(G(z))
+    wgan-gp        D: D(G(z)) - D(x) + λ (|∇D(x̂)| - 1)²         G: -D(G(z))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.optim.swa_utils import AveragedModel
+
+from studio.data.palette import Palette
+
+LOSSES = ("nonsaturating", "hinge", "wgan-gp")
+
+
+@dataclass(frozen=True)
+class Config:
+    z_dim: int = 64
+    width: int = 64  # channels of the widest layer of each net
+    loss: str = "nonsaturating"
+    spectral_norm: bool = False  # on the discriminator's layers (Miyato et al. 2018)
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's β1 = 0.5 keeps the game from oscillating
+    gp_weight: float = 10.0  # λ of wgan-gp
+    ema_decay: float = 0.999  # samples come from an exponential moving average of G
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+
+
+CONFIGS = {
+    "dcgan": Config(),
+    "hinge-sn": Config(loss="hinge", spectral_norm=True),
+    "wgan-gp": Config(loss="wgan-gp", betas=(0.0, 0.9), lr_g=1e-4, lr_d=1e-4),
+}
+
+
+class Generator(nn.Module):
+    """z → [B, 3, H, W] in [-1, 1]: a linear map to an (H/4 × W/4) map, then two ×2 upsamplings."""
+
+    def __init__(self, z_dim: int, width: int, size: tuple[int, int]):
+        super().__init__()
+        h, w = size
+        if h % 4 or w % 4:
+            raise ValueError(f"the GAN needs sprite sides divisible by 4, got {h}×{w}")
+        self.start = (2 * width, h // 4, w // 4)
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * width * (h // 4) * (w // 4), bias=False),
+                                     nn.BatchNorm1d(2 * width * (h // 4) * (w // 4)), nn.ReLU(True))
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
+            nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True),
+            nn.Conv2d(width // 2, 3, 3, 1, 1), nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.upsample(self.project(z).view(-1, *self.start))
+
+
+class Discriminator(nn.Module):
+    """[B, 3, H, W] → one raw score per sprite. No batch norm: it would couple real and fake
+    samples in a batch, and WGAN-GP's per-sample gradient penalty forbids it."""
+
+    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool):
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
+        h, w = size
+        self.features = nn.Sequential(
+            sn(nn.Conv2d(3, width // 2, 4, 2, 1)), nn.LeakyReLU(0.2, True),
+            sn(nn.Conv2d(width // 2, width, 4, 2, 1)), nn.LeakyReLU(0.2, True),
+            sn(nn.Conv2d(width, 2 * width, 3, 1, 1)), nn.LeakyReLU(0.2, True),
+        )
+        self.score = sn(nn.Linear(2 * width * (h // 4) * (w // 4), 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.score(self.features(x).flatten(1)).squeeze(1)
+
+
+def discriminator_loss(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    if loss == "nonsaturating":
+        return F.softplus(-real).mean() + F.softplus(fake).mean()
+    if loss == "hinge":
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+    return fake.mean() - real.mean()  # wgan-gp, its penalty added by the caller
+
+
+def generator_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
+    # Non-saturating: maximise log D(G(z)) instead of minimising log(1 - D(G(z))), whose
+    # gradient vanishes exactly when D confidently rejects G's samples (early training).
+    return F.softplus(-fake).mean() if loss == "nonsaturating" else -fake.mean()
+
+
+def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): push |∇D| to 1 on random points between real and fake."""
+    t = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    mixed = (t * real + (1 - t) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(d(mixed).sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+class Task:
+    """What the engine trains: G and D, their optimisers, one alternating step."""
+
+    selection_metric = None  # GAN losses say little about quality; keep the latest checkpoint
+
+    def __init__(self, config: Config, palette: np.ndarray, size: tuple[int, int], device: torch.device):
+        self.config, self.size, self.device = config, tuple(size), device
+        self.palette = Palette(palette)
+        self.palette_rgb = torch.tensor(palette, dtype=torch.float32, device=device) / 127.5 - 1
+        self.g = Generator(config.z_dim, config.width, self.size).to(device)
+        self.d = Discriminator(config.width, self.size, config.spectral_norm).to(device)
+        # torch's AveragedModel keeps the average and its update count in its state_dict,
+        # so a resumed run continues the average exactly.
+        self.g_ema = AveragedModel(self.g, multi_avg_fn=ema_with_warmup(config.ema_decay), use_buffers=True).requires_grad_(False)
+        fused = device.type == "cuda"  # one kernel for the whole Adam update
+        self.opt_g = torch.optim.Adam(self.g.parameters(), config.lr_g, betas=config.betas, fused=fused)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), config.lr_d, betas=config.betas, fused=fused)
+        # A fixed batch of codes: progress grids show the same z sharpening over training.
+        self.fixed_z = torch.randn(64, config.z_dim, generator=torch.Generator().manual_seed(1234)).to(device)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"g": self.g, "d": self.d, "g_ema": self.g_ema}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"g": self.opt_g, "d": self.opt_d}
+
+    def to_rgb(self, batch: torch.Tensor) -> torch.Tensor:
+        """Colour indices [B, H, W] → RGB [B, 3, H, W] in [-1, 1]."""
+        return self.palette_rgb[batch].permute(0, 3, 1, 2)
+
+    def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        cfg, g, d = self.config, nets["g"], nets["d"]
+        real = self.to_rgb(batch)
+        z = torch.randn(len(batch), cfg.z_dim, device=self.device)
+        fake = g(z)
+
+        # Discriminator: real and fake in one forward, so spectral norm's power iteration and
+        # DDP see one call per step.
+        scores = d(torch.cat([real, fake.detach()])).float()
+        d_real, d_fake = scores[:len(batch)], scores[len(batch):]
+        d_loss = discriminator_loss(cfg.loss, d_real, d_fake)
+        if cfg.loss == "wgan-gp":
+            d_loss = d_loss + cfg.gp_weight * gradient_penalty(d, real, fake.detach().to(real.dtype))
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_grad_norm = _grad_norm(self.d)
+        self.opt_d.step()
+
+        # Generator: through the freshly updated D, as in the DCGAN reference loop.
+        g_loss = generator_loss(cfg.loss, d(fake).float())
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_grad_norm = _grad_norm(self.g)
+        self.opt_g.step()
+        self.g_ema.update_parameters(self.g)
+
+        as_prob = torch.sigmoid if cfg.loss == "nonsaturating" else (lambda s: s)
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
+                "d_real": as_prob(d_real.detach()).mean(), "d_fake": as_prob(d_fake.detach()).mean(),
+                "d_grad_norm": d_grad_norm, "g_grad_norm": g_grad_norm}
+
+    def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
+        return {}
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> np.ndarray:
+        """Codes [n, z_dim] → sprites as palette indices [n, H, W], from the EMA generator."""
+        self.g_ema.eval()
+        rgb = self.g_ema(z.to(self.device)).float()
+        return self.snap(rgb)
+
+    def snap(self, rgb: torch.Tensor) -> np.ndarray:
+        """RGB [n, 3, H, W] in [-1, 1] → nearest palette colours (CIELAB), indices [n, H, W]."""
+        pixels = ((rgb.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        return self.palette.nearest(pixels)
+
+    def draw(self, n: int, seed: int = 0, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
+        """n new sprites from random codes; temperature < 1 shrinks z (the truncation trick)."""
+        z = torch.randn(n, self.config.z_dim, generator=torch.Generator().manual_seed(seed))
+        return self.generate(z * temperature)
+
+    def sample(self, n: int) -> np.ndarray:
+        z = self.fixed_z
+        if n > len(z):
+            extra = torch.randn(n - len(z), self.config.z_dim, generator=torch.Generator().manual_seed(4321))
+            z = torch.cat([z, extra.to(self.device)])
+        return self.generate(z[:n])
+
+
+def ema_with_warmup(decay: float):
+    """Exponential moving average whose decay ramps up to ``decay``: early on, a plain 0.999
+    average would be dominated by the random initial weights. All on the device, no sync."""
+
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], num_averaged: torch.Tensor):
+        d = torch.clamp((1 + num_averaged) / (10 + num_averaged), max=decay).to(averaged[0].dtype)
+        torch._foreach_mul_(averaged, d)
+        torch._foreach_add_(averaged, torch._foreach_mul(current, 1 - d))
+
+    return update
+
+
+def _grad_norm(module: nn.Module) -> torch.Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))

@@ -1,0 +1,462 @@
+"""The training engine: one loop for every model, headless, reporting through listeners.
+
+A model plugs in through its ``Task`` (see studio/models), an object with:
+
+    Task(config, palette: np.ndarray [K, 3] uint8, size: (H, W), device)
+    task.modules()  -> dict[str, nn.Module]      everything to checkpoint
+    task.optimizers() -> dict[str, Optimizer]
+    task.train_step(nets, batch) -> dict[str, Tensor]   one optimisation step; ``nets`` maps
+        each module name to what to call in training (DDP-wrapped / compiled), ``batch`` is
+        a LongTensor [B, H, W] of colour indices already on the device. Returns detached
+        scalars; the engine reads them only at logging steps so the GPU is never synced
+        per step.
+    task.evaluate(sprites) -> dict[str, float]  held-out metrics, no grad
+    task.sample(n) -> np.ndarray   [n, H, W] indices or [n, H, W, 3] RGB, for progress grids
+    task.selection_metric: str | None   evaluate() key to minimise for best.pt
+
+The engine owns everything the three models share: the device, the whole dataset on it,
+batching, bf16 autocast, DDP, pause/resume/stop, logging, samples, checkpoints, faults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import studio
+from studio.data import SpriteSet, grid_image, open_dataset
+from studio.data.palette import Palette
+from studio.models import model_module
+from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+from studio.train.config import config_from_dict, config_to_dict
+from studio.train.devices import pick_device
+from studio.train.distributed import Distributed, init_from_environment
+from studio.train.run import RunDir
+
+
+@dataclass
+class TrainSettings:
+    """How to train, whatever the model; saved in config.json beside the model's config."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    seed: int = 0
+    device: str | None = None  # None: CUDA, else MPS, else CPU
+    max_steps: int | None = None  # stop (with a checkpoint) once this many steps are done
+    log_every: int = 10  # steps
+    sample_every: int = 200  # steps; grids are also drawn at the end
+    sample_count: int = 64
+    eval_every: int = 1  # epochs
+    checkpoint_every: int = 5  # epochs; a checkpoint is also written at every stop
+    keep_checkpoints: int = 3
+    amp: bool = True  # bf16 autocast, on CUDA only
+    compile: bool = False  # torch.compile the trained networks
+    held_out: float = 0.1
+    tensorboard: bool = False  # also write TensorBoard event files (needs `tensorboard`)
+
+
+@dataclass
+class Progress:
+    step: int
+    total: int
+    epoch: int
+    epochs: int
+    steps_per_second: float
+    sprites_per_second: float
+    eta_seconds: float
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total if self.total else 1.0
+
+
+class TrainingListener:
+    """Receives the engine's events. Override what you need; each is called on the training thread."""
+
+    def on_start(self, trainer: "Trainer") -> None: ...
+    def on_metrics(self, record: dict) -> None: ...
+    def on_samples(self, step: int, grid: np.ndarray) -> None: ...  # RGB uint8 [h, w, 3]
+    def on_progress(self, progress: Progress) -> None: ...
+    def on_finished(self, summary: dict) -> None: ...
+    def on_failed(self, error: BaseException) -> None: ...
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why and what to do."""
+
+
+class TrainingControl:
+    """Pause, resume and stop from any thread; the loop honours them between two steps."""
+
+    def __init__(self):
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # a paused loop must wake up to stop
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(timeout=0.1):
+            pass
+
+
+@dataclass
+class _State:
+    step: int = 0
+    elapsed: float = 0.0  # training seconds, summed over resumes
+    best: float = math.inf
+    last_good: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Trainer:
+    def __init__(self, model: str, config, sprites: SpriteSet, settings: TrainSettings | None = None,
+                 run_dir: str | Path | None = None, listeners=(), control: TrainingControl | None = None):
+        self.model = model
+        self.config = config
+        self.sprites = sprites
+        self.settings = settings or TrainSettings()
+        self.listeners = list(listeners)
+        self.control = control or TrainingControl()
+        self.dist: Distributed = init_from_environment(self.settings.device)
+        self.device = self._device()
+        # Only rank 0 writes the run; the others train their slice of each batch.
+        self.run = RunDir(run_dir) if run_dir is not None and self.dist.is_main else None
+        self.state = _State()
+        torch.manual_seed(self.settings.seed)
+        self.task = model_module(model).Task(config, sprites.palette.colors,
+                                             (sprites.height, sprites.width), self.device)
+        self.nets = self._wrap_nets()
+        # The whole dataset lives on the device: it is tiny, so no loader and no per-batch copies.
+        data = torch.from_numpy(sprites.indices).long().to(self.device)
+        train_idx, held_idx = sprites.split(self.settings.held_out)
+        self.train_data, self.held_data = data[torch.from_numpy(train_idx).to(self.device)], \
+            data[torch.from_numpy(held_idx).to(self.device)]
+        if len(self.train_data) == 0:
+            raise TrainingError(f"the dataset {sprites.name!r} has no training sprites")
+
+    # --- construction ------------------------------------------------------------------
+    @classmethod
+    def resume(cls, run_dir: str | Path, listeners=(), control=None, **settings_overrides) -> "Trainer":
+        """Continue a run from its latest checkpoint, with the data and config it was made with."""
+        run = RunDir(run_dir)
+        saved = run.config()
+        settings = dataclasses.replace(TrainSettings(**saved["train"]),
+                                       **{k: v for k, v in settings_overrides.items() if v is not None})
+        module = model_module(saved["model"])
+        config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
+        sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
+        expected = (saved["data"]["num_colors"], *saved["data"]["size"])
+        if (sprites.num_colors, sprites.height, sprites.width) != tuple(expected):
+            raise TrainingError(f"{run.path}: the run was trained on {expected[1]}×{expected[2]} sprites "
+                                f"with {expected[0]} colours, but {saved['data']['source']} now has "
+                                f"{sprites.height}×{sprites.width} with {sprites.num_colors}")
+        trainer = cls(saved["model"], config, sprites, settings, run.path, listeners, control)
+        checkpoint = run.latest_checkpoint()
+        if checkpoint is None:
+            raise TrainingError(f"{run.path}: no checkpoint to resume from")
+        trainer.load(checkpoint)
+        return trainer
+
+    def _device(self) -> torch.device:
+        if self.dist.enabled and torch.cuda.is_available() and (self.settings.device or "cuda").startswith("cuda"):
+            return torch.device("cuda", self.dist.local_rank)
+        return pick_device(self.settings.device)
+
+    def _wrap_nets(self) -> dict:
+        nets = {}
+        for name, module in self.task.modules().items():
+            trained = any(p.requires_grad for p in module.parameters())
+            if trained and self.dist.enabled:
+                # Buffers (e.g. spectral-norm vectors) stay per rank: broadcasting them on every
+                # forward would overwrite the ones updated by a previous call in the same step.
+                module = torch.nn.parallel.DistributedDataParallel(
+                    module, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                    broadcast_buffers=False)
+            if trained and self.settings.compile:
+                module = torch.compile(module)
+            nets[name] = module
+        return nets
+
+    # --- the run's description ---------------------------------------------------------
+    def describe(self) -> dict:
+        return {
+            "model": self.model,
+            "model_config": config_to_dict(self.config),
+            "train": dataclasses.asdict(self.settings),
+            "data": {
+                "source": self.sprites.source or self.sprites.name,
+                "name": self.sprites.name,
+                "size": [self.sprites.height, self.sprites.width],
+                "num_colors": self.sprites.num_colors,
+                "train": len(self.train_data),
+                "held_out": len(self.held_data),
+                "palette": self.sprites.palette.colors.tolist(),
+            },
+            "device": str(self.device),
+            "world_size": self.dist.world_size,
+            "studio_version": studio.__version__,
+        }
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, len(self.train_data) // self.settings.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        total = self.settings.epochs * self.steps_per_epoch
+        return min(total, self.settings.max_steps) if self.settings.max_steps else total
+
+    # --- checkpoints ---------------------------------------------------------------------
+    def checkpoint_state(self) -> dict:
+        rng = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.model,
+            "config": self.describe(),
+            "step": self.state.step,
+            "elapsed": self.state.elapsed,
+            "best": self.state.best,
+            "modules": {k: m.state_dict() for k, m in self.task.modules().items()},
+            "optimizers": {k: o.state_dict() for k, o in self.task.optimizers().items()},
+            "rng": rng,
+        }
+
+    def load(self, path: str | Path) -> None:
+        state = load_checkpoint(path, map_location=self.device)
+        if state["model"] != self.model:
+            raise CheckpointError(f"{path}: a {state['model']} checkpoint, not {self.model}")
+        try:
+            for name, module in self.task.modules().items():
+                module.load_state_dict(state["modules"][name])
+            for name, optimizer in self.task.optimizers().items():
+                optimizer.load_state_dict(state["optimizers"][name])
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise CheckpointError(f"{path}: does not fit this {self.model} model: "
+                                  f"{str(err).splitlines()[0]}") from None
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
+        self.state.step, self.state.elapsed = state["step"], state["elapsed"]
+        self.state.best, self.state.last_good = state["best"], Path(path)
+
+    def _save(self, path: Path | None = None) -> Path | None:
+        if self.run is None:
+            return None
+        path = save_checkpoint(self.checkpoint_state(), path or self.run.step_checkpoint(self.state.step))
+        if path != self.run.best_checkpoint:
+            self.state.last_good = path
+            self.run.prune_checkpoints(self.settings.keep_checkpoints)
+        return path
+
+    # --- the loop ----------------------------------------------------------------------------
+    def run_training(self) -> dict:
+        """Train until done, stopped or ``max_steps``; returns a summary. Raises on failure."""
+        try:
+            return self._loop()
+        except torch.cuda.OutOfMemoryError:
+            error = TrainingError(f"the GPU ran out of memory at batch size {self.settings.batch_size}; "
+                                  f"try a smaller batch size (e.g. --batch-size "
+                                  f"{max(1, self.settings.batch_size // 2)})")
+            self._emit("on_failed", error)
+            raise error from None
+        except BaseException as error:
+            self._emit("on_failed", error)
+            raise
+
+    def _loop(self) -> dict:
+        s, spe, total = self.settings, self.steps_per_epoch, self.total_steps
+        if self.run is not None:
+            self.run.create(self.describe())
+        writer = _tensorboard_writer(self.run) if s.tensorboard and self.run else None
+        self._emit("on_start", self)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=s.amp and self.device.type == "cuda")
+        order, metrics, record, logged_step = None, None, None, -1
+        window_start, window_steps = time.perf_counter(), 0
+        status = "finished"
+        while self.state.step < total:
+            self.control.wait_while_paused()
+            if self.control.stop_requested:
+                status = "stopped"
+                break
+            epoch, within = divmod(self.state.step, spe)
+            if order is None or within == 0:
+                order = self._epoch_order(epoch)
+            idx = order[within * s.batch_size:(within + 1) * s.batch_size]
+            if self.dist.enabled:  # each rank takes its slice of the same global batch
+                idx = idx[self.dist.rank::self.dist.world_size]
+            t0 = time.perf_counter()
+            with autocast:
+                metrics = self.task.train_step(self.nets, self.train_data[idx])
+            self.state.step += 1
+            step = self.state.step
+            window_steps += 1
+            if step % s.log_every == 0 or step == total:
+                record, logged_step = self._log(metrics, writer), step
+                now = time.perf_counter()
+                self._progress(window_steps / max(now - window_start, 1e-9))
+                window_start, window_steps = now, 0
+            self.state.elapsed += time.perf_counter() - t0
+            if s.sample_every and step % s.sample_every == 0:
+                self._samples()
+            if step % spe == 0:
+                done_epochs = step // spe
+                if s.eval_every and done_epochs % s.eval_every == 0:
+                    self._evaluate(writer)
+                if s.checkpoint_every and done_epochs % s.checkpoint_every == 0 and step != total:
+                    if logged_step != step:  # logging checks the loss is finite before we keep it
+                        record, logged_step = self._log(metrics, writer), step
+                    self._save()
+        if status == "finished" and total < s.epochs * spe:
+            status = "stopped at max_steps"
+        if metrics is not None and logged_step != self.state.step:
+            record = self._log(metrics, writer)
+        checkpoint = self._save()
+        self._samples()
+        if writer is not None:
+            writer.close()
+        summary = {"status": status, "step": self.state.step, "total": total,
+                   "checkpoint": str(checkpoint) if checkpoint else None,
+                   "run": str(self.run.path) if self.run else None,
+                   "metrics": record or {}}
+        self._emit("on_finished", summary)
+        return summary
+
+    def _epoch_order(self, epoch: int) -> torch.Tensor:
+        # A permutation that depends only on (seed, epoch): resuming mid-epoch replays it exactly.
+        g = torch.Generator().manual_seed(self.settings.seed * 1_000_003 + epoch)
+        return torch.randperm(len(self.train_data), generator=g).to(self.device)
+
+    def _log(self, metrics: dict, writer) -> dict:
+        names = list(metrics)
+        values = self.dist.mean(torch.stack([torch.as_tensor(metrics[k], dtype=torch.float32,
+                                                             device=self.device) for k in names]))
+        record = {"step": self.state.step, "epoch": round(self.state.step / self.steps_per_epoch, 4),
+                  "time": round(self.state.elapsed, 3)}
+        record.update(zip(names, values.tolist()))
+        self._check_finite(record)
+        self._record(record, writer)
+        return record
+
+    def _record(self, record: dict, writer) -> None:
+        if self.run is not None:
+            self.run.append_metrics(record)
+        if writer is not None:
+            for k, v in record.items():
+                if k not in ("step", "epoch", "time"):
+                    writer.add_scalar(k, v, record["step"])
+        self._emit("on_metrics", record)
+
+    def _check_finite(self, record: dict) -> None:
+        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            kept = f"the last good checkpoint is kept: {self.state.last_good}" if self.state.last_good \
+                else "no checkpoint had been written yet"
+            raise TrainingError(f"training diverged: {', '.join(bad)} became "
+                                f"{record[bad[0]]} at step {self.state.step}; {kept}. "
+                                f"Try a lower learning rate.")
+
+    def _progress(self, steps_per_second: float) -> None:
+        s = self.settings
+        remaining = self.total_steps - self.state.step
+        self._emit("on_progress", Progress(
+            step=self.state.step, total=self.total_steps,
+            epoch=self.state.step // self.steps_per_epoch, epochs=s.epochs,
+            steps_per_second=steps_per_second,
+            sprites_per_second=steps_per_second * s.batch_size,
+            eta_seconds=remaining / steps_per_second if steps_per_second > 0 else math.inf))
+
+    def _evaluate(self, writer) -> None:
+        if not self.dist.is_main or len(self.held_data) == 0:
+            return
+        for module in self.task.modules().values():
+            module.eval()
+        with torch.no_grad():
+            scores = self.task.evaluate(self.held_data)
+        for module in self.task.modules().values():
+            module.train()
+        if not scores:
+            return
+        record = {"step": self.state.step, "epoch": round(self.state.step / self.steps_per_epoch, 4),
+                  "time": round(self.state.elapsed, 3)}
+        record.update({f"val/{k}": float(v) for k, v in scores.items()})
+        self._record(record, writer)
+        key = self.task.selection_metric
+        if key and key in scores and scores[key] < self.state.best:
+            self.state.best = float(scores[key])
+            self._save(self.run.best_checkpoint if self.run else None)
+
+    def _samples(self) -> None:
+        if not self.dist.is_main:
+            return
+        was_training = {k: m.training for k, m in self.task.modules().items()}
+        for module in self.task.modules().values():
+            module.eval()
+        with torch.no_grad():
+            sprites = self.task.sample(self.settings.sample_count)
+        for k, m in self.task.modules().items():
+            m.train(was_training[k])
+        image = grid_image(np.asarray(sprites), self.sprites.palette, columns=8)
+        if self.run is not None:
+            image.save(self.run.samples_dir / f"step_{self.state.step:07d}.png")
+        self._emit("on_samples", self.state.step, np.asarray(image))
+
+    def _emit(self, event: str, *args) -> None:
+        if event != "on_failed" and not self.dist.is_main:
+            return
+        for listener in self.listeners:
+            getattr(listener, event)(*args)
+
+
+def _tensorboard_writer(run: RunDir):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # the optional `tensorboard` extra is not installed
+        return None
+    return SummaryWriter(str(run.path / "tensorboard"))
+
+
+def load_trained(run_dir: str | Path, which: str = "best", device: str | None = None):
+    """(task, palette, config.json dict) from a run's checkpoint, ready for sampling / eval."""
+    run = RunDir(run_dir)
+    saved = run.config()
+    path = run.checkpoint(which)
+    state = load_checkpoint(path, map_location="cpu")
+    module = model_module(saved["model"])
+    config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
+    palette = Palette(np.array(saved["data"]["palette"], dtype=np.uint8))
+    dev = pick_device(device)
+    task = module.Task(config, palette.colors, tuple(saved["data"]["size"]), dev)
+    try:
+        for name, m in task.modules().items():
+            m.load_state_dict(state["modules"][name])
+            m.eval()
+    except (KeyError, RuntimeError) as err:
+        raise CheckpointError(f"{path}: does not fit the run's {saved['model']} model: "
+                              f"{str(err).splitlines()[0]}") from None
+    return task, palette, saved
