@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 
 from studio.data.sprites import SpriteSet
 from studio.gui.context import StudioContext
-from studio.gui.dataset_model import FILTERS, SpriteSheet, dataset_summary
+from studio.gui.dataset_model import FILTERS, SpriteSheet
 from studio.gui.widgets import PaletteView, PixelImageView, rgb_to_pixmap
 
 PREVIEW_SCALE = 8
@@ -75,7 +75,7 @@ class DatasetWorkspace(QWidget):
         sprite_layout.addWidget(self.placeholder)
         sprite_layout.addLayout(form)
 
-        self.palette_view = PaletteView()
+        self.palette_view = PaletteView(swatch=15)
         self.palette_caption = QLabel()
         self.palette_caption.setStyleSheet("color: gray")
         self.palette_caption.setWordWrap(True)
@@ -191,7 +191,9 @@ class DatasetWorkspace(QWidget):
         train, held = dataset.split()
         background = float(dataset.color_usage()[0]) / max(1, dataset.indices.size)
         source = dataset.source or "—"
-        return (f"<b>{dataset_summary(dataset)}</b><br>"
+        return (f"<b>{dataset.name}</b><br>"
+                f"{len(dataset)} sprites · {dataset.height}×{dataset.width} pixels · "
+                f"{dataset.num_colors} colours<br>"
                 f"Source: {source}<br>"
                 f"Split: {len(train)} train / {len(held)} held-out<br>"
                 f"Background (index 0): {background:.0%} of all pixels")

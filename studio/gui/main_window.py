@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.dataset_label = QLabel("No dataset")
         self.device_label = QLabel("Device: …")
         self.device_label.setToolTip("Where training runs (CUDA GPU, Apple MPS or the CPU)")
+        for label in (self.dataset_label, self.device_label):
+            label.setContentsMargins(8, 0, 8, 0)
         self.statusBar().addPermanentWidget(self.dataset_label)
         self.statusBar().addPermanentWidget(self.device_label)
         self.context.statusMessage.connect(self.statusBar().showMessage)
@@ -212,6 +214,9 @@ class MainWindow(QMainWindow):
     def _set_device_text(self, text: str) -> None:
         self._device_text = text
         self.device_label.setText(f"Device: {text}")
+
+    def device_text_ready(self) -> bool:
+        return self._device_text is not None
 
     def device_text(self) -> str:
         if self._device_text is None:

@@ -75,9 +75,16 @@ class _Runnable(QRunnable):
             result = self._fn()
         except BaseException as err:  # noqa: BLE001 - every failure must reach the GUI
             err.traceback_text = traceback.format_exc()
-            self._relay.error.emit(err)
+            self._emit(self._relay.error, err)
         else:
-            self._relay.result.emit(result)
+            self._emit(self._relay.result, result)
+
+    @staticmethod
+    def _emit(signal, value) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the app is shutting down and the relay is gone: nobody to tell
+            pass
 
 
 def run_in_thread(fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
