@@ -25,7 +25,11 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
     ``size`` and ``frame`` apply to image folders only; the other two have their own size.
     """
     if str(path) == BUILTIN or str(path).startswith(BUILTIN + ":"):
-        return builtin_creatures(**_builtin_options(str(path)))
+        options = _builtin_options(str(path))
+        try:
+            return builtin_creatures(**options)
+        except ValueError as err:  # e.g. a size too small for a creature
+            raise DatasetError(str(err), path) from None
     path = Path(path)
     if (path.is_dir() and (path / PIXELS_FILE).is_file()) or (path.is_file() and path.name == PIXELS_FILE):
         return load_course(path)
