@@ -165,3 +165,29 @@ def test_pick_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="not available"):
             pick_device("cuda")
+
+
+def test_run_app_opens_the_window_and_exits_cleanly(qapp, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from studio.gui import app as app_module
+
+    seen = []
+    original = app_module.create_main_window
+
+    def create(path=None):
+        win = original(path)
+        seen.append(win)
+        def loaded(*_):
+            seen.append(win.isVisible())
+            QTimer.singleShot(0, qapp.quit)
+
+        win.datasetLoaded.connect(loaded)
+        return win
+
+    monkeypatch.setattr(app_module, "create_main_window", create)
+    monkeypatch.setattr(app_module, "set_app_names", lambda app: None)  # keep the test's names
+    assert app_module.run_app() == 0
+    assert seen[1] is True and seen[0].context.dataset is not None  # shown when its data came
+    seen[0].close()
+    seen[0].deleteLater()
