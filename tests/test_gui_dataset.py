@@ -158,16 +158,15 @@ def test_palette_view_tooltips_and_clicks(qtbot):
     assert blocker.args == [1]
 
 
-def test_792_sprites_build_fast(qtbot):
-    import time
-
+def test_792_sprites_make_one_landscape_sheet(qtbot):
+    # One ImageItem for the whole sheet (not 792 widgets) is what keeps this fast; no timing
+    # assertion here, since a loaded CI machine would make it flaky.
     rng = np.random.default_rng(0)
     ds = SpriteSet(rng.integers(0, 167, (792, 20, 20)), Palette(rng.integers(0, 256, (167, 3))))
     context = StudioContext()
     ws = DatasetWorkspace(context)
     qtbot.addWidget(ws)
-    start = time.perf_counter()
     context.set_dataset(ds)
     ws.select(500)
-    assert time.perf_counter() - start < 1.0
+    assert ws.view.image_shape() == (22 * 21 + 1, 36 * 21 + 1)
     assert ws.sheet.columns == 36 and len(ws.sheet) == 792
