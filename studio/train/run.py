@@ -10,12 +10,35 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import time
 from pathlib import Path
 
 from studio.train.checkpoint import CheckpointError
 
 _STEP_CHECKPOINT = re.compile(r"step_(\d+)\.pt$")
+RUNS_DIR_ENV = "STUDIO_RUNS_DIR"
+
+
+def default_runs_dir() -> Path:
+    """Where the app puts new runs: $STUDIO_RUNS_DIR, else the user's data folder (…/pokemon-studio/runs)."""
+    if os.environ.get(RUNS_DIR_ENV):
+        return Path(os.environ[RUNS_DIR_ENV]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pokemon-studio")) / "runs"
+
+
+def new_run_path(model: str, root: str | Path | None = None) -> Path:
+    """A fresh ``ROOT/MODEL-YYYYmmdd-HHMMSS`` folder name (suffixed -2, -3 … if taken)."""
+    base = Path(root) if root is not None else default_runs_dir()
+    stem = f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base / stem, 1
+    while path.exists():
+        n += 1
+        path = base / f"{stem}-{n}"
+    return path
 
 
 class RunDir:
