@@ -58,14 +58,14 @@ class _ProgressBar:
     """A tqdm bar fed by the engine's progress events, with the latest losses beside it."""
 
     def __init__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=0, unit="step", dynamic_ncols=True, file=sys.stderr)
+        self.bar = None
         self.last = {}
 
     def on_start(self, trainer):
-        self.bar.reset(total=trainer.total_steps)
-        self.bar.update(trainer.state.step)
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=trainer.total_steps, initial=trainer.state.step, unit="step",
+                        dynamic_ncols=True, file=sys.stderr)
 
     def on_metrics(self, record):
         self.last = {k: v for k, v in record.items() if k not in ("step", "epoch", "time")}
@@ -75,8 +75,16 @@ class _ProgressBar:
         self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(self.last.items())[:4]}, refresh=False)
 
     def on_samples(self, step, grid): ...
-    def on_finished(self, summary): self.bar.close()
-    def on_failed(self, error): self.bar.close()
+
+    def on_finished(self, summary):
+        self.close()
+
+    def on_failed(self, error):
+        self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _stop_on_ctrl_c(control) -> None:
@@ -115,9 +123,12 @@ def cmd_train(args) -> int:
                   f"({trainer.dist.world_size} process(es)) -> {where}", file=sys.stderr)
         _stop_on_ctrl_c(control)
         summary = trainer.run_training()
-    except (TrainingError, ValueError) as err:
+    except TrainingError as err:  # training started but cannot go on
         print(f"studio: error: {err}", file=sys.stderr)
         return 1
+    except ValueError as err:  # bad input: data, config, device (DatasetError is one too)
+        print(f"studio: error: {err}", file=sys.stderr)
+        return 2
     finally:
         from studio.train.distributed import shutdown
 

@@ -164,7 +164,9 @@ class Trainer:
         """Continue a run from its latest checkpoint, with the data and config it was made with."""
         run = RunDir(run_dir)
         saved = run.config()
-        settings = dataclasses.replace(TrainSettings(**saved["train"]),
+        # A step cap belongs to the session that set it: resuming continues to the run's end
+        # unless a new cap is given.
+        settings = dataclasses.replace(TrainSettings(**{**saved["train"], "max_steps": None}),
                                        **{k: v for k, v in settings_overrides.items() if v is not None})
         module = model_module(saved["model"])
         config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
