@@ -1,0 +1,201 @@
+"""PixelRNN for 20×20 palette sprites: the lecture's first generative model.
+
+A sprite is read as a sequence of H·W colour indices in raster order (row by row, left to
+right). The model factorises its probability pixel by pixel,
+
+    p(x) = Π_t p(x_t | x_1 … x_{t-1}),                               (the lecture's chain rule)
+
+and an LSTM carries x_1 … x_{t-1} in its state: step t reads the colour of the previous pixel
+(an embedding of the K palette colours plus a START token for "no pixel yet") and gives a
+softmax over the K colours of pixel t. Training maximises log p(x) of the training sprites
+(teacher forcing); the number we report is the held-out negative log-likelihood in bits per
+pixel (a uniform guess over the course's 167 colours costs log2 167 = 7.38).
+
+Named configs: ``lecture`` is exactly that (one LSTM layer of 512 cells, previous pixel only).
+The others add, each measured in benchmarks/pixelrnn_configs.py:
+  position  a learned row + column embedding, so the model knows where it is in the frame;
+  context   "2d" also feeds the three pixels of the row above (above-left, above, above-right),
+            a PixelCNN-style causal neighbourhood: all three precede the pixel in raster order,
+            so sampling stays one step per pixel;
+  dropout   on the LSTM's input and output;
+  mirror    training sprites flipped left-right at random (Pokémon are roughly symmetric).
+
+Sampling and completing masked sprites live in studio/models/completion.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CONTEXTS = {
+    # (dy, dx) of the pixels a step reads; "previous" is the raster predecessor (dy, dx) = (0, -1)
+    # that wraps to the end of the row above at the start of a row, as in the lecture.
+    "previous": ((0, -1),),
+    "2d": ((0, -1), (-1, -1), (-1, 0), (-1, 1)),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    hidden: int = 512  # LSTM cells per layer
+    layers: int = 1
+    embed: int = 64  # size of the colour embedding fed to the LSTM
+    context: str = "previous"  # which earlier pixels a step reads: see CONTEXTS
+    position: bool = False  # add a learned row + column embedding to the input
+    dropout: float = 0.0  # on the LSTM's input and output (and between layers)
+    mirror: bool = False  # flip training sprites left-right at random
+    lr: float = 2e-3
+    grad_clip: float = 1.0  # max gradient norm: keeps the LSTM's rare gradient spikes harmless
+
+    def __post_init__(self):
+        if self.context not in CONTEXTS:
+            raise ValueError(f"unknown PixelRNN context {self.context!r}; choose one of {', '.join(CONTEXTS)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+CONFIGS = {
+    "lecture": Config(),
+    "2d-mirror": Config(context="2d", position=True, dropout=0.2, mirror=True),
+    "2d": Config(context="2d", position=True),
+    "mirror-dropout": Config(position=True, dropout=0.2, mirror=True),
+    "small": Config(hidden=128, embed=32, context="2d", position=True, dropout=0.1, mirror=True),
+}
+
+
+class PixelRNN(nn.Module):
+    """Colour indices in raster order → next-pixel logits, with the LSTM state carried outside.
+
+    ``steps`` counts pixel positions processed since the last reset, so tests can check that
+    sampling costs one LSTM step per pixel (never re-running the prefix).
+    """
+
+    def __init__(self, config: Config, num_colors: int, size: tuple[int, int]):
+        super().__init__()
+        self.config, self.num_colors, self.size = config, num_colors, tuple(size)
+        h, w = self.size
+        self.start = num_colors  # the token for "no pixel here" (before the first, outside the frame)
+        offsets = CONTEXTS[config.context]
+        self.register_buffer("neighbours", _neighbour_table(h, w, offsets), persistent=False)
+        # One table for all neighbours: neighbour j's colour k is row j·(K+1) + k.
+        self.embed = nn.Embedding(len(offsets) * (num_colors + 1), config.embed)
+        self.register_buffer("embed_offset", torch.arange(len(offsets)) * (num_colors + 1), persistent=False)
+        if config.position:
+            self.row_embed = nn.Embedding(h, config.embed)
+            self.col_embed = nn.Embedding(w, config.embed)
+        self.drop = nn.Dropout(config.dropout)
+        self.lstm = nn.LSTM(config.embed, config.hidden, config.layers, batch_first=True,
+                            dropout=config.dropout if config.layers > 1 else 0.0)
+        self.head = nn.Linear(config.hidden, num_colors)
+        self.steps = 0
+
+    @property
+    def num_pixels(self) -> int:
+        return self.size[0] * self.size[1]
+
+    def pad(self, canvas: torch.Tensor) -> torch.Tensor:
+        """[B, H·W] colour indices → [B, H·W + 1] with a START column that ``context`` reads
+        wherever a neighbour does not exist."""
+        return torch.cat([canvas, canvas.new_full((len(canvas), 1), self.start)], dim=1)
+
+    def context(self, padded: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """The tokens steps ``start … stop-1`` read, [B, stop-start, n_neighbours], from a
+        ``pad``-ded canvas. Only positions before each step are read, so pixels not yet
+        sampled may hold anything."""
+        return padded[:, self.neighbours[start:stop]]
+
+    def forward(self, tokens: torch.Tensor, start: int = 0, state=None):
+        """Tokens [B, T, J] of steps ``start … start+T-1`` → (logits [B, T, K], LSTM state)."""
+        x = self.embed(tokens + self.embed_offset).sum(dim=2)
+        if self.config.position:
+            pos = torch.arange(start, start + tokens.shape[1], device=tokens.device)
+            x = x + self.row_embed(pos // self.size[1]) + self.col_embed(pos % self.size[1])
+        out, state = self.lstm(self.drop(x), state)
+        self.steps += tokens.shape[1]
+        return self.head(self.drop(out)), state
+
+    def log_probs(self, sprites: torch.Tensor) -> torch.Tensor:
+        """log p(x_t | x_<t) of every pixel of whole sprites [B, H, W] → [B, H·W] (nats)."""
+        canvas = sprites.reshape(len(sprites), -1)
+        logits, _ = self(self.context(self.pad(canvas), 0, self.num_pixels))
+        return -F.cross_entropy(logits.float().transpose(1, 2), canvas, reduction="none")
+
+
+def _neighbour_table(h: int, w: int, offsets) -> torch.Tensor:
+    """[H·W, J] raster positions of each step's neighbours; H·W (the START column) where none."""
+    table = torch.full((h * w, len(offsets)), h * w, dtype=torch.long)
+    for t in range(h * w):
+        r, c = divmod(t, w)
+        for j, (dy, dx) in enumerate(offsets):
+            if (dy, dx) == (0, -1):  # the raster predecessor, wrapping to the row above
+                table[t, j] = t - 1 if t > 0 else h * w
+            elif 0 <= r + dy < h and 0 <= c + dx < w:
+                table[t, j] = (r + dy) * w + (c + dx)
+    return table
+
+
+def bits_per_pixel(nll_nats: torch.Tensor) -> torch.Tensor:
+    return nll_nats / math.log(2)
+
+
+class Task:
+    """What the engine trains: one PixelRNN, Adam, maximum likelihood with teacher forcing."""
+
+    selection_metric = "bits_per_pixel"  # held-out; the engine keeps the best as best.pt
+
+    def __init__(self, config: Config, palette: np.ndarray, size: tuple[int, int], device: torch.device):
+        self.config, self.size, self.device = config, tuple(size), torch.device(device)
+        self.palette = np.asarray(palette, dtype=np.uint8)
+        self.net = PixelRNN(config, len(self.palette), self.size).to(self.device)
+        fused = self.device.type == "cuda"
+        self.opt = torch.optim.Adam(self.net.parameters(), config.lr, fused=fused)
+
+    @property
+    def num_colors(self) -> int:
+        return len(self.palette)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"net": self.net}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"net": self.opt}
+
+    def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        net = nets["net"]
+        if self.config.mirror:
+            flip = torch.rand(len(batch), device=batch.device) < 0.5
+            batch = torch.where(flip[:, None, None], batch.flip(-1), batch)
+        canvas = batch.reshape(len(batch), -1)
+        logits, _ = net(self.net.context(self.net.pad(canvas), 0, self.net.num_pixels))
+        loss = F.cross_entropy(logits.float().reshape(-1, self.num_colors), canvas.reshape(-1))
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
+        self.opt.step()
+        loss = loss.detach()
+        return {"loss": loss, "bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm.detach()}
+
+    @torch.no_grad()
+    def log_likelihood(self, sprites: torch.Tensor) -> torch.Tensor:
+        """log p(x) of each sprite [B, H, W] under the model, in nats → [B]."""
+        return self.net.log_probs(sprites.to(self.device).long()).sum(1)
+
+    @torch.no_grad()
+    def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
+        nll = -self.net.log_probs(sprites.long()).mean()
+        return {"nll": float(nll), "bits_per_pixel": float(bits_per_pixel(nll))}
+
+    def draw(self, n: int, seed: int = 0, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
+        """n new sprites [n, H, W], drawn pixel by pixel; the same seed draws the same sprites."""
+        from studio.models.completion import draw  # completion builds on this module
+
+        return draw(self, n, seed=seed, temperature=temperature, top_k=top_k)
+
+    def sample(self, n: int) -> np.ndarray:
+        return self.draw(n, seed=1234)
