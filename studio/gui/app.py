@@ -6,6 +6,9 @@ import sys
 
 ORG_NAME = "PokemonStudio"
 APP_NAME = "Pokemon Generation Studio"
+# The reverse-DNS id of packaging/linux/<DESKTOP_ID>.desktop: Linux desktops match the
+# running window to that file (its icon and name in the dock) by this id.
+DESKTOP_ID = "io.github.pokemon_studio.Studio"
 
 
 def set_app_names(app) -> None:
@@ -13,6 +16,23 @@ def set_app_names(app) -> None:
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("Pokémon Generation Studio")
+
+
+def apply_branding(app) -> None:
+    """The app icon (window, taskbar, About box) and the default stylesheet from resources/."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+
+    from studio.resources import ICON_SIZES, icon_path, stylesheet
+
+    icon = QIcon()
+    for size in ICON_SIZES:  # the pixel-exact PNGs: crisp at every size, no SVG plugin needed
+        icon.addFile(str(icon_path(size)), QSize(size, size))
+    app.setWindowIcon(icon)
+    app.setDesktopFileName(DESKTOP_ID)
+    style = stylesheet()
+    if app.styleSheet() != style:  # setting it re-polishes every widget: only when it changes
+        app.setStyleSheet(style)
 
 
 def configure_pyqtgraph() -> None:
@@ -32,6 +52,7 @@ def create_main_window(path: str | None = None):
     if app is None:
         raise RuntimeError("create a QApplication before the main window")
     configure_pyqtgraph()
+    apply_branding(app)
     return MainWindow(path)
 
 
