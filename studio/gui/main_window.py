@@ -7,7 +7,6 @@ persist in QSettings.
 
 from __future__ import annotations
 
-import platform
 import sys
 import traceback
 from pathlib import Path
@@ -76,6 +75,9 @@ class MainWindow(QMainWindow):
                                           owner=self)
 
         # Open after the window is up, so a slow first load never delays showing it.
+        if path and (Path(path) / "config.json").is_file():  # a training run: show it on the last dataset
+            run_path, path = str(path), None
+            QTimer.singleShot(0, lambda: self.open_run(run_path))
         if path:
             QTimer.singleShot(0, lambda: self.open_dataset(str(path), fallback=True, quiet=False))
         else:
@@ -113,6 +115,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
         file_menu.addSeparator()
+        self.open_run_action = file_menu.addAction("Open training &run…", self.choose_run)
+        self.open_run_action.setStatusTip("Show a run folder (live while `studio train` writes it)")
+        file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         help_menu = self.menuBar().addMenu("&Help")
@@ -133,6 +138,36 @@ class MainWindow(QMainWindow):
         for entry in self.recent_datasets():
             return str(Path(entry).parent)
         return str(Path.home())
+
+    # --- training runs: handed to the workspace that trains that model -------------------------
+    def choose_run(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(Path.home()))
+        if folder:
+            self.open_run(folder)
+
+    def open_run(self, path: str) -> QWidget | None:
+        """Show a run folder in the workspace whose ``model`` trained it (it has ``open_run``)."""
+        import json
+
+        try:
+            model = json.loads((Path(path) / "config.json").read_text())["model"]
+        except (OSError, ValueError, KeyError) as err:
+            QMessageBox.critical(self, "Could not open run", f"{path}: not a training run ({err})")
+            return None
+        for widget in self.workspaces.values():
+            if getattr(widget, "model", None) == model and hasattr(widget, "open_run"):
+                self.tabs.setCurrentWidget(widget)
+                widget.open_run(path)
+                return widget
+        QMessageBox.critical(self, "Could not open run", f"{path}: no workspace trains {model!r} models")
+        return None
+
+    def closeEvent(self, event) -> None:
+        # Workspaces that run training stop it (keeping a checkpoint) and wait for their threads.
+        for widget in self.workspaces.values():
+            if callable(getattr(widget, "shutdown", None)):
+                widget.shutdown()
+        super().closeEvent(event)
 
     # --- recent list (QSettings) -----------------------------------------------------------------
     def recent_datasets(self) -> list[str]:
@@ -232,7 +267,6 @@ class MainWindow(QMainWindow):
         return (f"<h3>Pokémon Generation Studio {studio.__version__}</h3>"
                 "<p>Learn generative models — PixelRNN, VAE, GAN — on 20×20 palette sprites.</p>"
                 f"<p>torch {torch.__version__}<br>Qt {qVersion()} (PySide6 {PySide6.__version__})<br>"
-                f"Python {platform.python_version()}<br>"
                 f"Training device: {self.device_text()}</p>")
 
     def show_about(self) -> None:

@@ -1,0 +1,30 @@
+"""The GAN workspace: train the DCGAN and watch the two-player game live.
+
+A TrainingPanel configured for studio.models.gan: the losses of both players, what D says
+about real and generated sprites, and the gradient norms (an exploding ‖∇D‖ is the usual
+sign of an unstable game).
+"""
+
+from __future__ import annotations
+
+from studio.gui.context import StudioContext
+from studio.gui.training import PlotSpec, TrainingPanel, WarningRule
+
+GAN_PLOTS = [
+    PlotSpec("Losses", keys=["d_loss", "g_loss"]),
+    PlotSpec("Discriminator outputs: D(x) on real, D(G(z)) on generated", keys=["d_real", "d_fake"]),
+    PlotSpec("Gradient norms", keys=["d_grad_norm", "g_grad_norm"], log_y=True),
+]
+
+GAN_WARNINGS: list[WarningRule] = []
+
+INTRO = ("<h3 style='margin:0'>GAN</h3>"
+         "<p style='color:gray'>A generator G turns random codes z into sprites; a discriminator D "
+         "learns to tell them from real ones. Each step D improves, then G learns to fool the new D. "
+         "The samples show the same codes z over training.</p>")
+
+
+class GanWorkspace(TrainingPanel):
+    def __init__(self, context: StudioContext, parent=None):
+        super().__init__(context, model="gan", plots=GAN_PLOTS, warnings=GAN_WARNINGS,
+                         intro=INTRO, parent=parent)

@@ -1,0 +1,145 @@
+"""The training engine on a QThread, reporting through Qt signals (see studio/gui/training.py).
+
+    worker = TrainingWorker.fresh("gan", config, sprites, settings, run_dir)   # or .resume(run_dir, ...)
+    worker.metrics.connect(...); worker.finished.connect(...)
+    worker.start()            # returns at once; the Trainer is built and run on the thread
+    worker.pause() / worker.resume() / worker.stop()
+    worker.wait(ms)           # only at shutdown: True once the thread has ended
+
+All signals are emitted on the training thread; Qt queues them to the receivers' (GUI)
+thread, so slots may touch widgets. The GUI thread never waits on training except in
+``wait()``, which ``TrainingPanel.shutdown()`` calls when the window closes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener
+
+
+def describe_error(error: BaseException) -> str:
+    """A message for the user: the text of errors about their input, the type for bugs."""
+    if isinstance(error, (TrainingError, ValueError, FileNotFoundError)) or \
+            type(error).__name__ in ("DatasetError", "CheckpointError"):
+        return str(error)
+    if isinstance(error, MemoryError) or "out of memory" in str(error).lower() \
+            or "can't allocate memory" in str(error).lower():
+        return f"out of memory: {str(error).splitlines()[0] if str(error) else type(error).__name__}; " \
+               f"try a smaller batch size or model width"
+    return f"{type(error).__name__}: {error}"
+
+
+class _SignalListener(TrainingListener):
+    """The engine's listener: forwards every event to the worker's signals (thread-safe)."""
+
+    def __init__(self, worker: "TrainingWorker"):
+        self.worker = worker
+
+    def on_start(self, trainer: Trainer) -> None:
+        from studio.train.devices import describe_device
+
+        self.worker.started.emit({
+            "run": str(trainer.run.path) if trainer.run else None,
+            "step": trainer.state.step, "total": trainer.total_steps,
+            "epochs": trainer.settings.epochs, "batch_size": trainer.settings.batch_size,
+            "device": describe_device(str(trainer.device)),
+            "config": trainer.describe(),
+        })
+
+    def on_metrics(self, record: dict) -> None:
+        self.worker.metrics.emit(dict(record))
+
+    def on_samples(self, step: int, grid) -> None:
+        self.worker.samples.emit(step, grid)
+
+    def on_progress(self, progress) -> None:
+        self.worker.progress.emit(progress)
+
+    # finished / failed are emitted by the worker itself, after the trainer has returned.
+
+
+class TrainingWorker(QObject):
+    """One training run on its own QThread. Build with :meth:`fresh` or :meth:`resume`."""
+
+    #: {run, step, total, epochs, batch_size, device, config}: the trainer is built and starts.
+    started = Signal(object)
+    #: one logged record {"step", "epoch", "time", <metric>: float, ...} ("val/..." at epoch ends)
+    metrics = Signal(object)
+    #: (step, RGB uint8 grid [h, w, 3]) of samples from the model's fixed codes
+    samples = Signal(int, object)
+    #: a studio.train.engine.Progress (step, total, steps/s, sprites/s, ETA)
+    progress = Signal(object)
+    #: the engine's summary {status, step, total, checkpoint, run, metrics}
+    finished = Signal(object)
+    #: a message for the user; the traceback went to stderr
+    failed = Signal(str)
+
+    def __init__(self, make_trainer: Callable[[list, TrainingControl], Trainer], parent=None):
+        super().__init__(parent)
+        self._make_trainer = make_trainer
+        self.control = TrainingControl()
+        self.qthread = QThread()
+        self.qthread.setObjectName("training")
+        self.moveToThread(self.qthread)
+        self.qthread.started.connect(self._run)
+
+    @classmethod
+    def fresh(cls, model: str, config, sprites, settings, run_dir) -> "TrainingWorker":
+        return cls(lambda listeners, control: Trainer(model, config, sprites, settings, run_dir,
+                                                      listeners, control))
+
+    @classmethod
+    def resume(cls, run_dir, **settings_overrides) -> "TrainingWorker":
+        """Continue ``run_dir`` from its latest checkpoint (overrides: epochs, max_steps, ...)."""
+        return cls(lambda listeners, control: Trainer.resume(run_dir, listeners, control,
+                                                             **settings_overrides))
+
+    # --- control, from any thread ----------------------------------------------------------
+    def start(self) -> None:
+        self.qthread.start()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume_training(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        """Stop after the current step; the engine then writes a checkpoint and final samples."""
+        self.control.stop()
+
+    @property
+    def paused(self) -> bool:
+        return self.control.paused
+
+    def is_running(self) -> bool:
+        return self.qthread.isRunning()
+
+    def wait(self, timeout_ms: int) -> bool:
+        """Block until the thread ended (shutdown only). True if it did within the time."""
+        return self.qthread.wait(timeout_ms)
+
+    # --- on the training thread ---------------------------------------------------------------
+    @Slot()
+    def _run(self) -> None:
+        import torch
+
+        # Leave the GUI a core: torch's intra-op pool would otherwise take every one.
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+        try:
+            trainer = self._make_trainer([_SignalListener(self)], self.control)
+            summary = trainer.run_training()
+        except BaseException as error:  # noqa: BLE001 - every failure must reach the user
+            if not isinstance(error, TrainingError):
+                print(traceback.format_exc(), file=sys.stderr)
+            self.failed.emit(describe_error(error))
+        else:
+            self.finished.emit(summary)
+        finally:
+            self.qthread.quit()

@@ -1,0 +1,248 @@
+"""The live training monitor (TrainingPanel) and the GAN workspace, offscreen."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+import torch  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox  # noqa: E402
+
+from studio.data import open_dataset  # noqa: E402
+from studio.gui.app import configure_pyqtgraph, create_main_window  # noqa: E402
+from studio.gui.context import StudioContext  # noqa: E402
+from studio.gui.gan_workspace import GanWorkspace  # noqa: E402
+from studio.gui.training import PlotSpec, TrainingPanel, WarningRule  # noqa: E402
+from studio.gui.training_form import ScientificSpinBox  # noqa: E402
+from studio.models import gan  # noqa: E402
+from studio.train.run import RunDir  # noqa: E402
+
+TINY = gan.Config(z_dim=8, width=8)
+DATA = "builtin:n=48,seed=3"
+WAIT_MS = 120_000  # the machine is shared: be generous
+
+
+@pytest.fixture(autouse=True)
+def isolated(qapp, tmp_path, monkeypatch):
+    """Runs under tmp_path (via STUDIO_RUNS_DIR), settings never the user's."""
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    configure_pyqtgraph()
+
+
+@pytest.fixture(scope="module")
+def tiny_set():
+    return open_dataset(DATA)
+
+
+def make_panel(qtbot, tiny_set, epochs=2, panel_cls=GanWorkspace, **kwargs):
+    context = StudioContext()
+    context.set_dataset(tiny_set)
+    panel = panel_cls(context, **kwargs)
+    qtbot.addWidget(panel)
+    panel.form.set_config(TINY)
+    panel.epochs_box.setValue(epochs)
+    panel.batch_box.setValue(8)  # 43 training sprites → 5 steps per epoch
+    panel.device_box.setCurrentText("cpu")
+    panel.resize(1200, 760)
+    panel.show()
+    return panel
+
+
+def latest_step(panel) -> int:
+    x, _ = panel.history.series("d_loss")
+    return int(x[-1]) if len(x) else 0
+
+
+def test_trains_a_tiny_gan_and_the_plots_and_samples_fill(qtbot, tiny_set, tmp_path):
+    panel = make_panel(qtbot, tiny_set, epochs=4)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as done:
+        assert panel.start_training()
+    summary = done.args[0]
+    assert summary["status"] == "finished" and summary["step"] == 20
+    run = RunDir(summary["run"])
+    assert run.path.parent == tmp_path / "runs" and run.path.name.startswith("gan-")
+    assert Path(summary["checkpoint"]).is_file()
+    qtbot.waitUntil(lambda: panel.curves["d_loss"].xData is not None, timeout=WAIT_MS)
+    for key in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"):
+        assert panel.points(key) == 2, key  # logged at steps 10 and 20
+        assert len(panel.curves[key].xData) == 2, key
+    h, w = panel.sample_view.image_shape()
+    assert h > 20 and w > 20  # a grid of sprites, not the placeholder
+    assert "CPU" in panel.device_label.text()
+    assert panel.progress_bar.value() == panel.progress_bar.maximum() == 20
+    assert panel.state == "idle" and panel.train_button.isEnabled()
+
+
+def test_pause_resume_stop_and_resume_the_stopped_run(qtbot, tiny_set):
+    panel = make_panel(qtbot, tiny_set, epochs=10_000)
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.points("d_loss") >= 1, timeout=WAIT_MS)
+
+    panel.pause_button.click()
+    assert panel.state == "paused" and panel.resume_button.isEnabled() and not panel.pause_button.isEnabled()
+    qtbot.wait(500)  # let the step in flight and its queued records arrive
+    paused_at = panel.points("d_loss")
+    qtbot.wait(1000)
+    assert panel.points("d_loss") == paused_at  # nothing trains while paused
+
+    panel.resume_button.click()
+    assert panel.state == "running"
+    qtbot.waitUntil(lambda: panel.points("d_loss") > paused_at, timeout=WAIT_MS)
+
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as stopped:
+        panel.stop_button.click()
+    summary = stopped.args[0]
+    assert summary["status"] == "stopped" and Path(summary["checkpoint"]).is_file()
+    assert panel.state == "idle" and panel.resume_button.isEnabled()
+
+    # Resume continues the same run folder from its checkpoint.
+    panel.resume_button.click()
+    assert panel.state == "running"
+    qtbot.waitUntil(lambda: latest_step(panel) > summary["step"], timeout=WAIT_MS)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as again:
+        panel.stop()
+    assert again.args[0]["run"] == summary["run"] and again.args[0]["step"] > summary["step"]
+    steps = [r["step"] for r in RunDir(summary["run"]).metrics()]
+    assert steps == sorted(steps) and steps[-1] == again.args[0]["step"]
+
+
+def test_closing_the_window_during_training_stops_cleanly_with_a_checkpoint(qtbot, tiny_set):
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    win.context.set_dataset(tiny_set)
+    panel = win.show_workspace("GAN")
+    panel.form.set_config(TINY)
+    panel.epochs_box.setValue(10_000)
+    panel.batch_box.setValue(8)
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.points("d_loss") >= 1, timeout=WAIT_MS)
+    worker, run_path = panel.worker, panel.run_path
+
+    win.close()  # MainWindow.closeEvent → panel.shutdown(): stop and wait
+
+    assert worker.qthread.isFinished() and not worker.qthread.isRunning()
+    assert panel.worker is None
+    checkpoint = RunDir(run_path).latest_checkpoint()
+    assert checkpoint is not None and checkpoint.is_file()
+
+
+def test_a_nan_in_training_shows_the_error_and_the_app_keeps_working(qtbot, tiny_set, monkeypatch):
+    panel = make_panel(qtbot, tiny_set, epochs=4)
+    original = gan.Task.train_step
+
+    def diverging(self, nets, batch):
+        metrics = original(self, nets, batch)
+        metrics["d_loss"] = torch.tensor(float("nan"))
+        return metrics
+
+    monkeypatch.setattr(gan.Task, "train_step", diverging)
+    with qtbot.waitSignal(panel.trainingFailed, timeout=WAIT_MS) as failed:
+        panel.start_training()
+    assert "diverged" in failed.args[0] and "d_loss" in failed.args[0]
+    assert panel.error_banner.isVisible() and "diverged" in panel.error_banner.text()
+    assert panel.state == "idle" and panel.train_button.isEnabled()
+
+    monkeypatch.setattr(gan.Task, "train_step", original)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as done:
+        panel.start_training()
+    assert done.args[0]["status"] == "finished"
+    assert not panel.error_banner.isVisible()
+
+
+def test_follows_a_run_written_by_the_cli(qtbot, tiny_set, tmp_path):
+    config_file = tmp_path / "tiny.json"
+    config_file.write_text(json.dumps({"z_dim": 8, "width": 8}))
+    run_path = tmp_path / "cli-run"
+    proc = subprocess.Popen([sys.executable, "-m", "studio", "train", "gan", "--data", DATA,
+                             "--config", str(config_file), "--steps", "20", "--batch-size", "8",
+                             "--device", "cpu", "--out", str(run_path), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        panel = make_panel(qtbot, tiny_set)
+        qtbot.waitUntil(lambda: (run_path / "config.json").is_file(), timeout=WAIT_MS)
+        assert panel.open_run(run_path)
+        assert panel.state == "following"
+        qtbot.waitUntil(lambda: panel.points("d_loss") == 2 and panel.sample_view.image_shape()[0] > 20,
+                        timeout=WAIT_MS)
+    finally:
+        out, err = proc.communicate(timeout=WAIT_MS / 1000)
+    assert proc.returncode == 0, err.decode()
+    assert panel.form.config() == TINY  # the form shows the run's settings
+    qtbot.waitUntil(lambda: panel.progress_bar.value() == 20, timeout=WAIT_MS)
+    assert "finished" in panel.progress_bar.text()
+
+
+def write_run(folder: Path, epochs=3, train=40, batch=8) -> RunDir:
+    run = RunDir(folder)
+    run.create({"model": "gan", "model_config": {"z_dim": 8, "width": 8},
+                "train": {"epochs": epochs, "batch_size": batch, "max_steps": None},
+                "data": {"train": train, "size": [20, 20], "num_colors": 4}, "device": "cpu"})
+    return run
+
+
+def test_followed_val_metrics_are_plotted_and_warning_rules_raise_the_banner(qtbot, tiny_set, tmp_path):
+    rule = WarningRule("val/diversity_ratio", below=0.5, message="mode collapse: samples look alike")
+    panel = make_panel(qtbot, tiny_set, panel_cls=TrainingPanel, model="gan",
+                       plots=[PlotSpec("Loss", keys=["d_loss"]),
+                              PlotSpec("Diversity", keys=["val/diversity_ratio"])],
+                       warnings=[rule])
+    run = write_run(tmp_path / "run")
+    assert panel.open_run(run.path)
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.2})
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "val/diversity_ratio": 0.9})
+    qtbot.waitUntil(lambda: panel.points("val/diversity_ratio") == 1, timeout=WAIT_MS)
+    assert panel.points("d_loss") == 1 and not panel.warning_banner.isVisible()
+
+    run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1})
+    run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "val/diversity_ratio": 0.3})
+    qtbot.waitUntil(lambda: panel.warning_banner.isVisible(), timeout=WAIT_MS)
+    assert "mode collapse" in panel.warning_banner.text() and "0.3" in panel.warning_banner.text()
+    qtbot.waitUntil(lambda: panel.curves["val/diversity_ratio"].xData is not None
+                    and len(panel.curves["val/diversity_ratio"].xData) == 2, timeout=WAIT_MS)
+
+    run.append_metrics({"step": 15, "epoch": 3.0, "time": 3.0, "val/diversity_ratio": 0.8})
+    qtbot.waitUntil(lambda: not panel.warning_banner.isVisible(), timeout=WAIT_MS)
+
+
+def test_main_window_opens_a_run_in_the_workspace_that_trains_its_model(qtbot, tmp_path):
+    run = write_run(tmp_path / "run")
+    run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1, "g_loss": 0.7})
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    panel = win.open_run(str(run.path))
+    assert panel is win.workspaces["GAN"] and win.tabs.currentWidget() is panel
+    assert panel.points("d_loss") == 1 and panel.points("g_loss") == 1
+
+
+def test_settings_form_is_generated_from_the_config_dataclass(qtbot, tiny_set):
+    panel = make_panel(qtbot, tiny_set)
+    editors = panel.form.editors
+    assert set(editors) == {f for f in gan.Config.__dataclass_fields__}
+    assert isinstance(editors["z_dim"], QSpinBox) and isinstance(editors["spectral_norm"], QCheckBox)
+    assert isinstance(editors["lr_g"], ScientificSpinBox) and editors["lr_g"].text() == "0.0002"
+    assert isinstance(editors["loss"], QComboBox)
+    assert [editors["loss"].itemText(i) for i in range(editors["loss"].count())] == list(gan.LOSSES)
+    assert "widest layer" in editors["width"].toolTip()  # the dataclass comment
+
+    panel.form.preset_box.setCurrentText("wgan-gp")
+    assert panel.form.config() == gan.CONFIGS["wgan-gp"]
+    editors["lr_g"].setValue(5e-4)
+    assert panel.form.preset() == "custom" and panel.form.config().lr_g == pytest.approx(5e-4)
+    panel.form.set_config(gan.CONFIGS["hinge-sn"])
+    assert panel.form.preset() == "hinge-sn" and editors["spectral_norm"].isChecked()
