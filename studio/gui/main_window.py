@@ -7,6 +7,7 @@ persist in QSettings.
 
 from __future__ import annotations
 
+import platform
 import sys
 import traceback
 from pathlib import Path
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
         return (f"<h3>Pokémon Generation Studio {studio.__version__}</h3>"
                 "<p>Learn generative models — PixelRNN, VAE, GAN — on 20×20 palette sprites.</p>"
                 f"<p>torch {torch.__version__}<br>Qt {qVersion()} (PySide6 {PySide6.__version__})<br>"
+                f"Python {platform.python_version()}<br>"
                 f"Training device: {self.device_text()}</p>")
 
     def show_about(self) -> None:
