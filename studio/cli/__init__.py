@@ -13,7 +13,7 @@ import sys
 import studio
 
 # Modules under studio.cli that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES = ["data", "train"]
+COMMAND_MODULES = ["data", "train", "vae"]
 
 
 def build_parser() -> argparse.ArgumentParser:
