@@ -14,6 +14,7 @@ import importlib
 WORKSPACES: list[tuple[str, str]] = [
     ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
+    ("PixelRNN", "studio.gui.pixelrnn_workspace:PixelRNNWorkspace"),
 ]
 
 

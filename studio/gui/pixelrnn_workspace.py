@@ -1,0 +1,510 @@
+"""The PixelRNN workspace: mask part of a Pokémon and let PixelRNN complete it.
+
+Two pages. "Complete": pick a dataset sprite (or open an image), mask part of it on the canvas,
+press Complete, and choose among the variants the model draws. "Train": the shared
+:class:`TrainingPanel` for PixelRNN; when a run there finishes, its best checkpoint becomes the
+model the Complete page uses.
+
+The model lives in one place, ``workspace.task`` (a ``studio.models.pixelrnn.Task``, or None:
+then Complete is disabled and the page says how to get one). Completions run on a worker thread
+(:class:`CompletionJob`); the canvas stays editable meanwhile, and Cancel stops the job between
+two pixels.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+                               QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from studio.data.errors import DatasetError
+from studio.data.sprites import SpriteSet, grid_image, indices_to_image
+from studio.gui.canvas import SpriteCanvas
+from studio.gui.canvas_model import composite, sprite_from_image
+from studio.gui.canvas_tools import CanvasToolBars
+from studio.gui.context import StudioContext
+from studio.gui.pixelrnn_panels import SpriteBrowser, VariantStrip
+from studio.gui.training import PlotSpec, TrainingPanel
+from studio.gui.widgets import PaletteView, rgb_to_pixmap
+from studio.gui.workers import Task as WorkerTask
+from studio.gui.workers import run_in_thread
+
+NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
+                 "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder.")
+EXPORT_SCALE = 16  # a 20×20 canvas exports as 320×320 pixels
+INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predicts each colour from "
+         "the pixels before it. Train it here, then complete masked sprites on the "
+         "<i>Complete a sprite</i> tab.")
+
+
+class CompletionJob(QObject):
+    """One call of ``studio.models.completion.complete`` for the worker thread.
+
+    Created on the GUI thread, so ``progressed`` (emitted from the worker between two pixels)
+    is queued to the GUI. ``cancel()`` is thread-safe: the worker sees it before its next step.
+    """
+
+    progressed = Signal(int, int)  # (pixels done, pixels in all)
+
+    def __init__(self, task, sprite: np.ndarray, mask: np.ndarray, n_variants: int, temperature: float):
+        super().__init__()
+        self.task, self.sprite, self.mask = task, sprite.copy(), mask.copy()
+        self.n_variants, self.temperature = n_variants, temperature
+        self._cancel = threading.Event()
+        self.worker: WorkerTask | None = None  # the run_in_thread handle, once started
+
+    def run(self):
+        from studio.models.completion import complete
+
+        return complete(self.task, self.sprite, self.mask, n_variants=self.n_variants,
+                        temperature=self.temperature, progress=self.progressed.emit,
+                        cancel=self._cancel.is_set)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class PixelRNNWorkspace(QWidget):
+    #: The model changed: the new Task, or None.
+    modelChanged = Signal(object)
+    #: A completion is about to start on its thread (the CompletionJob).
+    completionStarted = Signal(object)
+    #: A completion ended: the list of Completions, or [] when cancelled or failed.
+    completionEnded = Signal(object)
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.task = None  # the PixelRNN Task completions use; see set_task()
+        self.model_description = ""
+        self.job: CompletionJob | None = None
+        self.variant_mask: np.ndarray | None = None  # the mask the shown variants filled
+        self._loading: WorkerTask | None = None
+
+        self.canvas = SpriteCanvas()
+        self.tools = CanvasToolBars(self.canvas, self)
+        self.training = TrainingPanel(
+            context, model="pixelrnn", intro=INTRO,
+            plots=[PlotSpec("Loss (cross-entropy, nats)", keys=["loss"]),
+                   PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"],
+                            labels={"bits_per_pixel": "train", "val/bits_per_pixel": "held-out"})])
+        self.pages = QTabWidget()
+        self.pages.addTab(self._build_complete_page(), "Complete a sprite")
+        self.pages.addTab(self.training, "Train PixelRNN")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        self.browser.spriteChosen.connect(self.load_dataset_sprite)
+        self.canvas.stateChanged.connect(self._update_complete_button)
+        self.canvas.colorPicked.connect(self._choose_paint_color)
+        self.palette_view.colorClicked.connect(self._choose_paint_color)
+        self.variants.variantChosen.connect(self.choose_variant)
+        self.training.trainingFinished.connect(self._on_training_finished)
+        self.training.open_button.clicked.connect(self._on_training_run_opened)
+        context.datasetChanged.connect(self.set_dataset)
+        self.set_task(None)
+        if context.dataset is not None:
+            self.set_dataset(context.dataset)
+
+    # --- layout ------------------------------------------------------------------------------------
+    def _build_complete_page(self) -> QWidget:
+        self.browser = SpriteBrowser()
+        self.open_image_button = QPushButton("Open image…")
+        self.open_image_button.setToolTip("Put a picture on the canvas: framed around the creature, "
+                                          "resized to the sprite size and mapped to the palette")
+        self.open_image_button.clicked.connect(self.choose_image)
+        sprite_box = QGroupBox("1 · Pick a sprite")
+        sprite_layout = QVBoxLayout(sprite_box)
+        sprite_layout.addWidget(self.browser, 1)
+        sprite_layout.addWidget(self.open_image_button)
+
+        # Centre: tool bars, the canvas, the variants.
+        self.canvas_hint = QLabel("2 · Mask what the model should fill in: paint with <b>Mask</b>, drag a "
+                                  "<b>Rectangle</b>, or <b>Cover 50 % / 75 %</b>. Ctrl+Z undoes.")
+        self.canvas_hint.setStyleSheet("color: gray")
+        self.show_mask = QPushButton("Hide mask")
+        self.show_mask.setCheckable(True)
+        self.show_mask.setToolTip("Hide the hatching to see the pixels under the mask")
+        self.show_mask.toggled.connect(lambda hide: (self.canvas.set_mask_visible(not hide),
+                                                     self.show_mask.setText("Show mask" if hide else "Hide mask")))
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.canvas_hint, 1)
+        hint_row.addWidget(self.show_mask)
+        self.variants = VariantStrip()
+        self.variants_caption = QLabel("4 · Variants appear here, best first, with their log-likelihood "
+                                       "(nats; closer to 0 = more likely). Click one to put it on the canvas.")
+        self.variants_caption.setWordWrap(True)
+        self.variants_caption.setStyleSheet("color: gray")
+        self.export_canvas_button = QPushButton("Export canvas PNG…")
+        self.export_variants_button = QPushButton("Export variants PNG…")
+        self.export_canvas_button.clicked.connect(lambda: self._choose_export(self.export_canvas, "sprite.png"))
+        self.export_variants_button.clicked.connect(lambda: self._choose_export(self.export_variants,
+                                                                                "variants.png"))
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.variants_caption, 1)
+        export_row.addWidget(self.export_canvas_button)
+        export_row.addWidget(self.export_variants_button)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.tools.draw_bar)
+        centre_layout.addWidget(self.tools.mask_bar)
+        centre_layout.addLayout(hint_row)
+        centre_layout.addWidget(self.canvas, 1)
+        centre_layout.addLayout(export_row)
+        centre_layout.addWidget(self.variants)
+
+        # Right: the model, the completion settings, the palette.
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_run_button = QPushButton("Open run…")
+        self.open_run_button.setToolTip("Load the best checkpoint of a PixelRNN run folder "
+                                        "(trained here or with `studio train pixelrnn`)")
+        self.open_run_button.clicked.connect(self.choose_run)
+        self.train_button = QPushButton("Train PixelRNN…")
+        self.train_button.clicked.connect(lambda: self.pages.setCurrentWidget(self.training))
+        model_buttons = QHBoxLayout()
+        model_buttons.addWidget(self.open_run_button)
+        model_buttons.addWidget(self.train_button)
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addWidget(self.model_label)
+        model_layout.addLayout(model_buttons)
+
+        self.temperature = QSlider(Qt.Orientation.Horizontal)
+        self.temperature.setRange(10, 200)  # hundredths
+        self.temperature.setValue(100)
+        self.temperature_label = QLabel()
+        self.temperature.valueChanged.connect(
+            lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
+        self.temperature.setToolTip("Below 1: safer, more typical colours. Above 1: wilder variants. "
+                                    "1 samples the model as trained.")
+        self.temperature_label.setText("1.00")
+        self.temperature_label.setMinimumWidth(32)
+        temperature_row = QHBoxLayout()
+        temperature_row.addWidget(self.temperature, 1)
+        temperature_row.addWidget(self.temperature_label)
+        self.n_variants = QSpinBox()
+        self.n_variants.setRange(1, 16)
+        self.n_variants.setValue(8)
+        self.n_variants.setToolTip("How many different completions to draw")
+        self.complete_button = QPushButton("Complete")
+        self.complete_button.setDefault(True)
+        self.complete_button.setMinimumHeight(34)
+        self.complete_button.setStyleSheet("font-weight: bold")
+        self.complete_button.clicked.connect(self.start_completion)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_completion)
+        self.progress = QProgressBar()
+        self.progress.setFormat("")  # "pixel %v / %m" while completing
+        self.complete_hint = QLabel()
+        self.complete_hint.setWordWrap(True)
+        self.complete_hint.setStyleSheet("color: gray")
+        form = QFormLayout()
+        form.addRow("Temperature", temperature_row)
+        form.addRow("Variants", self.n_variants)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.complete_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        complete_box = QGroupBox("3 · Complete")
+        complete_layout = QVBoxLayout(complete_box)
+        complete_layout.addLayout(form)
+        complete_layout.addLayout(buttons)
+        complete_layout.addWidget(self.progress)
+        complete_layout.addWidget(self.complete_hint)
+
+        self.palette_view = PaletteView(swatch=14)
+        self.paint_swatch = QLabel()
+        self.paint_caption = QLabel()
+        self.paint_caption.setStyleSheet("color: gray")
+        swatch_row = QHBoxLayout()
+        swatch_row.addWidget(self.paint_swatch)
+        swatch_row.addWidget(self.paint_caption, 1)
+        palette_box = QGroupBox("Paint colour")
+        palette_layout = QVBoxLayout(palette_box)
+        palette_layout.addLayout(swatch_row)
+        palette_layout.addWidget(self.palette_view)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(4, 0, 4, 0)
+        for box in (model_box, complete_box, palette_box):
+            side_layout.addWidget(box)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(290)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(sprite_box)
+        splitter.addWidget(centre)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([190, 760, 300])
+        page = QWidget()
+        QVBoxLayout(page).addWidget(splitter)
+        return page
+
+    # --- the sprite on the canvas ---------------------------------------------------------------------
+    def set_dataset(self, dataset: SpriteSet) -> None:
+        """A new dataset: refill the browser and show its first sprite (the edit history is
+        cleared if the palette or size changed, since old steps no longer apply)."""
+        self.browser.set_dataset(dataset)
+        self.palette_view.set_colors(dataset.palette.colors)
+        self.set_paint_color(1 if dataset.num_colors > 1 else 0)
+        self.variants.clear_variants()
+        self.canvas.set_sprite(dataset.indices[0], dataset.palette, "Load sprite #0",
+                               undoable=False)
+        self.browser.select(0)
+        self._update_complete_button()
+
+    def load_dataset_sprite(self, i: int) -> None:
+        dataset = self.context.dataset
+        if dataset is not None and 0 <= i < len(dataset):
+            self.canvas.set_sprite(dataset.indices[i], dataset.palette, f"Load sprite {dataset.label(i)}")
+
+    def load_image(self, path: str | Path) -> None:
+        """Put an image file on the canvas (undoable); a bad file shows the loader's message."""
+        if self.canvas.state is None:
+            return
+        try:
+            sprite = sprite_from_image(path, self.canvas.palette, self.canvas.state.shape)
+        except (DatasetError, ValueError) as err:
+            QMessageBox.warning(self, "Could not open image", str(err))
+            return
+        self.canvas.set_sprite(sprite, self.canvas.palette, f"Open image {Path(path).name}")
+
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image", "",
+                                              "Images (*.png *.gif *.jpg *.jpeg *.bmp);;All files (*)")
+        if path:
+            self.load_image(path)
+
+    def set_paint_color(self, index: int) -> None:
+        palette = self.canvas.palette or (self.context.dataset.palette if self.context.dataset else None)
+        self.canvas.paint_color = index
+        if palette is not None:
+            self.paint_swatch.setPixmap(rgb_to_pixmap(np.array([[palette.colors[index]]]), 22))
+            r, g, b = (int(v) for v in palette.colors[index])
+            self.paint_caption.setText(f"index {index} · #{r:02x}{g:02x}{b:02x}\nclick a swatch to paint with it")
+
+    def _choose_paint_color(self, index: int) -> None:
+        """A swatch clicked or a colour picked: choosing a colour is almost always followed by painting."""
+        self.set_paint_color(index)
+        self.tools.set_tool("paint")
+
+    # --- the model ------------------------------------------------------------------------------------
+    def set_task(self, task, description: str = "") -> None:
+        """Use ``task`` (a pixelrnn Task) for completions, or None for no model."""
+        self.task, self.model_description = task, description
+        if task is None:
+            self.model_label.setText(NO_MODEL_HINT)
+        else:
+            self.model_label.setText(f"<b>Ready.</b> {description}")
+        self._update_complete_button()
+        self.modelChanged.emit(task)
+
+    def load_run(self, path: str | Path) -> WorkerTask:
+        """Load a run folder's best checkpoint on a worker thread, then use it."""
+        path = Path(path)
+        self.model_label.setText(f"Loading {path.name} …")
+        if self._loading is not None and not self._loading.done:
+            self._loading.cancel()  # the newest request wins
+        self._loading = run_in_thread(lambda: _load_pixelrnn_run(path),
+                                      lambda result: self.set_task(*result),
+                                      self._on_load_failed, name=f"load {path}", owner=self)
+        return self._loading
+
+    def choose_run(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a PixelRNN run folder",
+                                                  str(self.training.runs_dir or ""))
+        if folder:
+            self.load_run(folder)
+            if not self.training.is_training():
+                self.training.open_run(folder)  # its curves on the Train tab
+
+    def _on_load_failed(self, error: BaseException) -> None:
+        self.set_task(self.task, self.model_description)  # keep the model we had
+        QMessageBox.warning(self, "Could not load the run", _describe(error))
+
+    def _on_training_finished(self, summary: dict) -> None:
+        if summary.get("checkpoint") and summary.get("run"):
+            self.load_run(summary["run"])
+
+    def _on_training_run_opened(self) -> None:
+        """The Train tab's own "Open run…" showed a run: complete with it too, if it has a checkpoint."""
+        run = self.training.run_path
+        if run is not None and self.training.state == "following" and any(Path(run, "checkpoints").glob("*.pt")):
+            self.load_run(run)
+
+    def model_fits(self) -> str | None:
+        """None if the model can complete the canvas, else why not (in words)."""
+        if self.task is None:
+            return "Train or open a PixelRNN run to complete."
+        state, palette = self.canvas.state, self.canvas.palette
+        if state is None:
+            return "No sprite on the canvas yet."
+        if not np.array_equal(np.asarray(self.task.palette), palette.colors):
+            return (f"This model was trained on another palette ({len(self.task.palette)} colours; the "
+                    f"dataset has {len(palette)}): open the dataset it was trained on.")
+        if tuple(self.task.size) != state.shape:
+            return f"This model draws {self.task.size[0]}×{self.task.size[1]} sprites, the canvas is " \
+                   f"{state.shape[0]}×{state.shape[1]}."
+        return None
+
+    # --- completing -------------------------------------------------------------------------------------
+    def _update_complete_button(self, *_args) -> None:
+        busy = self.job is not None
+        problem = self.model_fits()
+        if problem is None and not self.canvas.state.mask.any():
+            problem = "Mask part of the sprite first, e.g. with Cover 75 %."
+        self.complete_button.setEnabled(problem is None and not busy)
+        if not busy:
+            self.complete_hint.setText(problem or "Press Complete: the model fills the hatched pixels, "
+                                                  "keeping the others exactly.")
+
+    def start_completion(self) -> CompletionJob | None:
+        """Complete the masked pixels on a worker thread; None if it cannot start now."""
+        if self.job is not None or self.model_fits() is not None or not self.canvas.state.mask.any():
+            return None
+        state = self.canvas.state
+        job = CompletionJob(self.task, state.sprite, state.mask, self.n_variants.value(),
+                            self.temperature.value() / 100)
+        job.progressed.connect(self._on_progress)
+        self.job = job
+        self.variants.clear_variants()
+        self.variant_mask = None
+        self.progress.setRange(0, state.sprite.size)
+        self.progress.setValue(0)
+        self.progress.setFormat("pixel %v / %m")
+        self.complete_hint.setText("Completing… the canvas stays editable.")
+        self.complete_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.completionStarted.emit(job)
+        job.worker = run_in_thread(job.run, lambda result: self._on_completed(job, result),
+                                   lambda error: self._on_completion_failed(job, error),
+                                   name="complete", owner=self)
+        self.destroyed.connect(job.cancel)  # a closed window stops the worker at its next pixel
+        return job
+
+    def cancel_completion(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.complete_hint.setText("Cancelling…")
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        if self.job is not None:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _on_completed(self, job: CompletionJob, completions: list) -> None:
+        self._end_job()
+        self.variant_mask = job.mask
+        self.variants.set_variants(np.stack([c.sprite for c in completions]),
+                                   [c.log_likelihood for c in completions], self.canvas.palette)
+        self.complete_hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
+                                   "on the canvas; Complete again for new ones.")
+        self.completionEnded.emit(completions)
+
+    def _on_completion_failed(self, job: CompletionJob, error: BaseException) -> None:
+        from studio.models.completion import Cancelled
+
+        self._end_job()
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        if isinstance(error, Cancelled):
+            self.complete_hint.setText("Cancelled. Nothing changed.")
+        else:
+            self.complete_hint.setText(f"Completion failed: {_describe(error)}")
+            self.context.show_message(f"Completion failed: {_describe(error)}", 10000)
+        self.completionEnded.emit([])
+
+    def _end_job(self) -> None:
+        self.job = None
+        self.cancel_button.setEnabled(False)
+        self._update_complete_button()
+
+    def choose_variant(self, k: int) -> None:
+        """Put variant ``k`` on the canvas (undoable): its pixels where the completion's mask
+        was, the canvas's own everywhere else; the mask stays, to try another variant."""
+        state = self.canvas.state
+        if self.variant_mask is None or not 0 <= k < len(self.variants.sprites) \
+                or self.variant_mask.shape != state.shape:
+            return
+        sprite = composite(state.sprite, self.variants.sprites[k], self.variant_mask)
+        self.canvas.apply(state.with_sprite(sprite), f"Use variant {k + 1}")
+
+    # --- export ---------------------------------------------------------------------------------------------
+    def export_canvas(self, path: str | Path) -> None:
+        """The canvas sprite as a PNG, each pixel EXPORT_SCALE × EXPORT_SCALE (no mask drawn)."""
+        indices_to_image(self.canvas.state.sprite, self.canvas.palette, EXPORT_SCALE).save(path)
+
+    def export_variants(self, path: str | Path) -> None:
+        """The variants strip as one PNG row, best first."""
+        if not len(self.variants.sprites):
+            raise ValueError("no variants to export yet: press Complete first")
+        grid_image(self.variants.sprites, self.canvas.palette, columns=len(self.variants.sprites),
+                   scale=8, gap=1).save(path)
+
+    def _choose_export(self, export, default_name: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", default_name, "PNG images (*.png)")
+        if not path:
+            return
+        try:
+            export(path if path.lower().endswith(".png") else path + ".png")
+        except (OSError, ValueError) as err:
+            QMessageBox.warning(self, "Could not export", str(err))
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """The window is closing: stop a completion and the training (keeping a checkpoint)."""
+        if self.job is not None:
+            self.job.cancel()
+        return self.training.shutdown(timeout_ms)
+
+
+def _load_pixelrnn_run(path: Path):
+    """(task, description) from a run folder's best checkpoint; runs on a worker thread."""
+    from studio.train.engine import load_trained
+    from studio.train.run import RunDir
+
+    run = RunDir(path)
+    saved = run.config()
+    if saved.get("model") != "pixelrnn":
+        raise ValueError(f"{path} is a {saved.get('model')} run; open a PixelRNN run")
+    task, _palette, _saved = load_trained(path, "best")
+    checkpoint = run.checkpoint("best")
+    score = _best_held_out(run)
+    return task, f"{path.name} · {checkpoint.name}" + (f" · held-out {score:.2f} bits/pixel" if score else "")
+
+
+def _best_held_out(run) -> float | None:
+    """The lowest held-out bits/pixel the run logged (the one best.pt was kept for)."""
+    from studio.train.run import MetricsFollower
+
+    values = [r["val/bits_per_pixel"] for r in MetricsFollower(run.metrics_path).poll()
+              if "val/bits_per_pixel" in r]
+    return min(values) if values else None
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, (ValueError, FileNotFoundError, DatasetError)) or \
+            type(error).__name__ == "CheckpointError":
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,175 @@
+"""The PixelRNN workspace: sprite picking, completing with a tiny model, variants, cancel, export."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import threading  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from studio.data import open_dataset  # noqa: E402
+from studio.gui.canvas_model import rect_region  # noqa: E402
+from studio.gui.context import StudioContext  # noqa: E402
+from studio.gui.pixelrnn_workspace import NO_MODEL_HINT, PixelRNNWorkspace  # noqa: E402
+from studio.models import pixelrnn  # noqa: E402
+from studio.models.completion import Cancelled  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def sprites():
+    return open_dataset("builtin:n=48,seed=3")
+
+
+@pytest.fixture
+def workspace(qtbot, sprites, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    context = StudioContext()
+    ws = PixelRNNWorkspace(context)
+    ws._context_ref = context  # keep the context alive as long as the widget
+    qtbot.addWidget(ws)
+    ws.resize(1280, 760)
+    ws.show()
+    qtbot.waitExposed(ws)
+    context.set_dataset(sprites)
+    return ws
+
+
+def tiny_task(sprites):
+    """A fresh, untrained PixelRNN: the completion machinery is the same as a trained one's."""
+    config = pixelrnn.Config(hidden=8, embed=4)
+    return pixelrnn.Task(config, sprites.palette.colors, (sprites.height, sprites.width), "cpu")
+
+
+def test_without_a_model_complete_is_disabled_with_a_hint(workspace):
+    assert workspace.task is None and workspace.model_label.text() == NO_MODEL_HINT
+    workspace.tools.actions["cover75"].trigger()
+    assert not workspace.complete_button.isEnabled()
+    assert "Train or open a PixelRNN run" in workspace.complete_hint.text()
+    assert workspace.start_completion() is None
+
+
+def test_browser_marks_held_out_and_loads_sprites(workspace, sprites):
+    _, held = sprites.split()
+    item = workspace.browser.list.item(int(held[0]))
+    assert "held-out" in item.text()
+    workspace.browser.number.setValue(7)
+    assert np.array_equal(workspace.canvas.state.sprite, sprites.indices[7])
+    workspace.browser.list.setCurrentRow(9)
+    assert np.array_equal(workspace.canvas.state.sprite, sprites.indices[9])
+    assert workspace.browser.number.value() == 9
+    workspace.canvas.undo_stack.undo()  # loading a sprite is an edit like any other
+    assert np.array_equal(workspace.canvas.state.sprite, sprites.indices[7])
+
+
+def test_palette_swatch_chooses_the_paint_colour(workspace, qtbot):
+    view = workspace.palette_view
+    rect = view.swatch_rect(5)
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center().toPoint())
+    assert workspace.canvas.paint_color == 5 and workspace.canvas.tool == "paint"
+    assert "index 5" in workspace.paint_caption.text()
+
+
+def test_complete_shows_variants_that_keep_the_visible_pixels(workspace, qtbot, sprites):
+    workspace.set_task(tiny_task(sprites), "tiny untrained model")
+    workspace.browser.select(4)
+    assert not workspace.complete_button.isEnabled()  # nothing masked yet
+    # A hole in the middle: visible pixels on every side of it must come back unchanged.
+    canvas = workspace.canvas
+    canvas.apply(canvas.state.set_mask_region(rect_region(canvas.state.shape, 8, 9, 11, 11), True), "hole")
+    state = canvas.state
+    assert workspace.complete_button.isEnabled()
+    workspace.n_variants.setValue(5)
+    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
+        qtbot.mouseClick(workspace.complete_button, Qt.MouseButton.LeftButton)
+    completions = ended.args[0]
+    assert len(completions) == 5 and workspace.variants.count() == 5
+    lls = [c.log_likelihood for c in completions]
+    assert lls == sorted(lls, reverse=True)  # best first
+    for c, shown in zip(completions, workspace.variants.sprites):
+        assert np.array_equal(shown, c.sprite)
+        assert np.array_equal(c.sprite[~state.mask], sprites.indices[4][~state.mask])
+    assert f"{lls[0]:.1f}" in workspace.variants.item(0).text()
+    assert workspace.canvas.state == state  # completing edits nothing by itself
+    assert workspace.job is None and workspace.complete_button.isEnabled()
+
+    # Choosing a variant puts it on the canvas as one undoable step; the mask stays.
+    item = workspace.variants.item(2)
+    QTest.mouseClick(workspace.variants.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     workspace.variants.visualItemRect(item).center())
+    assert np.array_equal(workspace.canvas.state.sprite, completions[2].sprite)
+    assert np.array_equal(workspace.canvas.state.mask, state.mask)
+    assert workspace.canvas.undo_stack.undoText() == "Use variant 3"
+    workspace.canvas.undo_stack.undo()
+    assert workspace.canvas.state == state
+
+
+def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
+    workspace.set_task(tiny_task(sprites), "tiny untrained model")
+    workspace.tools.actions["cover50"].trigger()
+    before = workspace.canvas.state
+    reached, release = threading.Event(), threading.Event()
+
+    def hold_first_step(done, total):  # runs on the worker thread, between two pixels
+        if not reached.is_set():
+            reached.set()
+            release.wait(30)
+
+    workspace.completionStarted.connect(
+        lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
+    job = workspace.start_completion()
+    assert job is not None and workspace.cancel_button.isEnabled()
+    assert not workspace.complete_button.isEnabled()  # one completion at a time
+    qtbot.waitUntil(reached.is_set, timeout=30000)
+    with qtbot.waitSignal(job.worker.failed, timeout=30000) as failed:
+        qtbot.mouseClick(workspace.cancel_button, Qt.MouseButton.LeftButton)
+        release.set()
+    assert isinstance(failed.args[0], Cancelled)
+    assert job.worker.done and workspace.job is None
+    assert workspace.variants.count() == 0
+    assert workspace.canvas.state == before and workspace.canvas.undo_stack.undoText() == "Cover bottom 50%"
+    assert "Cancelled" in workspace.complete_hint.text() and workspace.complete_button.isEnabled()
+
+
+def test_a_model_for_another_palette_is_refused_with_the_reason(workspace, sprites):
+    other = pixelrnn.Task(pixelrnn.Config(hidden=8, embed=4), sprites.palette.colors[:10], (20, 20), "cpu")
+    workspace.set_task(other, "other palette")
+    workspace.tools.actions["cover50"].trigger()
+    assert not workspace.complete_button.isEnabled()
+    assert "another palette" in workspace.complete_hint.text()
+
+
+def test_finished_training_run_becomes_the_model(workspace, qtbot, sprites, tmp_path):
+    from studio.train.engine import TrainSettings, Trainer
+
+    run_dir = tmp_path / "pixelrnn-run"
+    Trainer("pixelrnn", pixelrnn.Config(hidden=8, embed=4), sprites,
+            TrainSettings(epochs=1, batch_size=16, max_steps=2, device="cpu", sample_count=4),
+            run_dir).run_training()
+    with qtbot.waitSignal(workspace.modelChanged, timeout=60000) as changed:
+        workspace._on_training_finished({"run": str(run_dir), "checkpoint": "x", "status": "finished"})
+    assert isinstance(changed.args[0], pixelrnn.Task) and workspace.task is changed.args[0]
+    assert "pixelrnn-run" in workspace.model_label.text()
+    workspace.tools.actions["cover50"].trigger()
+    assert workspace.complete_button.isEnabled()
+
+
+def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):
+    rgb = np.full((40, 40, 3), 255, np.uint8)
+    rgb[10:30, 10:30] = sprites.palette.colors[3]
+    Image.fromarray(rgb).save(tmp_path / "square.png")
+    workspace.load_image(tmp_path / "square.png")
+    assert set(np.unique(workspace.canvas.state.sprite)) == {3}
+    workspace.export_canvas(tmp_path / "canvas.png")
+    exported = np.asarray(Image.open(tmp_path / "canvas.png").convert("RGB"))
+    assert exported.shape == (320, 320, 3) and (exported == sprites.palette.colors[3]).all()
+    with pytest.raises(ValueError, match="no variants"):
+        workspace.export_variants(tmp_path / "variants.png")
