@@ -15,6 +15,7 @@ WORKSPACES: list[tuple[str, str]] = [
     ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
     ("PixelRNN", "studio.gui.pixelrnn_workspace:PixelRNNWorkspace"),
+    ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
 ]
 
 

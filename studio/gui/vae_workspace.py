@@ -1,0 +1,531 @@
+"""The VAE workspace: explore a trained VAE's 10-D code two dimensions at a time, or train one.
+
+Explore: two combo boxes pick the dimensions (each labelled with its KL, the most informative
+first); two sliders and a 2-D pad move along them; the other dimensions come from zeros, a
+seeded random draw (re-roll) or a dataset sprite's code m (shown beside its reconstruction).
+The decoded sprite follows the sliders; an N×N grid shows the lecture's picture (click a cell
+to go there). Export the sprite or the grid as PNG, a walk between two sprites as a GIF.
+
+One decode plus its RGB lookup takes about a millisecond on a CPU (benchmarks/vae_decode.py),
+far under a 16 ms frame, so it runs on the GUI thread; slider events are still coalesced to
+one decode per event-loop pass, so a fast drag never queues work. The grid (N² decodes in one
+batch) is redrawn only when the dimensions, the fixed code or N change.
+
+Train: the shared TrainingPanel with reconstruction, KL and ELBO plots; a finished run is
+loaded into the explorer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from studio.gui.context import StudioContext
+from studio.gui.latent_pad import LatentPad
+from studio.gui.training import PlotSpec, TrainingPanel
+from studio.gui.widgets import PixelImageView, rgb_to_pixmap
+from studio.gui.workers import run_in_thread
+
+SLIDER_STEPS = 100  # slider ticks per unit of the code
+EXTENT = 3.0
+FIX_CHOICES = ("Zeros", "Random", "Dataset sprite")
+THUMB_SCALE = 4
+
+PLOTS = [
+    PlotSpec("Loss terms (nats per sprite)", keys=["recon", "kl", "loss"]),
+    PlotSpec("Bound on −log p(x) (bits per pixel)",
+             keys=["elbo_bits_per_pixel", "val/elbo_bits_per_pixel", "val/recon_bits_per_pixel",
+                   "val/kl_bits_per_pixel"],
+             labels={"elbo_bits_per_pixel": "−ELBO (train)", "val/elbo_bits_per_pixel": "−ELBO (held out)",
+                     "val/recon_bits_per_pixel": "reconstruction (held out)",
+                     "val/kl_bits_per_pixel": "KL (held out)"}),
+]
+INTRO = ("<b>VAE</b>: the encoder maps a sprite to a 10-D code c = m + exp(σ/2)·e; the decoder maps the "
+         "code back to a colour per pixel. The KL term keeps codes near N(0, I), so decoding a random "
+         "code gives a sprite. Watch reconstruction fall and KL rise as the code starts to carry information.")
+
+
+def load_explorer(run_dir: str | Path, sprites=None):
+    """Off the GUI thread: the run's explorer with its per-dimension KL already computed."""
+    from studio.models.latent import LatentExplorer
+
+    explorer = LatentExplorer.from_run(run_dir, sprites=sprites)
+    explorer.dimension_kl()
+    return explorer
+
+
+def latest_vae_run(folder: str | Path) -> Path | None:
+    """The newest VAE run with a checkpoint under ``folder``, or None."""
+    from studio.train.run import list_runs
+
+    for run in list_runs(folder):
+        try:
+            if run.config().get("model") == "vae" and run.latest_checkpoint() is not None:
+                return run.path
+        except (OSError, ValueError):
+            continue  # a half-written or damaged run: skip it
+    return None
+
+
+class VaeWorkspace(QWidget):
+    #: Emitted (with the run folder) once a run is loaded into the explorer.
+    runLoaded = Signal(str)
+    #: Emitted (with the message) when a run could not be loaded.
+    runFailed = Signal(str)
+
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
+        super().__init__(parent)
+        self.context = context
+        self.explorer = None
+        self.run_path: Path | None = None
+        self._base = None  # the code the non-slider dimensions come from
+        self._random_seed = 0
+        self._image: np.ndarray | None = None
+        self._grid_n = 0
+        self._render_pending = False
+        self._load_task = None
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_explorer(), "Explore")
+        self.training = TrainingPanel(context, model="vae", plots=PLOTS, intro=INTRO)
+        self.training.trainingFinished.connect(self._on_training_finished)
+        self.tabs.addTab(self.training, "Train")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self._set_enabled(False)
+        if auto_load:
+            QTimer.singleShot(0, self.load_latest_run)
+
+    # --- layout ----------------------------------------------------------------------------------
+    def _build_explorer(self) -> QWidget:
+        self.run_label = QLabel("No VAE run loaded: open one, or train one in the Train tab.")
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("Open run…")
+        self.open_button.setToolTip("A run folder written by `studio train vae` or the Train tab")
+        self.open_button.clicked.connect(self.choose_run)
+        top = QHBoxLayout()
+        top.addWidget(self.run_label, 1)
+        top.addWidget(self.open_button)
+
+        # Left: which dimensions, and where on them.
+        self.x_box, self.y_box = QComboBox(), QComboBox()
+        self.x_slider, self.y_slider = self._slider(), self._slider()
+        self.x_value, self.y_value = QLabel("0.00"), QLabel("0.00")
+        for box in (self.x_box, self.y_box):
+            box.setToolTip("Dimensions are listed with their KL (nats, averaged over the dataset): "
+                           "near 0 means the decoder ignores that dimension")
+            box.currentIndexChanged.connect(self._on_dims_changed)
+        self.x_slider.valueChanged.connect(self._on_slider)
+        self.y_slider.valueChanged.connect(self._on_slider)
+        dims = QGridLayout()
+        dims.addWidget(QLabel("→ x"), 0, 0)
+        dims.addWidget(self.x_box, 0, 1)
+        dims.addWidget(self.x_slider, 1, 0, 1, 2)
+        dims.addWidget(self.x_value, 1, 2)
+        dims.addWidget(QLabel("↑ y"), 2, 0)
+        dims.addWidget(self.y_box, 2, 1)
+        dims.addWidget(self.y_slider, 3, 0, 1, 2)
+        dims.addWidget(self.y_value, 3, 2)
+        self.pad = LatentPad(EXTENT)
+        self.pad.moved.connect(self._on_pad)
+        dims_box = QGroupBox("Two dimensions to move along")
+        dims_layout = QVBoxLayout(dims_box)
+        dims_layout.addLayout(dims)
+        dims_layout.addWidget(self.pad, 1)
+
+        self.fix_box = QComboBox()
+        self.fix_box.addItems(FIX_CHOICES)
+        self.fix_box.setToolTip("Where the other dimensions come from")
+        self.fix_box.currentIndexChanged.connect(self._on_fix_changed)
+        self.reroll_button = QPushButton("Re-roll")
+        self.reroll_button.setToolTip("Draw the other dimensions again from N(0, I)")
+        self.reroll_button.clicked.connect(self.reroll)
+        self.sprite_spin = QSpinBox()
+        self.sprite_spin.setToolTip("The dataset sprite whose code m fixes the other dimensions")
+        self.sprite_spin.valueChanged.connect(self._on_sprite_changed)
+        self.original_label, self.recon_label = QLabel(), QLabel()
+        for label, tip in ((self.original_label, "the dataset sprite"),
+                           (self.recon_label, "its reconstruction: decode(m)")):
+            label.setFixedSize(20 * THUMB_SCALE + 4, 20 * THUMB_SCALE + 4)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setStyleSheet("background: #2b2b2b; border-radius: 3px")
+            label.setToolTip(tip.capitalize())
+        fix_row = QHBoxLayout()
+        fix_row.addWidget(self.fix_box, 1)
+        fix_row.addWidget(self.reroll_button)
+        sprite_row = QHBoxLayout()
+        sprite_row.addWidget(QLabel("Sprite:"))
+        sprite_row.addWidget(self.sprite_spin)
+        sprite_row.addStretch(1)
+        thumbs = QGridLayout()
+        thumbs.addWidget(self.original_label, 0, 0)
+        thumbs.addWidget(self.recon_label, 0, 1)
+        thumbs.addWidget(_caption("original"), 1, 0)
+        thumbs.addWidget(_caption("reconstruction"), 1, 1)
+        fix_group = QGroupBox("The other dimensions")
+        fix_layout = QVBoxLayout(fix_group)
+        fix_layout.addLayout(fix_row)
+        fix_layout.addLayout(sprite_row)
+        fix_layout.addLayout(thumbs)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(dims_box, 1)
+        left_layout.addWidget(fix_group)
+        left.setMinimumWidth(280)
+        left.setMaximumWidth(360)
+
+        # Middle: the decoded sprite and the exports.
+        self.sprite_view = PixelImageView()
+        self.sprite_view.setMinimumSize(220, 220)
+        self.code_label = QLabel()
+        self.code_label.setWordWrap(True)
+        self.code_label.setStyleSheet("color: gray; font-family: monospace")
+        self.save_sprite_button = QPushButton("Save sprite PNG…")
+        self.save_sprite_button.clicked.connect(self.save_sprite)
+        self.walk_from, self.walk_to, self.walk_steps = QSpinBox(), QSpinBox(), QSpinBox()
+        self.walk_steps.setRange(2, 60)
+        self.walk_steps.setValue(12)
+        self.save_walk_button = QPushButton("Save walk GIF…")
+        self.save_walk_button.setToolTip("Decode a straight line between the two sprites' codes")
+        self.save_walk_button.clicked.connect(self.save_walk)
+        walk_form = QFormLayout()
+        walk_form.addRow("From sprite:", self.walk_from)
+        walk_form.addRow("To sprite:", self.walk_to)
+        walk_form.addRow("Steps:", self.walk_steps)
+        walk_box = QGroupBox("Walk between two sprites")
+        walk_layout = QVBoxLayout(walk_box)
+        walk_layout.addLayout(walk_form)
+        walk_layout.addWidget(self.save_walk_button)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(_caption("Decoded sprite (follows the sliders)"))
+        middle_layout.addWidget(self.sprite_view, 1)
+        middle_layout.addWidget(self.code_label)
+        middle_layout.addWidget(self.save_sprite_button)
+        middle_layout.addWidget(walk_box)
+
+        # Right: the lecture's grid over the two dimensions.
+        self.grid_size = QSpinBox()
+        self.grid_size.setRange(3, 21)
+        self.grid_size.setValue(9)
+        self.grid_size.setToolTip("Cells per side; the grid spans [-3, 3] on both dimensions")
+        self.grid_size.valueChanged.connect(self._refresh_grid)
+        self.save_grid_button = QPushButton("Save grid PNG…")
+        self.save_grid_button.clicked.connect(self.save_grid)
+        grid_bar = QHBoxLayout()
+        grid_bar.addWidget(QLabel("Grid:"))
+        grid_bar.addWidget(self.grid_size)
+        grid_bar.addWidget(QLabel("cells per side"))
+        grid_bar.addStretch(1)
+        grid_bar.addWidget(self.save_grid_button)
+        self.grid_view = PixelImageView()
+        self.grid_view.pixelClicked.connect(self._on_grid_click)
+        self.grid_caption = _caption("x grows to the right, y grows upwards; click a cell to go there")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(grid_bar)
+        right_layout.addWidget(self.grid_view, 1)
+        right_layout.addWidget(self.grid_caption)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(middle)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(2, 3)
+        page = QWidget()
+        page_layout = QVBoxLayout(page)
+        page_layout.addLayout(top)
+        page_layout.addWidget(splitter, 1)
+        self._controls = [self.x_box, self.y_box, self.x_slider, self.y_slider, self.pad, self.fix_box,
+                          self.reroll_button, self.sprite_spin, self.save_sprite_button, self.walk_from,
+                          self.walk_to, self.walk_steps, self.save_walk_button, self.grid_size,
+                          self.save_grid_button]
+        return page
+
+    def _slider(self) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(int(-EXTENT * SLIDER_STEPS), int(EXTENT * SLIDER_STEPS))
+        slider.setPageStep(SLIDER_STEPS // 2)
+        return slider
+
+    def _set_enabled(self, on: bool) -> None:
+        for widget in self._controls:
+            widget.setEnabled(on)
+        if on:
+            self._update_fix_widgets()
+
+    # --- loading a run ---------------------------------------------------------------------------
+    def choose_run(self) -> None:
+        from studio.train.run import default_runs_dir
+
+        start = str(self.run_path.parent if self.run_path else default_runs_dir())
+        folder = QFileDialog.getExistingDirectory(self, "Open a VAE run folder", start)
+        if folder:
+            self.load_run(folder)
+
+    def load_latest_run(self) -> None:
+        """Load the newest VAE run under the runs folder, if there is one (quietly)."""
+        from studio.train.run import default_runs_dir
+
+        folder = self.training.runs_dir or default_runs_dir()
+        latest = latest_vae_run(folder) if Path(folder).is_dir() else None
+        if latest is not None and self.explorer is None:
+            self.load_run(latest)
+
+    def load_run(self, path: str | Path):
+        """Load a run on a worker thread; returns the task (its ``finished``/``failed`` signals)."""
+        path = Path(path)
+        self.run_label.setText(f"Loading {path} …")
+        dataset = self.context.dataset
+        # Reuse the open dataset when it is the run's; otherwise the run reopens its own.
+        sprites = dataset if dataset is not None and _same_source(path, dataset) else None
+        if self._load_task is not None:
+            self._load_task.cancel()
+        self._load_task = run_in_thread(lambda: load_explorer(path, sprites),
+                                        on_done=lambda explorer: self.set_explorer(explorer, path),
+                                        on_error=lambda err: self._on_load_failed(path, err),
+                                        name="load VAE run", owner=self)
+        return self._load_task
+
+    def _on_load_failed(self, path: Path, err: BaseException) -> None:
+        message = f"Could not load {path}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        self.run_label.setText(message)
+        self.context.show_message(message)
+        self.runFailed.emit(message)
+
+    def set_explorer(self, explorer, path: str | Path | None = None) -> None:
+        """Show a loaded :class:`~studio.models.latent.LatentExplorer` (on the GUI thread)."""
+        self.explorer, self.run_path = explorer, Path(path) if path else None
+        n = len(explorer.sprites)
+        self.run_label.setText(f"Run: {path}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
+                               if path else f"{explorer.latent_dim}-D code · {n} sprites")
+        kl = explorer.dimension_kl()
+        order = explorer.informative_dims()
+        for position, box in enumerate((self.x_box, self.y_box)):
+            box.blockSignals(True)
+            box.clear()
+            for d in order:  # most informative first, so the useful ones are at the top
+                box.addItem(f"dim {d}  (KL {kl[d]:.2f})", d)
+            box.setCurrentIndex(position)  # default: the two most informative
+            box.blockSignals(False)
+        for spin in (self.sprite_spin, self.walk_from, self.walk_to):
+            spin.setRange(0, n - 1)
+        self.walk_to.setValue(min(n - 1, 1))
+        self._set_enabled(True)
+        self._rebuild_base()
+        self.runLoaded.emit(str(path) if path else "")
+
+    def _on_training_finished(self, summary: dict) -> None:
+        if summary.get("checkpoint") and summary.get("run"):
+            self.load_run(summary["run"])
+            self.context.show_message(f"Loaded the new VAE run into the explorer: {summary['run']}")
+
+    # --- state -----------------------------------------------------------------------------------
+    def dims(self) -> tuple[int, int]:
+        return int(self.x_box.currentData()), int(self.y_box.currentData())
+
+    def values(self) -> tuple[float, float]:
+        return self.x_slider.value() / SLIDER_STEPS, self.y_slider.value() / SLIDER_STEPS
+
+    def current_code(self) -> np.ndarray:
+        return self.explorer.point(self._base, self.dims(), self.values())
+
+    def current_image(self) -> np.ndarray | None:
+        """The decoded sprite shown now, uint8 RGB [H, W, 3]."""
+        return self._image
+
+    def fixed_description(self) -> str:
+        mode = self.fix_box.currentIndex()
+        if mode == 0:
+            return "zeros"
+        return f"random (seed {self._random_seed})" if mode == 1 else f"sprite {self.sprite_spin.value()}'s m"
+
+    def set_values(self, x: float, y: float) -> None:
+        """Move both sliders (and the pad) to (x, y) in code units."""
+        for slider, v in ((self.x_slider, x), (self.y_slider, y)):
+            slider.blockSignals(True)
+            slider.setValue(round(v * SLIDER_STEPS))
+            slider.blockSignals(False)
+        self._on_slider()
+
+    # --- reactions -------------------------------------------------------------------------------
+    def _on_dims_changed(self) -> None:
+        if self.explorer is None or self.x_box.currentIndex() < 0 or self.y_box.currentIndex() < 0:
+            return
+        if self.x_box.currentData() == self.y_box.currentData():  # keep the two different
+            other = self.y_box if self.sender() is self.x_box else self.x_box
+            other.blockSignals(True)
+            other.setCurrentIndex(1 if other.currentIndex() == 0 else 0)
+            other.blockSignals(False)
+        x, y = self.dims()
+        self.pad.set_axis_labels(f"dim {x}", f"dim {y}")
+        # Start the sliders where the fixed code has these dimensions, so nothing jumps.
+        self.set_values(float(self._base[x]), float(self._base[y]))
+        self._refresh_grid()
+
+    def _on_fix_changed(self) -> None:
+        self._update_fix_widgets()
+        self._rebuild_base()
+
+    def _update_fix_widgets(self) -> None:
+        mode = self.fix_box.currentIndex()
+        self.reroll_button.setEnabled(self.explorer is not None and mode == 1)
+        self.sprite_spin.setEnabled(self.explorer is not None and mode == 2)
+
+    def reroll(self) -> None:
+        self._random_seed += 1
+        self._rebuild_base()
+
+    def _on_sprite_changed(self) -> None:
+        if self.fix_box.currentIndex() == 2:
+            self._rebuild_base()
+        else:
+            self._show_sprite_pair()
+
+    def _rebuild_base(self) -> None:
+        if self.explorer is None:
+            return
+        mode = self.fix_box.currentIndex()
+        fix = ("zeros", "random", f"index:{self.sprite_spin.value()}")[mode]
+        self._base = self.explorer.base_code(fix, seed=self._random_seed)
+        self._show_sprite_pair()
+        self._on_dims_changed()
+
+    def _show_sprite_pair(self) -> None:
+        if self.explorer is None:
+            return
+        i = self.sprite_spin.value()
+        palette = self.explorer.palette
+        self.original_label.setPixmap(rgb_to_pixmap(palette.to_rgb(self.explorer.sprites.indices[i]), THUMB_SCALE))
+        self.recon_label.setPixmap(rgb_to_pixmap(palette.to_rgb(self.explorer.reconstruct(i)), THUMB_SCALE))
+
+    def _on_slider(self) -> None:
+        x, y = self.values()
+        self.x_value.setText(f"{x:+.2f}")
+        self.y_value.setText(f"{y:+.2f}")
+        self.pad.set_point(x, y)
+        self._schedule_render()
+
+    def _on_pad(self, x: float, y: float) -> None:
+        self.set_values(x, y)
+
+    def _schedule_render(self) -> None:
+        # Coalesce: however many slider/pad events arrive in one pass, decode once.
+        if not self._render_pending:
+            self._render_pending = True
+            QTimer.singleShot(0, self.render_now)
+
+    def render_now(self) -> None:
+        """Decode the current code and show it (also what the coalescing timer calls)."""
+        self._render_pending = False
+        if self.explorer is None:
+            return
+        code = self.current_code()
+        self._image = self.explorer.decode_rgb(code)
+        self.sprite_view.set_image(self._image, auto_range=False)
+        x, y = self.dims()
+        self.code_label.setText(f"dim {x} = {code[x]:+.2f}, dim {y} = {code[y]:+.2f}; "
+                                f"others: {self.fixed_description()}")
+        self._highlight_cell()
+
+    def _refresh_grid(self) -> None:
+        if self.explorer is None:
+            return
+        from studio.data import grid_image
+
+        n = self.grid_size.value()
+        sprites = self.explorer.grid(self.dims(), self._base, n=n, extent=EXTENT)
+        self._grid_n = n
+        self.grid_view.set_image(np.asarray(grid_image(sprites, self.explorer.palette, columns=n)))
+        x, y = self.dims()
+        self.grid_caption.setText(f"dim {x} grows to the right, dim {y} upwards, from −3 to 3; "
+                                  "click a cell to move the sliders there")
+        self._highlight_cell()
+
+    def grid_cell_rect(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) of a grid cell in the grid image's pixels (grid_image's 1-pixel gaps)."""
+        h, w = self.explorer.size
+        return 1 + col * (w + 1), 1 + row * (h + 1), w, h
+
+    def _highlight_cell(self) -> None:
+        if self.explorer is None or not self._grid_n:
+            return
+        values = self.explorer.grid_values(self._grid_n, EXTENT)
+        x, y = self.values()
+        col = int(np.abs(values - x).argmin())
+        row = int(np.abs(values[::-1] - y).argmin())
+        self.grid_view.set_highlight(*self.grid_cell_rect(row, col))
+
+    def _on_grid_click(self, px: int, py: int) -> None:
+        if self.explorer is None or not self._grid_n:
+            return
+        h, w = self.explorer.size
+        col, row = min(px // (w + 1), self._grid_n - 1), min(py // (h + 1), self._grid_n - 1)
+        self.set_values(*self.explorer.cell_values(row, col, self._grid_n, EXTENT))
+
+    # --- export ----------------------------------------------------------------------------------
+    def _ask_path(self, title: str, name: str, pattern: str) -> str:
+        start = str((self.run_path or Path.home()) / name)
+        path, _ = QFileDialog.getSaveFileName(self, title, start, pattern)
+        return path
+
+    def save_sprite(self, path: str | None = None, scale: int = 8) -> None:
+        from PIL import Image
+
+        path = path or self._ask_path("Save the decoded sprite", "sprite.png", "PNG images (*.png)")
+        if path and self._image is not None:
+            h, w = self._image.shape[:2]
+            Image.fromarray(self._image).resize((w * scale, h * scale), Image.NEAREST).save(path)
+            self.context.show_message(f"Saved the sprite to {path}")
+
+    def save_grid(self, path: str | None = None, scale: int = 4) -> None:
+        from studio.data import grid_image
+
+        path = path or self._ask_path("Save the latent grid", "latent_grid.png", "PNG images (*.png)")
+        if path and self.explorer is not None:
+            n = self.grid_size.value()
+            sprites = self.explorer.grid(self.dims(), self._base, n=n, extent=EXTENT)
+            grid_image(sprites, self.explorer.palette, columns=n, scale=scale).save(path)
+            self.context.show_message(f"Saved the {n}×{n} grid to {path}")
+
+    def save_walk(self, path: str | None = None) -> None:
+        from studio.models.latent import save_gif
+
+        path = path or self._ask_path("Save the walk", "walk.gif", "GIF animations (*.gif)")
+        if path and self.explorer is not None:
+            a, b = self.walk_from.value(), self.walk_to.value()
+            walk = self.explorer.interpolate(a, b, self.walk_steps.value())
+            save_gif(self.explorer.palette.to_rgb(walk), path)
+            self.context.show_message(f"Saved the walk from sprite {a} to {b} to {path}")
+
+    def shutdown(self) -> None:
+        self.training.shutdown()
+
+
+def _caption(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("color: gray")
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    return label
+
+
+def _same_source(run_dir: Path, dataset) -> bool:
+    from studio.train.run import RunDir
+
+    try:
+        data = RunDir(run_dir).config()["data"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return data.get("source") == (dataset.source or dataset.name) and dataset.palette.colors.tolist() == data.get("palette")
