@@ -132,6 +132,10 @@ class TrainingWorker(QObject):
 
         # Leave the GUI a core: torch's intra-op pool would otherwise take every one.
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+        # Hand the GIL over every 1 ms instead of 5: the training loop's Python stretches
+        # (optimiser steps, logging, evaluation) then delay a GUI event by 1 ms, not 5+
+        # (benchmarks/gui_stall.py measures it).
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         try:
             trainer = self._make_trainer([_SignalListener(self)], self.control)
             summary = trainer.run_training()
