@@ -52,7 +52,7 @@ class TrainSettings:
     max_steps: int | None = None  # stop (with a checkpoint) once this many steps are done
     log_every: int = 10  # steps
     sample_every: int = 200  # steps; grids are also drawn at the end
-    sample_count: int = 64
+    sample_count: int = 64  # sprites in each grid; 0: no grids at all
     eval_every: int = 1  # epochs
     checkpoint_every: int = 5  # epochs; a checkpoint is also written at every stop
     keep_checkpoints: int = 3
@@ -414,7 +414,7 @@ class Trainer:
             self._save(self.run.best_checkpoint if self.run else None)
 
     def _samples(self) -> None:
-        if not self.dist.is_main:
+        if not self.dist.is_main or not self.settings.sample_count:
             return
         was_training = {k: m.training for k, m in self.task.modules().items()}
         for module in self.task.modules().values():
