@@ -8,3 +8,38 @@ the workspace widget.
 def dataset_selected(window, sprite: int = 5) -> None:
     """Dataset tab with one sprite selected, so the side panel shows its details."""
     window.show_workspace("Dataset").select(sprite)
+
+
+def pixelrnn_completed(window, sprite: int = 2) -> None:
+    """PixelRNN tab: held-out built-in sprite ``sprite`` 75 % masked and completed by the run in
+    $PIXELRNN_RUN (default /tmp/pixelrnn-builtin, trained with
+    `studio train pixelrnn --data builtin --config small --out /tmp/pixelrnn-builtin`)."""
+    import os
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    def wait_for(signal, timeout_s: int = 300) -> None:
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        QTimer.singleShot(timeout_s * 1000, loop.quit)
+        loop.exec()
+
+    workspace = window.show_workspace("PixelRNN")
+    workspace.load_run(os.environ.get("PIXELRNN_RUN", "/tmp/pixelrnn-builtin"))
+    wait_for(workspace.modelChanged)
+    workspace.browser.select(sprite)
+    workspace.tools.actions["cover75"].trigger()
+    workspace.start_completion()
+    wait_for(workspace.completionEnded)
+
+
+def gan_training(window, seconds: float = 90.0) -> None:
+    """GAN tab after training live for a while on the open (built-in) dataset."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    panel = window.show_workspace("GAN")
+    panel.settings_overrides = {"sample_every": 20}  # fresh samples in the shot
+    panel.start_training()
+    loop = QEventLoop()  # a real event loop: the training thread needs the GIL too
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()

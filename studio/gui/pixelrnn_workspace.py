@@ -95,8 +95,7 @@ class PixelRNNWorkspace(QWidget):
         self.training = TrainingPanel(
             context, model="pixelrnn", intro=INTRO,
             plots=[PlotSpec("Loss (cross-entropy, nats)", keys=["loss"]),
-                   PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"],
-                            labels={"bits_per_pixel": "train", "val/bits_per_pixel": "held-out"})])
+                   PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])])
         self.pages = QTabWidget()
         self.pages.addTab(self._build_complete_page(), "Complete a sprite")
         self.pages.addTab(self.training, "Train PixelRNN")
@@ -416,6 +415,10 @@ class PixelRNNWorkspace(QWidget):
 
     def _on_completed(self, job: CompletionJob, completions: list) -> None:
         self._end_job()
+        if self.model_fits() is not None:  # the dataset changed meanwhile: other colours, other size
+            self.complete_hint.setText("The dataset changed while completing: press Complete again.")
+            self.completionEnded.emit([])
+            return
         self.variant_mask = job.mask
         self.variants.set_variants(np.stack([c.sprite for c in completions]),
                                    [c.log_likelihood for c in completions], self.canvas.palette)
