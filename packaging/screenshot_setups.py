@@ -32,14 +32,3 @@ def pixelrnn_completed(window, sprite: int = 2) -> None:
     workspace.start_completion()
     wait_for(workspace.completionEnded)
 
-
-def gan_training(window, seconds: float = 90.0) -> None:
-    """GAN tab after training live for a while on the open (built-in) dataset."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    panel = window.show_workspace("GAN")
-    panel.settings_overrides = {"sample_every": 20}  # fresh samples in the shot
-    panel.start_training()
-    loop = QEventLoop()  # a real event loop: the training thread needs the GIL too
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
