@@ -52,8 +52,8 @@ def tiny_task(sprites):
 def test_without_a_model_complete_is_disabled_with_a_hint(workspace):
     assert workspace.task is None and workspace.model_label.text() == NO_MODEL_HINT
     workspace.tools.actions["cover75"].trigger()
-    assert not workspace.complete_button.isEnabled()
-    assert "Train or open a PixelRNN run" in workspace.complete_hint.text()
+    assert not workspace.controls.complete_button.isEnabled()
+    assert "Train or open a PixelRNN run" in workspace.controls.hint.text()
     assert workspace.start_completion() is None
 
 
@@ -71,25 +71,25 @@ def test_browser_marks_held_out_and_loads_sprites(workspace, sprites):
 
 
 def test_palette_swatch_chooses_the_paint_colour(workspace, qtbot):
-    view = workspace.palette_view
+    view = workspace.paint_box.palette_view
     rect = view.swatch_rect(5)
     QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center().toPoint())
     assert workspace.canvas.paint_color == 5 and workspace.canvas.tool == "paint"
-    assert "index 5" in workspace.paint_caption.text()
+    assert "index 5" in workspace.paint_box.caption.text()
 
 
 def test_complete_shows_variants_that_keep_the_visible_pixels(workspace, qtbot, sprites):
     workspace.set_task(tiny_task(sprites), "tiny untrained model")
     workspace.browser.select(4)
-    assert not workspace.complete_button.isEnabled()  # nothing masked yet
+    assert not workspace.controls.complete_button.isEnabled()  # nothing masked yet
     # A hole in the middle: visible pixels on every side of it must come back unchanged.
     canvas = workspace.canvas
     canvas.apply(canvas.state.set_mask_region(rect_region(canvas.state.shape, 8, 9, 11, 11), True), "hole")
     state = canvas.state
-    assert workspace.complete_button.isEnabled()
-    workspace.n_variants.setValue(5)
+    assert workspace.controls.complete_button.isEnabled()
+    workspace.controls.n_variants.setValue(5)
     with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
-        qtbot.mouseClick(workspace.complete_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
     completions = ended.args[0]
     assert len(completions) == 5 and workspace.variants.count() == 5
     lls = [c.log_likelihood for c in completions]
@@ -99,7 +99,7 @@ def test_complete_shows_variants_that_keep_the_visible_pixels(workspace, qtbot, 
         assert np.array_equal(c.sprite[~state.mask], sprites.indices[4][~state.mask])
     assert f"{lls[0]:.1f}" in workspace.variants.item(0).text()
     assert workspace.canvas.state == state  # completing edits nothing by itself
-    assert workspace.job is None and workspace.complete_button.isEnabled()
+    assert workspace.job is None and workspace.controls.complete_button.isEnabled()
 
     # Choosing a variant puts it on the canvas as one undoable step; the mask stays.
     item = workspace.variants.item(2)
@@ -126,25 +126,25 @@ def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sp
     workspace.completionStarted.connect(
         lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
     job = workspace.start_completion()
-    assert job is not None and workspace.cancel_button.isEnabled()
-    assert not workspace.complete_button.isEnabled()  # one completion at a time
+    assert job is not None and workspace.controls.cancel_button.isEnabled()
+    assert not workspace.controls.complete_button.isEnabled()  # one completion at a time
     qtbot.waitUntil(reached.is_set, timeout=30000)
     with qtbot.waitSignal(job.worker.failed, timeout=30000) as failed:
-        qtbot.mouseClick(workspace.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(workspace.controls.cancel_button, Qt.MouseButton.LeftButton)
         release.set()
     assert isinstance(failed.args[0], Cancelled)
     assert job.worker.done and workspace.job is None
     assert workspace.variants.count() == 0
     assert workspace.canvas.state == before and workspace.canvas.undo_stack.undoText() == "Cover bottom 50%"
-    assert "Cancelled" in workspace.complete_hint.text() and workspace.complete_button.isEnabled()
+    assert "Cancelled" in workspace.controls.hint.text() and workspace.controls.complete_button.isEnabled()
 
 
 def test_a_model_for_another_palette_is_refused_with_the_reason(workspace, sprites):
     other = pixelrnn.Task(pixelrnn.Config(hidden=8, embed=4), sprites.palette.colors[:10], (20, 20), "cpu")
     workspace.set_task(other, "other palette")
     workspace.tools.actions["cover50"].trigger()
-    assert not workspace.complete_button.isEnabled()
-    assert "another palette" in workspace.complete_hint.text()
+    assert not workspace.controls.complete_button.isEnabled()
+    assert "another palette" in workspace.controls.hint.text()
 
 
 def test_finished_training_run_becomes_the_model(workspace, qtbot, sprites, tmp_path):
@@ -159,7 +159,7 @@ def test_finished_training_run_becomes_the_model(workspace, qtbot, sprites, tmp_
     assert isinstance(changed.args[0], pixelrnn.Task) and workspace.task is changed.args[0]
     assert "pixelrnn-run" in workspace.model_label.text()
     workspace.tools.actions["cover50"].trigger()
-    assert workspace.complete_button.isEnabled()
+    assert workspace.controls.complete_button.isEnabled()
 
 
 def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):

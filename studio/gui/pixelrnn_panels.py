@@ -1,16 +1,18 @@
-"""Side panels of the PixelRNN workspace: the dataset sprite browser and the variants strip."""
+"""Panels of the PixelRNN workspace: the sprite browser, the variants strip, the Complete
+controls and the paint colour."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet
-from studio.gui.widgets import rgb_to_pixmap
+from studio.gui.widgets import PaletteView, rgb_to_pixmap
 
 HELD_OUT_COLOR = QColor("#f2a33a")
 VARIANT_SCALE = 4  # a 20×20 variant as an 80×80 thumbnail
@@ -122,3 +124,91 @@ class VariantStrip(QListWidget):
         self.clear()
         self.sprites = np.zeros((0, 0, 0), np.uint8)
         self.log_likelihoods = []
+
+
+class CompletionBox(QGroupBox):
+    """Temperature, number of variants, Complete / Cancel, a progress bar and a hint line.
+    The workspace connects the buttons and decides when they are enabled."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("3 · Complete", parent)
+        self.temperature_slider = QSlider(Qt.Orientation.Horizontal)
+        self.temperature_slider.setRange(10, 200)  # hundredths
+        self.temperature_slider.setValue(100)
+        self.temperature_slider.setToolTip("Below 1: safer, more typical colours. Above 1: wilder "
+                                           "variants. 1 samples the model as trained.")
+        self.temperature_label = QLabel("1.00")
+        self.temperature_label.setMinimumWidth(32)
+        self.temperature_slider.valueChanged.connect(lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
+        temperature_row = QHBoxLayout()
+        temperature_row.addWidget(self.temperature_slider, 1)
+        temperature_row.addWidget(self.temperature_label)
+        self.n_variants = QSpinBox()
+        self.n_variants.setRange(1, 16)
+        self.n_variants.setValue(8)
+        self.n_variants.setToolTip("How many different completions to draw")
+        self.complete_button = QPushButton("Complete")
+        self.complete_button.setDefault(True)
+        self.complete_button.setMinimumHeight(34)
+        self.complete_button.setStyleSheet("font-weight: bold")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setFormat("")  # "pixel %v / %m" while completing
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: gray")
+        form = QFormLayout()
+        form.addRow("Temperature", temperature_row)
+        form.addRow("Variants", self.n_variants)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.complete_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.hint)
+
+    def temperature(self) -> float:
+        return self.temperature_slider.value() / 100
+
+    def set_running(self, total: int) -> None:
+        self.show_progress(0, total)
+        self.hint.setText("Completing… the canvas stays editable.")
+        self.complete_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def show_progress(self, done: int, total: int, text: str = "pixel %v / %m") -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat(text)
+
+
+class PaintColourBox(QGroupBox):
+    """The palette to paint with, and the chosen colour's swatch and index."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Paint colour", parent)
+        self.palette: Palette | None = None
+        self.palette_view = PaletteView(swatch=14)
+        self.swatch = QLabel()
+        self.caption = QLabel()
+        self.caption.setStyleSheet("color: gray")
+        row = QHBoxLayout()
+        row.addWidget(self.swatch)
+        row.addWidget(self.caption, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.palette_view)
+
+    def set_palette(self, palette: Palette) -> None:
+        self.palette = palette
+        self.palette_view.set_colors(palette.colors)
+
+    def show_colour(self, index: int) -> None:
+        if self.palette is None:
+            return
+        self.swatch.setPixmap(rgb_to_pixmap(self.palette.colors[index][None, None], 22))
+        r, g, b = (int(v) for v in self.palette.colors[index])
+        self.caption.setText(f"index {index} · #{r:02x}{g:02x}{b:02x}\nclick a swatch to paint with it")

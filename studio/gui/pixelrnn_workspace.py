@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.data.errors import DatasetError
 from studio.data.sprites import SpriteSet, grid_image, indices_to_image
@@ -28,9 +27,8 @@ from studio.gui.canvas import SpriteCanvas
 from studio.gui.canvas_model import composite, sprite_from_image
 from studio.gui.canvas_tools import CanvasToolBars
 from studio.gui.context import StudioContext
-from studio.gui.pixelrnn_panels import SpriteBrowser, VariantStrip
+from studio.gui.pixelrnn_panels import CompletionBox, PaintColourBox, SpriteBrowser, VariantStrip
 from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.widgets import PaletteView, rgb_to_pixmap
 from studio.gui.workers import Task as WorkerTask
 from studio.gui.workers import run_in_thread
 
@@ -106,7 +104,7 @@ class PixelRNNWorkspace(QWidget):
         self.browser.spriteChosen.connect(self.load_dataset_sprite)
         self.canvas.stateChanged.connect(self._update_complete_button)
         self.canvas.colorPicked.connect(self._choose_paint_color)
-        self.palette_view.colorClicked.connect(self._choose_paint_color)
+        self.paint_box.palette_view.colorClicked.connect(self._choose_paint_color)
         self.variants.variantChosen.connect(self.choose_variant)
         self.training.trainingFinished.connect(self._on_training_finished)
         self.training.open_button.clicked.connect(self._on_training_run_opened)
@@ -181,65 +179,15 @@ class PixelRNNWorkspace(QWidget):
         model_layout.addWidget(self.model_label)
         model_layout.addLayout(model_buttons)
 
-        self.temperature = QSlider(Qt.Orientation.Horizontal)
-        self.temperature.setRange(10, 200)  # hundredths
-        self.temperature.setValue(100)
-        self.temperature_label = QLabel()
-        self.temperature.valueChanged.connect(
-            lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
-        self.temperature.setToolTip("Below 1: safer, more typical colours. Above 1: wilder variants. "
-                                    "1 samples the model as trained.")
-        self.temperature_label.setText("1.00")
-        self.temperature_label.setMinimumWidth(32)
-        temperature_row = QHBoxLayout()
-        temperature_row.addWidget(self.temperature, 1)
-        temperature_row.addWidget(self.temperature_label)
-        self.n_variants = QSpinBox()
-        self.n_variants.setRange(1, 16)
-        self.n_variants.setValue(8)
-        self.n_variants.setToolTip("How many different completions to draw")
-        self.complete_button = QPushButton("Complete")
-        self.complete_button.setDefault(True)
-        self.complete_button.setMinimumHeight(34)
-        self.complete_button.setStyleSheet("font-weight: bold")
-        self.complete_button.clicked.connect(self.start_completion)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_completion)
-        self.progress = QProgressBar()
-        self.progress.setFormat("")  # "pixel %v / %m" while completing
-        self.complete_hint = QLabel()
-        self.complete_hint.setWordWrap(True)
-        self.complete_hint.setStyleSheet("color: gray")
-        form = QFormLayout()
-        form.addRow("Temperature", temperature_row)
-        form.addRow("Variants", self.n_variants)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.complete_button, 2)
-        buttons.addWidget(self.cancel_button, 1)
-        complete_box = QGroupBox("3 · Complete")
-        complete_layout = QVBoxLayout(complete_box)
-        complete_layout.addLayout(form)
-        complete_layout.addLayout(buttons)
-        complete_layout.addWidget(self.progress)
-        complete_layout.addWidget(self.complete_hint)
-
-        self.palette_view = PaletteView(swatch=14)
-        self.paint_swatch = QLabel()
-        self.paint_caption = QLabel()
-        self.paint_caption.setStyleSheet("color: gray")
-        swatch_row = QHBoxLayout()
-        swatch_row.addWidget(self.paint_swatch)
-        swatch_row.addWidget(self.paint_caption, 1)
-        palette_box = QGroupBox("Paint colour")
-        palette_layout = QVBoxLayout(palette_box)
-        palette_layout.addLayout(swatch_row)
-        palette_layout.addWidget(self.palette_view)
+        self.controls = CompletionBox()
+        self.controls.complete_button.clicked.connect(self.start_completion)
+        self.controls.cancel_button.clicked.connect(self.cancel_completion)
+        self.paint_box = PaintColourBox()
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 0, 4, 0)
-        for box in (model_box, complete_box, palette_box):
+        for box in (model_box, self.controls, self.paint_box):
             side_layout.addWidget(box)
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -264,7 +212,7 @@ class PixelRNNWorkspace(QWidget):
         """A new dataset: refill the browser and show its first sprite (the edit history is
         cleared if the palette or size changed, since old steps no longer apply)."""
         self.browser.set_dataset(dataset)
-        self.palette_view.set_colors(dataset.palette.colors)
+        self.paint_box.set_palette(dataset.palette)
         self.set_paint_color(1 if dataset.num_colors > 1 else 0)
         self.variants.clear_variants()
         self.canvas.set_sprite(dataset.indices[0], dataset.palette, "Load sprite #0",
@@ -295,12 +243,8 @@ class PixelRNNWorkspace(QWidget):
             self.load_image(path)
 
     def set_paint_color(self, index: int) -> None:
-        palette = self.canvas.palette or (self.context.dataset.palette if self.context.dataset else None)
         self.canvas.paint_color = index
-        if palette is not None:
-            self.paint_swatch.setPixmap(rgb_to_pixmap(np.array([[palette.colors[index]]]), 22))
-            r, g, b = (int(v) for v in palette.colors[index])
-            self.paint_caption.setText(f"index {index} · #{r:02x}{g:02x}{b:02x}\nclick a swatch to paint with it")
+        self.paint_box.show_colour(index)
 
     def _choose_paint_color(self, index: int) -> None:
         """A swatch clicked or a colour picked: choosing a colour is almost always followed by painting."""
@@ -372,9 +316,9 @@ class PixelRNNWorkspace(QWidget):
         problem = self.model_fits()
         if problem is None and not self.canvas.state.mask.any():
             problem = "Mask part of the sprite first, e.g. with Cover 75 %."
-        self.complete_button.setEnabled(problem is None and not busy)
+        self.controls.complete_button.setEnabled(problem is None and not busy)
         if not busy:
-            self.complete_hint.setText(problem or "Press Complete: the model fills the hatched pixels, "
+            self.controls.hint.setText(problem or "Press Complete: the model fills the hatched pixels, "
                                                   "keeping the others exactly.")
 
     def start_completion(self) -> CompletionJob | None:
@@ -382,18 +326,13 @@ class PixelRNNWorkspace(QWidget):
         if self.job is not None or self.model_fits() is not None or not self.canvas.state.mask.any():
             return None
         state = self.canvas.state
-        job = CompletionJob(self.task, state.sprite, state.mask, self.n_variants.value(),
-                            self.temperature.value() / 100)
+        job = CompletionJob(self.task, state.sprite, state.mask, self.controls.n_variants.value(),
+                            self.controls.temperature())
         job.progressed.connect(self._on_progress)
         self.job = job
         self.variants.clear_variants()
         self.variant_mask = None
-        self.progress.setRange(0, state.sprite.size)
-        self.progress.setValue(0)
-        self.progress.setFormat("pixel %v / %m")
-        self.complete_hint.setText("Completing… the canvas stays editable.")
-        self.complete_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.controls.set_running(state.sprite.size)
         self.completionStarted.emit(job)
         job.worker = run_in_thread(job.run, lambda result: self._on_completed(job, result),
                                    lambda error: self._on_completion_failed(job, error),
@@ -404,25 +343,24 @@ class PixelRNNWorkspace(QWidget):
     def cancel_completion(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self.cancel_button.setEnabled(False)
-            self.complete_hint.setText("Cancelling…")
+            self.controls.cancel_button.setEnabled(False)
+            self.controls.hint.setText("Cancelling…")
 
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         if self.job is not None:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
+            self.controls.show_progress(done, total)
 
     def _on_completed(self, job: CompletionJob, completions: list) -> None:
         self._end_job()
         if self.model_fits() is not None:  # the dataset changed meanwhile: other colours, other size
-            self.complete_hint.setText("The dataset changed while completing: press Complete again.")
+            self.controls.hint.setText("The dataset changed while completing: press Complete again.")
             self.completionEnded.emit([])
             return
         self.variant_mask = job.mask
         self.variants.set_variants(np.stack([c.sprite for c in completions]),
                                    [c.log_likelihood for c in completions], self.canvas.palette)
-        self.complete_hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
+        self.controls.hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
                                    "on the canvas; Complete again for new ones.")
         self.completionEnded.emit(completions)
 
@@ -430,18 +368,17 @@ class PixelRNNWorkspace(QWidget):
         from studio.models.completion import Cancelled
 
         self._end_job()
-        self.progress.setValue(0)
-        self.progress.setFormat("")
+        self.controls.show_progress(0, 1, "")
         if isinstance(error, Cancelled):
-            self.complete_hint.setText("Cancelled. Nothing changed.")
+            self.controls.hint.setText("Cancelled. Nothing changed.")
         else:
-            self.complete_hint.setText(f"Completion failed: {_describe(error)}")
+            self.controls.hint.setText(f"Completion failed: {_describe(error)}")
             self.context.show_message(f"Completion failed: {_describe(error)}", 10000)
         self.completionEnded.emit([])
 
     def _end_job(self) -> None:
         self.job = None
-        self.cancel_button.setEnabled(False)
+        self.controls.cancel_button.setEnabled(False)
         self._update_complete_button()
 
     def choose_variant(self, k: int) -> None:
