@@ -173,9 +173,11 @@ class Task:
         loss.backward()
         self.opt.step()
         self.vae.step += 1
-        return {"loss": loss.detach(), "recon": recon.detach(), "kl": kl.detach(),
-                "kl_weight": torch.as_tensor(weight, dtype=torch.float32),
-                "elbo_bits_per_pixel": nats_to_bits_per_pixel(recon.detach() + kl.detach(), self.size)}
+        metrics = {"loss": loss.detach(), "recon": recon.detach(), "kl": kl.detach(),
+                   "kl_weight": torch.as_tensor(weight, dtype=torch.float32)}
+        if self.config.variational:  # the auto-encoder's loss bounds nothing
+            metrics["elbo_bits_per_pixel"] = nats_to_bits_per_pixel(recon.detach() + kl.detach(), self.size)
+        return metrics
 
     @torch.no_grad()
     def evaluate(self, sprites: torch.Tensor, samples: int = 4) -> dict[str, float]:

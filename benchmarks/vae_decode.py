@@ -1,0 +1,85 @@
+#!/usr/bin/env python
+"""How fast the latent explorer decodes: one point → RGB image (the slider's path), and a grid.
+
+    python benchmarks/vae_decode.py [--run RUN_DIR] [--calls 2000]
+
+Goal: one-point decode plus conversion to a uint8 image under 5 ms on a laptop-class CPU, so
+the sprite follows a slider within one 60 Hz frame. Without --run, a freshly initialised VAE of
+the default (lecture) config with the course's 167 colours is timed: the cost does not depend on
+the weights. Prints median and p95 over many calls, with torch's default thread count and with
+one thread (what a GUI shares with a training thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from studio.data.palette import Palette  # noqa: E402
+from studio.models import vae  # noqa: E402
+from studio.models.latent import LatentExplorer  # noqa: E402
+
+
+def make_explorer(run: str | None) -> LatentExplorer:
+    if run:
+        from studio.train.engine import load_trained
+
+        task, palette, _ = load_trained(run, "best", "cpu")
+        return LatentExplorer(task, palette, None)
+    colors = np.random.default_rng(0).integers(0, 256, (167, 3), dtype=np.uint8)
+    task = vae.Task(vae.CONFIGS["lecture"], colors, (20, 20), torch.device("cpu"))
+    return LatentExplorer(task, Palette(colors), None)
+
+
+def timings_ms(fn, calls: int, warmup: int = 50) -> np.ndarray:
+    for _ in range(warmup):
+        fn()
+    out = np.empty(calls)
+    for k in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        out[k] = (time.perf_counter() - t0) * 1e3
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--run", help="a trained VAE run (default: a fresh lecture-config VAE)")
+    p.add_argument("--calls", type=int, default=2000)
+    args = p.parse_args(argv)
+    explorer = make_explorer(args.run)
+    rng = np.random.default_rng(0)
+    codes = rng.standard_normal((args.calls + 100, explorer.latent_dim)).astype(np.float32)
+    k = iter(range(10 ** 9))
+    base = explorer.base_code("zeros")
+
+    def one_point():
+        explorer.decode_rgb(codes[next(k) % len(codes)])
+
+    def grid_9x9():
+        explorer.grid((0, 1), base, n=9)
+
+    default_threads = torch.get_num_threads()
+    print(f"VAE decode latency, CPU ({default_threads} torch threads by default), "
+          f"{'run ' + args.run if args.run else 'fresh lecture config'}, torch {torch.__version__}")
+    print(f"{'what':34} {'threads':>7} {'calls':>6} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
+    for threads in sorted({default_threads, 1}, reverse=True):
+        torch.set_num_threads(threads)
+        for name, fn, calls in (("one point → RGB [20,20,3]", one_point, args.calls),
+                                ("9×9 grid → indices [81,20,20]", grid_9x9, max(20, args.calls // 20))):
+            t = timings_ms(fn, calls, warmup=10 if "grid" in name else 50)
+            print(f"{name:34} {threads:>7} {calls:>6} {np.median(t):>10.2f} {np.percentile(t, 95):>8.2f} "
+                  f"{t.max():>8.2f}")
+    torch.set_num_threads(default_threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
