@@ -32,3 +32,27 @@ def pixelrnn_completed(window, sprite: int = 2) -> None:
     workspace.start_completion()
     wait_for(workspace.completionEnded)
 
+
+def vae_explorer(window, sprite: int = 12) -> None:
+    """VAE tab on a trained run ($STUDIO_SCREENSHOT_RUN, else the newest VAE run in the runs
+    folder), the other dimensions fixed to a sprite's code, the sliders on a grid cell."""
+    import os
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ws = window.show_workspace("VAE")
+    loop = QEventLoop()
+    ws.runLoaded.connect(loop.quit)
+    ws.runFailed.connect(loop.quit)
+    QTimer.singleShot(120_000, loop.quit)
+    from studio.gui.vae_workspace import latest_vae_run
+    from studio.train.run import default_runs_dir
+
+    run = os.environ.get("STUDIO_SCREENSHOT_RUN") or latest_vae_run(default_runs_dir())
+    if run is None:
+        raise SystemExit("vae_explorer: no VAE run; set STUDIO_SCREENSHOT_RUN=RUN_DIR")
+    ws.load_run(run)
+    loop.exec()
+    ws.sprite_spin.setValue(sprite)
+    ws.fix_box.setCurrentText("Dataset sprite")
+    ws.set_values(1.5, -0.75)
