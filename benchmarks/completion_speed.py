@@ -1,0 +1,89 @@
+"""How fast does a PixelRNN complete a sprite and draw new ones on this machine?
+
+Times (a) completing a 75 %-covered sprite, 8 variants (the canvas's case; no visible pixel
+follows the hole, so it is one batched pass), (b) a centre hole covering 25 % (SMC with its
+particles, since visible pixels follow the hole), and (c) drawing 64 sprites from scratch, with
+the lecture's LSTM-512 (a trained run's best.pt with --run, else fresh weights: the work per
+pixel is the same). Each case runs --repeats times; the table gives best and median seconds.
+
+    python benchmarks/completion_speed.py [--run RUN_DIR] [--threads 1] [--repeats 7] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from studio.data import find_course_data, open_dataset
+from studio.models import pixelrnn
+from studio.models.completion import PARTICLES, centre_hole, complete, cover_bottom
+
+
+def timed(fn, repeats: int) -> list[float]:
+    fn()  # warm-up: first calls allocate
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", help="a trained pixelrnn run (default: fresh lecture weights)")
+    parser.add_argument("--config", default="lecture", help="config for fresh weights")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.run:
+        from studio.train.engine import load_trained
+
+        task, palette, _ = load_trained(args.run, "best", "cpu")
+    else:
+        data = find_course_data()
+        palette = open_dataset(data).palette if data else open_dataset("builtin").palette
+        task = pixelrnn.Task(pixelrnn.CONFIGS[args.config], palette.colors, (20, 20), torch.device("cpu"))
+        task.net.eval()
+    sprite = np.zeros(task.size, np.uint8)
+    cases = {
+        "complete cover 75 %, 8 variants": lambda: complete(task, sprite, cover_bottom(task.size, 0.75), 8, seed=0),
+        f"complete centre hole 25 %, 8 variants ({PARTICLES} particles)":
+            lambda: complete(task, sprite, centre_hole(task.size, 0.25), 8, seed=0),
+        "draw 64 sprites from scratch": lambda: task.draw(64, seed=0),
+    }
+    rows = []
+    for name, fn in cases.items():
+        t = timed(fn, args.repeats)
+        row = {"case": name, "best_s": min(t), "median_s": statistics.median(t)}
+        if name.startswith("draw"):
+            row["sprites_per_s_best"] = 64 / min(t)
+            row["sprites_per_s_median"] = 64 / statistics.median(t)
+        rows.append(row)
+    info = {"threads": torch.get_num_threads(), "hidden": task.config.hidden, "layers": task.config.layers,
+            "context": task.config.context, "repeats": args.repeats, "rows": rows}
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return 0
+    print(f"PixelRNN {task.config.hidden} cells × {task.config.layers} layer(s), context "
+          f"{task.config.context}, {info['threads']} torch thread(s), {args.repeats} repeats")
+    print(f"{'case':58} {'best s':>8} {'median s':>9} {'sprites/s':>10}")
+    for r in rows:
+        rate = f"{r['sprites_per_s_median']:.1f}" if "sprites_per_s_median" in r else ""
+        print(f"{r['case']:58} {r['best_s']:8.3f} {r['median_s']:9.3f} {rate:>10}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

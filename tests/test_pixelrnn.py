@@ -1,0 +1,253 @@
+"""PixelRNN: likelihood, O(n) sampling, masked completion (SMC), determinism, cancellation, CLI."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from studio.cli import main as studio_main
+from studio.data import open_dataset
+from studio.models import pixelrnn
+from studio.models.completion import (Cancelled, centre_hole, complete, cover_bottom, draw, run_sampler)
+from studio.train.engine import Trainer, TrainSettings
+from studio.train.run import RunDir
+
+TINY = pixelrnn.Config(hidden=16, embed=8)
+TINY_2D = pixelrnn.Config(hidden=16, embed=8, context="2d", position=True, dropout=0.1, mirror=True)
+DATA = "builtin:n=32,size=10,seed=3"  # 100 pixels: a quarter of the steps of 20×20
+
+
+@pytest.fixture(scope="module")
+def sprites():
+    return open_dataset(DATA)
+
+
+@pytest.fixture(scope="module", params=[TINY, TINY_2D], ids=["lecture-shape", "2d"])
+def task(request, sprites):
+    torch.manual_seed(0)
+    task = pixelrnn.Task(request.param, sprites.palette.colors, (sprites.height, sprites.width), torch.device("cpu"))
+    batch = torch.from_numpy(sprites.indices[:16]).long()
+    for _ in range(3):
+        task.train_step(task.modules(), batch)
+    return task
+
+
+def test_bits_per_pixel_against_a_hand_computed_case():
+    # A model that ignores its input: the head's bias alone sets p = (1/2, 1/4, 1/4).
+    task = pixelrnn.Task(pixelrnn.Config(hidden=4, embed=2, lr=0.0), np.zeros((3, 3), np.uint8), (2, 2),
+                         torch.device("cpu"))
+    with torch.no_grad():
+        task.net.head.weight.zero_()
+        task.net.head.bias.copy_(torch.log(torch.tensor([0.5, 0.25, 0.25])))
+    sprite = torch.tensor([[[0, 1], [2, 0]]])
+    # -log2 of 1/2, 1/4, 1/4, 1/2 → 1 + 2 + 2 + 1 = 6 bits over 4 pixels.
+    scores = task.evaluate(sprite)
+    assert scores["bits_per_pixel"] == pytest.approx(1.5, abs=1e-5)
+    assert scores["nll"] == pytest.approx(1.5 * math.log(2), abs=1e-5)
+    assert float(task.log_likelihood(sprite)[0]) == pytest.approx(-6 * math.log(2), abs=1e-5)
+    logged = task.train_step(task.modules(), sprite)
+    assert float(logged["loss"]) == pytest.approx(1.5 * math.log(2), abs=1e-5)
+    assert float(logged["bits_per_pixel"]) == pytest.approx(1.5, abs=1e-5)
+    assert task.selection_metric == "bits_per_pixel"
+
+
+def test_the_palette_size_comes_from_the_data(sprites):
+    task = pixelrnn.Task(TINY, sprites.palette.colors[:7], (5, 6), torch.device("cpu"))
+    assert task.net.head.out_features == 7
+    assert task.draw(2, seed=0).shape == (2, 5, 6) and task.draw(2, seed=0).max() < 7
+
+
+def test_drawing_is_one_step_per_pixel_for_the_whole_batch(task):
+    h, w = task.size
+    for n in (1, 16):
+        task.net.steps = 0
+        out = task.draw(n, seed=0)
+        assert out.shape == (n, h, w) and out.dtype == np.uint8
+        assert task.net.steps == h * w  # not H·W·(H·W+1)/2: the prefix is never re-run
+    task.net.steps = 0
+    complete(task, np.zeros((h, w), np.uint8), centre_hole(task.size, 0.25), n_variants=8, seed=0)
+    assert task.net.steps == h * w
+
+
+def test_a_step_by_step_pass_gives_the_same_likelihood_as_the_whole_sequence(task, sprites):
+    # The sampler's hand-written LSTM cell must be the trained nn.LSTM, step for step.
+    sprite = sprites.indices[5]
+    result = run_sampler(task, sprite, np.ones(sprite.size, bool), 1, resample=False)
+    replay = run_sampler(task, result.canvas[0].numpy().reshape(sprite.shape), np.zeros(sprite.size, bool), 1)
+    expected = float(task.log_likelihood(result.canvas.reshape(1, *sprite.shape))[0])
+    assert float(result.log_joint[0]) == pytest.approx(expected, abs=1e-3)
+    assert float(replay.log_joint[0]) == pytest.approx(expected, abs=1e-3)
+
+
+def brush_mask(size, seed=0) -> np.ndarray:
+    """A wobbly diagonal stroke three pixels wide, the way a user would paint one."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(size, bool)
+    for r in range(size[0]):
+        c = int(np.clip(r + rng.integers(-1, 2), 0, size[1] - 1))
+        mask[r, max(0, c - 1):c + 2] = True
+    return mask
+
+
+@pytest.mark.parametrize("kind", ["cover 50 %", "cover 75 %", "centre hole", "brush", "nothing", "everything"])
+def test_completion_keeps_visible_pixels_and_fills_hidden_ones_with_palette_colours(task, sprites, kind):
+    size = task.size
+    mask = {"cover 50 %": cover_bottom(size, 0.5), "cover 75 %": cover_bottom(size, 0.75),
+            "centre hole": centre_hole(size, 0.3), "brush": brush_mask(size),
+            "nothing": np.zeros(size, bool), "everything": np.ones(size, bool)}[kind]
+    sprite = sprites.indices[7]
+    variants = complete(task, sprite, mask, n_variants=5, seed=1)
+    assert len(variants) == 5
+    for v in variants:
+        assert v.sprite.shape == size and v.sprite.dtype == np.uint8
+        assert np.array_equal(v.sprite[~mask], sprite[~mask])
+        assert v.sprite[mask].max(initial=0) < task.num_colors
+    likelihoods = [v.log_likelihood for v in variants]
+    assert likelihoods == sorted(likelihoods, reverse=True)
+    # The reported figure is log p of the whole completed sprite.
+    best = torch.from_numpy(variants[0].sprite[None]).long()
+    assert likelihoods[0] == pytest.approx(float(task.log_likelihood(best)[0]), abs=1e-3)
+    if kind != "nothing":
+        assert len({v.sprite.tobytes() for v in variants}) > 1  # a fresh model is unsure: variants differ
+
+
+def test_mask_helpers_hide_what_the_lecture_hides():
+    half, three_quarters = cover_bottom((20, 20), 0.5), cover_bottom((20, 20), 0.75)
+    assert half[10:].all() and not half[:10].any()
+    assert three_quarters[5:].all() and not three_quarters[:5].any()
+    assert cover_bottom((4, 5), 0.5).sum() == 10 and cover_bottom((4, 5), 0.5)[1, 4] == 0
+    hole = centre_hole((20, 20), 0.25)
+    assert hole.sum() == 100 and hole[5:15, 5:15].all()
+    with pytest.raises(ValueError):
+        cover_bottom((20, 20), 1.5)
+
+
+def test_a_seed_makes_draws_and_completions_repeatable(task, sprites):
+    mask = brush_mask(task.size, seed=2)
+    first = [v.sprite for v in complete(task, sprites.indices[3], mask, n_variants=4, seed=11)]
+    again = [v.sprite for v in complete(task, sprites.indices[3], mask, n_variants=4, seed=11)]
+    other = [v.sprite for v in complete(task, sprites.indices[3], mask, n_variants=4, seed=12)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+    assert np.array_equal(task.draw(3, seed=5), task.draw(3, seed=5))
+    assert not np.array_equal(task.draw(3, seed=5), task.draw(3, seed=6))
+
+
+def test_temperature_and_top_k(task):
+    # top-k = 1 is the argmax at every pixel: no randomness left.
+    assert np.array_equal(draw(task, 2, seed=1, top_k=1), draw(task, 2, seed=2, top_k=1))
+    assert np.array_equal(task.draw(2, seed=1, temperature=1e-4), draw(task, 2, seed=1, top_k=1))
+    with pytest.raises(ValueError):
+        task.draw(2, temperature=0)
+
+
+def test_cancel_stops_between_steps_and_progress_is_reported(task, sprites):
+    calls, seen = [], []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 30
+
+    task.net.steps = 0
+    task.net.train()
+    with pytest.raises(Cancelled):
+        complete(task, sprites.indices[0], cover_bottom(task.size, 0.75), n_variants=4,
+                 progress=lambda done, total: seen.append((done, total)), cancel=cancel)
+    h, w = task.size
+    assert len(seen) == 30 and all(total == h * w for _, total in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert task.net.steps < h * w  # it stopped early
+    assert task.net.training  # sampling ran in eval mode and gave training mode back
+    done = []
+    complete(task, sprites.indices[0], cover_bottom(task.size, 0.75), n_variants=2,
+             progress=lambda d, t: done.append(d))
+    assert done[-1] == h * w
+
+
+def test_bad_input_is_refused_with_a_message(task):
+    with pytest.raises(ValueError, match="must both be"):
+        complete(task, np.zeros((3, 3), np.uint8), np.zeros((3, 3), bool))
+    with pytest.raises(ValueError, match="colour indices"):
+        complete(task, np.full(task.size, 255, np.uint8), np.zeros(task.size, bool))
+
+
+@pytest.fixture(scope="module")
+def copy_task():
+    """A model trained on 1×3 sprites [a, 0, a], a ∈ {1, 2, 3}: the last pixel repeats the first.
+
+    Hiding the first pixel, only the *last* (visible, after the hole) tells which colour it is.
+    """
+    torch.manual_seed(0)
+    task = pixelrnn.Task(pixelrnn.Config(hidden=16, embed=8, lr=1e-2), np.zeros((4, 3), np.uint8), (1, 3),
+                         torch.device("cpu"))
+    first = torch.randint(1, 4, (64,))
+    data = torch.stack([first, torch.zeros_like(first), first], 1)[:, None, :]
+    for _ in range(400):
+        task.train_step(task.modules(), data)
+    task.net.eval()
+    assert task.evaluate(data)["bits_per_pixel"] < (math.log2(3) + 0.3) / 3  # it learnt the copy
+    return task
+
+
+def test_completion_uses_the_visible_pixels_after_the_hole(copy_task):
+    mask = np.array([[True, False, False]])
+    for colour in (1, 2, 3):
+        sprite = np.array([[0, 0, colour]], np.uint8)
+        variants = complete(copy_task, sprite, mask, n_variants=8, seed=colour)
+        firsts = [int(v.sprite[0, 0]) for v in variants]
+        # The posterior puts ~99.9 % on the right colour; a plain pass would get a third right.
+        assert firsts[0] == colour and firsts.count(colour) >= 7, firsts
+        # A plain raster pass cannot see the last pixel: it guesses among the three colours.
+        plain = run_sampler(copy_task, sprite, mask.reshape(-1), 32, resample=False,
+                            generator=torch.Generator().manual_seed(colour))
+        assert (plain.canvas[:, 0] != colour).any()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, sprites):
+    run_dir = tmp_path_factory.mktemp("runs") / "pixelrnn"
+    settings = TrainSettings(epochs=2, batch_size=16, log_every=1, sample_every=0, sample_count=4)
+    Trainer("pixelrnn", TINY_2D, sprites, settings, run_dir).run_training()
+    return run_dir
+
+
+def test_training_logs_bits_per_pixel_and_keeps_the_best_held_out_checkpoint(tiny_run):
+    records = RunDir(tiny_run).metrics()
+    assert any("loss" in r and "bits_per_pixel" in r for r in records)
+    held = [r["val/bits_per_pixel"] for r in records if "val/bits_per_pixel" in r]
+    assert len(held) == 2 and all(0 < b < math.log2(40) for b in held)
+    assert RunDir(tiny_run).best_checkpoint.is_file()
+
+
+def test_cli_complete_and_sample_write_pngs(tiny_run, tmp_path, sprites, capsys):
+    out = tmp_path / "complete.png"
+    assert studio_main(["complete", str(tiny_run), "--index", "3", "--cover", "0.5", "-n", "3",
+                        "-o", str(out), "--seed", "1", "--scale", "2"]) == 0
+    side = sprites.height
+    width = (5 * (side + 1) + 1) * 2  # sprite, mask, 3 variants; 1 px gaps; scale 2
+    assert Image.open(out).size == (width, (side + 2) * 2)
+    assert "3 completions" in capsys.readouterr().out
+
+    Image.fromarray(sprites.rgb(4)).save(tmp_path / "sprite.png")
+    mask = np.zeros((side, side), np.uint8)
+    mask[4:6, :] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out2 = tmp_path / "from_image.png"
+    assert studio_main(["complete", str(tiny_run), "--image", str(tmp_path / "sprite.png"),
+                        "--mask", str(tmp_path / "mask.png"), "-n", "2", "-o", str(out2), "--scale", "1"]) == 0
+    row = np.asarray(Image.open(out2))
+    # Column 0 is the sprite itself, read back through the palette; rows outside the mask are kept.
+    assert np.array_equal(row[1:side + 1, 1:side + 1], sprites.rgb(4))
+    first_variant = row[1:side + 1, 2 * (side + 1) + 1:3 * (side + 1)]
+    assert np.array_equal(first_variant[:4], sprites.rgb(4)[:4])
+    assert np.array_equal(first_variant[6:], sprites.rgb(4)[6:])
+
+    grid = tmp_path / "grid.png"
+    assert studio_main(["sample", str(tiny_run), "-n", "4", "-o", str(grid), "--temperature", "0.8"]) == 0
+    assert grid.is_file()
+    assert studio_main(["complete", str(tiny_run), "--index", "0", "--mask", str(tmp_path / "nope.png"),
+                        "-o", str(out)]) == 2
