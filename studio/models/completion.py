@@ -100,7 +100,7 @@ def complete(task, sprite, mask, n_variants: int = 8, temperature: float = 1.0, 
     generator = make_generator(task, seed)
     result = run_sampler(task, sprite, hidden, n, temperature=temperature, generator=generator,
                          resample=later_visible, progress=progress, cancel=cancel)
-    chosen = _choose_variants(result, n_variants, generator)
+    chosen = choose_variants(result, n_variants, generator)
     h, w = task.size
     completions = [Completion(result.canvas[i].reshape(h, w).cpu().numpy().astype(np.uint8),
                               float(result.log_joint[i])) for i in chosen]
@@ -219,7 +219,7 @@ def _systematic(log_weight: torch.Tensor, n: int, generator) -> torch.Tensor:
     return torch.searchsorted(cumulative, u).clamp(max=len(log_weight) - 1)
 
 
-def _choose_variants(result: SamplerResult, n_variants: int, generator) -> list[int]:
+def choose_variants(result: SamplerResult, n_variants: int, generator) -> list[int]:
     """n_variants particles, drawn by weight without replacement over the distinct sprites
     (Gumbel top-k), so the canvas shows different completions where the posterior has them.
     Sprites whose weight is under 1 % of the best one's are never shown; when fewer distinct
