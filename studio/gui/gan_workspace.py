@@ -14,9 +14,15 @@ GAN_PLOTS = [
     PlotSpec("Losses", keys=["d_loss", "g_loss"]),
     PlotSpec("Discriminator outputs: D(x) on real, D(G(z)) on generated", keys=["d_real", "d_fake"]),
     PlotSpec("Gradient norms", keys=["d_grad_norm", "g_grad_norm"], log_y=True),
+    # Signals the losses cannot give (studio/models/gan_signals.py), at each epoch end.
+    PlotSpec("Sample diversity ÷ real diversity (1 = as varied as the data)", keys=["val/diversity_ratio"]),
+    PlotSpec("MMD² to held-out sprites (lower = closer to real)", keys=["val/mmd"]),
 ]
 
-GAN_WARNINGS: list[WarningRule] = []
+GAN_WARNINGS: list[WarningRule] = [
+    WarningRule("val/diversity_ratio", below=0.5,
+                message="Mode collapse? The samples are far less varied than real sprites."),
+]
 
 INTRO = ("<h3 style='margin:0'>GAN</h3>"
          "<p style='color:gray'>A generator G turns random codes z into sprites; a discriminator D "

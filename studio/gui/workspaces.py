@@ -16,6 +16,8 @@ WORKSPACES: list[tuple[str, str]] = [
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
     ("PixelRNN", "studio.gui.pixelrnn_workspace:PixelRNNWorkspace"),
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
+    ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
+    ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
 ]
 
 
