@@ -56,3 +56,41 @@ def vae_explorer(window, sprite: int = 12) -> None:
     ws.sprite_spin.setValue(sprite)
     ws.fix_box.setCurrentText("Dataset sprite")
     ws.set_values(1.5, -0.75)
+
+
+def toygan_trained(window, steps: int = 1500) -> None:
+    """Toy GAN tab after ``steps`` training steps on two gaussians: G's density on the data."""
+    import torch
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    torch.set_num_threads(1)  # tiny MLPs: one thread is fastest (this process does nothing else)
+    ws = window.show_workspace("Toy GAN")
+    ws.speed_box.setValue(100)
+    ws.set_playing(True)
+    while ws.snapshot.step < steps:
+        loop = QEventLoop()  # a real event loop: the training thread needs the GIL too
+        QTimer.singleShot(200, loop.quit)
+        loop.exec()
+    ws.set_playing(False)
+
+
+def gan_code_space(window) -> None:
+    """GAN code space tab on a trained run ($STUDIO_SCREENSHOT_GAN_RUN, else the newest GAN run
+    in the runs folder), half-way between two codes, with the memorisation check filled in."""
+    import os
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ws = window.show_workspace("GAN code space")
+    loop = QEventLoop()
+    ws.framesReady.connect(loop.quit)
+    QTimer.singleShot(120_000, loop.quit)
+    from studio.gui.gan_explorer import latest_gan_run
+
+    run = os.environ.get("STUDIO_SCREENSHOT_GAN_RUN") or latest_gan_run()
+    if run is None:
+        raise SystemExit("gan_code_space: no GAN run; set STUDIO_SCREENSHOT_GAN_RUN=RUN_DIR")
+    ws.open_run(run)
+    loop.exec()
+    ws.slider.setValue(45)
+    ws.check_copies()

@@ -71,6 +71,7 @@ class ToyGanWorkspace(QWidget):
         self.density_plot.addItem(self.data_bars)
         self.density_plot.addItem(self.gen_curve)
         self.density_plot.setLabel("left", "density")
+        self.density_plot.getAxis("left").enableAutoSIPrefix(False)
         self.plots.nextRow()
         self.d_plot = self.plots.addPlot(title="Discriminator: D(x) = probability that x is real")
         self.d_curve = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=3), antialias=True)
