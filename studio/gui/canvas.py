@@ -1,7 +1,7 @@
 """The PixelRNN canvas: one sprite shown large and pixel-exact, with a mask painted over it.
 
 :class:`SpriteCanvas` paints the sprite as a QImage scaled by a whole number with no smoothing,
-grid lines once a cell is big enough to see them, and the mask as a tinted, hatched overlay.
+grid lines once a cell is big enough to see them, and the mask as a faded, hatched overlay.
 Tools (``canvas.tool``): the mask brush, a rectangle, the eraser (unmask), a paint brush with a
 palette colour and an eyedropper. The right mouse button unmasks with the brush and rectangle.
 
@@ -30,8 +30,10 @@ TOOLS = {
     "pick": "Eyedropper: click a pixel to choose its colour for painting",
 }
 GRID_MIN_CELL = 8  # screen pixels per sprite pixel from which grid lines help more than clutter
-MASK_TINT = QColor(255, 0, 170, 90)
-MASK_HATCH = QColor(255, 255, 255, 150)
+# The mask fades the pixels under it (a white wash keeps their hue, so the creature still reads
+# right) and hatches them in magenta; a variant put on the canvas shows through the same way.
+MASK_WASH = QColor(255, 255, 255, 90)
+MASK_HATCH = QColor(230, 0, 150)
 _STROKE_COMMAND_ID = 0x5e7  # QUndoCommand.id(): strokes merge only with their own kind
 _stroke_numbers = itertools.count(1)
 
@@ -221,9 +223,9 @@ class SpriteCanvas(QWidget):
             for y, x in zip(*np.nonzero(self.state.mask)):
                 path.addRect(rect.left() + int(x) * cell, rect.top() + int(y) * cell, cell, cell)
             path = path.simplified()  # one outline around each masked area, not one per cell
-            p.fillPath(path, MASK_TINT)
+            p.fillPath(path, MASK_WASH)
             p.fillPath(path, QBrush(MASK_HATCH, Qt.BrushStyle.BDiagPattern))
-            p.setPen(QPen(QColor(255, 0, 170), 2))
+            p.setPen(QPen(MASK_HATCH, 2))
             p.drawPath(path)
         if cell >= GRID_MIN_CELL:
             self._draw_grid(p, rect, cell)

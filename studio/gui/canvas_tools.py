@@ -18,11 +18,10 @@ ICON = 28
 TOOL_LABELS = {"mask": "Mask", "rect": "Rectangle", "erase": "Eraser", "paint": "Paint", "pick": "Pick colour"}
 TOOL_KEYS = {"mask": "M", "rect": "R", "erase": "E", "paint": "P", "pick": "I"}
 _INK = QColor("#dddddd")
-_MASK = QColor(255, 0, 170)
 
 
 def _hatched(p: QPainter, rect: QRectF) -> None:
-    p.fillRect(rect, QColor(255, 0, 170, 140))
+    p.fillRect(rect, QColor("#f6d2e8"))
     p.fillRect(rect, QBrush(MASK_HATCH, Qt.BrushStyle.BDiagPattern))
 
 
@@ -43,9 +42,9 @@ def tool_icon(name: str) -> QIcon:
     if name == "mask":  # a round brush dab of mask
         path = QPainterPath()
         path.addEllipse(QRectF(5, 5, 18, 18))
-        p.fillPath(path, QColor(255, 0, 170, 160))
+        p.fillPath(path, QColor("#f6d2e8"))
         p.fillPath(path, QBrush(MASK_HATCH, Qt.BrushStyle.BDiagPattern))
-        p.setPen(QPen(_MASK, 2))
+        p.setPen(QPen(MASK_HATCH, 2))
         p.drawPath(path)
     elif name == "rect":
         r = QRectF(4, 7, 20, 14)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtGui import QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
@@ -151,6 +151,8 @@ class CompletionBox(QGroupBox):
         self.complete_button.setDefault(True)
         self.complete_button.setMinimumHeight(34)
         self.complete_button.setStyleSheet("font-weight: bold")
+        self.complete_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.complete_button.setToolTip("Fill the masked pixels with the model  [Ctrl+Enter]")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
