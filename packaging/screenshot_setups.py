@@ -60,10 +60,8 @@ def vae_explorer(window, sprite: int = 12) -> None:
 
 def toygan_trained(window, steps: int = 1500) -> None:
     """Toy GAN tab after ``steps`` training steps on two gaussians: G's density on the data."""
-    import torch
     from PySide6.QtCore import QEventLoop, QTimer
 
-    torch.set_num_threads(1)  # tiny MLPs: one thread is fastest (this process does nothing else)
     ws = window.show_workspace("Toy GAN")
     ws.speed_box.setValue(100)
     ws.set_playing(True)

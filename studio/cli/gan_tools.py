@@ -52,13 +52,7 @@ def cmd_walk(args) -> int:
 
 
 def cmd_toygan(args) -> int:
-    import torch
-
     from studio.models.toygan import ToyGan
-
-    # Tiny MLPs: one thread avoids the intra-op threads' hand-offs, which cost more than the
-    # maths (30× slower on a busy 2-core machine).
-    torch.set_num_threads(1)
 
     try:
         toy = ToyGan(args.mixture, args.seed)

@@ -104,6 +104,16 @@ class ToyGan:
 
     def train(self, n: int = 1) -> None:
         """n alternating steps: D on a real and a fake batch, then G through the updated D."""
+        # Tiny MLPs: handing their small ops to a second intra-op thread costs more than the
+        # maths (30× slower on a busy 2-core machine), so this thread computes alone.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            self._train(n)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _train(self, n: int) -> None:
         b = self.config.batch_size
         for _ in range(n):
             real = torch.from_numpy(self.mixture.sample(b, self.rng)).float().unsqueeze(1)
