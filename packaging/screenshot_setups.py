@@ -33,6 +33,24 @@ def pixelrnn_completed(window, sprite: int = 2) -> None:
     wait_for(workspace.completionEnded)
 
 
+def gan_training(window, seconds: float | None = None) -> None:
+    """GAN tab while training live for a while ($GAN_SHOT_SECONDS, default 150) on the open
+    (built-in) dataset, default model, batch 32."""
+    import os
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    seconds = seconds or float(os.environ.get("GAN_SHOT_SECONDS", 150))
+    panel = window.show_workspace("GAN")
+    panel.epochs_box.setValue(200)  # still running at the grab: progress, rate and ETA show
+    panel.batch_box.setValue(32)
+    panel.settings_overrides = {"sample_every": 20}  # fresh samples in the shot
+    panel.start_training()
+    loop = QEventLoop()  # a real event loop: the training thread needs the GIL too
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
 def vae_explorer(window, sprite: int = 12) -> None:
     """VAE tab on a trained run ($STUDIO_SCREENSHOT_RUN, else the newest VAE run in the runs
     folder), the other dimensions fixed to a sprite's code, the sliders on a grid cell."""

@@ -186,6 +186,31 @@ def test_follows_a_run_written_by_the_cli(qtbot, tiny_set, tmp_path):
     assert "finished" in panel.progress_bar.text()
 
 
+def test_an_opened_stopped_run_resumes_unless_another_process_may_be_writing_it(qtbot, tiny_set,
+                                                                                 monkeypatch):
+    from studio.gui import training
+
+    first = make_panel(qtbot, tiny_set, epochs=4)
+    first.settings_overrides = {"max_steps": 10}
+    with qtbot.waitSignal(first.trainingFinished, timeout=WAIT_MS) as stopped:
+        first.start_training()
+    assert stopped.args[0]["status"] == "stopped at max_steps"
+
+    panel = make_panel(qtbot, tiny_set, epochs=1)
+    assert panel.open_run(stopped.args[0]["run"])
+    assert panel.epochs_box.value() == 4 and panel.resume_button.isEnabled()
+    panel.resume_button.click()  # just written: maybe still training elsewhere
+    assert panel.state == "following" and "another process" in panel.error_banner.text()
+
+    monkeypatch.setattr(training, "LIVE_SECONDS", 0)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as done:
+        panel.resume_button.click()
+    assert done.args[0]["status"] == "finished" and done.args[0]["step"] == 20
+    assert done.args[0]["run"] == stopped.args[0]["run"]
+    x, _ = panel.history.series("d_loss")
+    assert list(x) == [10, 20]
+
+
 def write_run(folder: Path, epochs=3, train=40, batch=8) -> RunDir:
     run = RunDir(folder)
     run.create({"model": "gan", "model_config": {"z_dim": 8, "width": 8},

@@ -13,7 +13,7 @@ from studio.gui.training import PlotSpec, TrainingPanel, WarningRule
 GAN_PLOTS = [
     PlotSpec("Losses", keys=["d_loss", "g_loss"]),
     PlotSpec("Discriminator outputs: D(x) on real, D(G(z)) on generated", keys=["d_real", "d_fake"]),
-    PlotSpec("Gradient norms", keys=["d_grad_norm", "g_grad_norm"], log_y=True),
+    PlotSpec("Gradient norms", keys=["d_grad_norm", "g_grad_norm"]),
     # Signals the losses cannot give (studio/models/gan_signals.py), at each epoch end.
     PlotSpec("Sample diversity ÷ real diversity (1 = as varied as the data)", keys=["val/diversity_ratio"]),
     PlotSpec("MMD² to held-out sprites (lower = closer to real)", keys=["val/mmd"]),

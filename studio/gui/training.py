@@ -23,7 +23,8 @@ banner, an error banner, one plot per :class:`PlotSpec` and the latest sample gr
 - :class:`WarningRule` ``(key, below=None, above=None, message="")``: while the latest value of
   ``key`` is below / above the threshold, the yellow banner shows ``message``.
 - Runs go to ``new_run_path(model, panel.runs_dir)``: ``runs_dir`` None means
-  ``default_runs_dir()`` ($STUDIO_RUNS_DIR or the user data folder).
+  ``default_runs_dir()`` ($STUDIO_RUNS_DIR or the user data folder). Other TrainSettings
+  fields can be set through ``panel.settings_overrides`` (e.g. ``{"sample_every": 50}``).
 - :meth:`TrainingPanel.open_run` follows a run folder written by another process (the CLI)
   or shows a finished one; "Resume" after Stop continues the same run from its checkpoint.
 - Embedders must call :meth:`TrainingPanel.shutdown` when the window closes (MainWindow calls
@@ -38,9 +39,11 @@ QTimer at ~25 Hz from numpy buffers, so a fast run never floods the event loop.
 
 from __future__ import annotations
 
+__all__ = ["LABELS", "PlotSpec", "TrainingPanel", "WarningRule"]
+
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +51,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
-                               QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QSpinBox, QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm
+from studio.gui.training_plots import (LABELS, LatestValues, LivePlots, MetricHistory, PlotSpec,  # noqa: F401
+                                       format_seconds)
 from studio.gui.widgets import PixelImageView
 from studio.models import model_module
 from studio.train.engine import TrainSettings
@@ -59,22 +64,7 @@ from studio.train.run import MetricsFollower, RunDir, new_run_path
 
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
 FOLLOW_MS = 500  # how often a followed run's files are read
-
-#: Legend text for common metric keys; a PlotSpec's ``labels`` override these.
-LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
-          "d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖", "loss": "loss",
-          "bits_per_pixel": "bits/pixel", "recon": "reconstruction", "kl": "KL", "elbo": "ELBO"}
-COLORS = ("#4e9af1", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948")
-
-
-@dataclass
-class PlotSpec:
-    """One live plot: ``keys`` (metric names, "val/..." allowed) against the step."""
-
-    title: str
-    keys: list[str]
-    log_y: bool = False
-    labels: dict[str, str] = field(default_factory=dict)
+LIVE_SECONDS = 30  # an opened run written to more recently than this may still be training elsewhere
 
 
 @dataclass
@@ -89,50 +79,6 @@ class WarningRule:
     def triggered(self, value: float) -> bool:
         return (self.below is not None and value < self.below) or \
                (self.above is not None and value > self.above)
-
-
-class MetricHistory:
-    """Per-key (step, value) series in growing numpy buffers: appends are O(1) amortised."""
-
-    def __init__(self):
-        self._steps: dict[str, np.ndarray] = {}
-        self._values: dict[str, np.ndarray] = {}
-        self._count: dict[str, int] = {}
-        self.latest: dict[str, float] = {}
-
-    def clear(self) -> None:
-        self.__init__()
-
-    def append(self, record: dict) -> None:
-        step = record.get("step", 0)
-        for key, value in record.items():
-            if key in ("step", "epoch", "time") or not isinstance(value, (int, float)):
-                continue
-            n = self._count.get(key, 0)
-            if n == len(self._steps.get(key, ())):
-                grow = max(256, 2 * n)
-                self._steps[key] = np.resize(self._steps.get(key, np.zeros(0)), grow)
-                self._values[key] = np.resize(self._values.get(key, np.zeros(0)), grow)
-            self._steps[key][n], self._values[key][n] = step, value
-            self._count[key] = n + 1
-            self.latest[key] = float(value)
-
-    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        n = self._count.get(key, 0)
-        if not n:
-            return np.zeros(0), np.zeros(0)
-        return self._steps[key][:n], self._values[key][:n]
-
-    def __len__(self) -> int:
-        return max(self._count.values(), default=0)
-
-
-def _format_seconds(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "—"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
 
 
 class Banner(QFrame):
@@ -164,6 +110,22 @@ class Banner(QFrame):
         return "" if self.isHidden() else self.label.text()
 
 
+class _SquareImageView(PixelImageView):
+    """The sample grid's view: as tall as it is wide, so the grid fills it."""
+
+    def __init__(self):
+        super().__init__()
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+
 class TrainingPanel(QWidget):
     trainingStarted = Signal(object)
     trainingFinished = Signal(object)
@@ -179,10 +141,11 @@ class TrainingPanel(QWidget):
         self.plot_specs = list(plots)
         self.warning_rules = list(warnings)
         self.runs_dir: str | Path | None = None  # None: default_runs_dir()
+        self.settings_overrides: dict = {}  # more TrainSettings fields, e.g. {"sample_every": 50}
         self.history = MetricHistory()
         self.worker = None  # the TrainingWorker while a run is on its thread
         self.run_path: Path | None = None
-        self._resumable: Path | None = None  # a run stopped here, with a checkpoint
+        self._resumable: Path | None = None  # a stopped / opened run with a checkpoint
         self._follower: MetricsFollower | None = None
         self._follow_info: dict = {}
         self._shown_sample: Path | None = None
@@ -228,13 +191,14 @@ class TrainingPanel(QWidget):
         train_form.addRow("batch size", self.batch_box)
         train_form.addRow("device", self.device_box)
 
-        self.train_button = QPushButton("▶  Train")
+        icon = self.style().standardIcon
+        self.train_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Train")
         self.train_button.setToolTip("Start a new run on the open dataset")
         self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 6px; }")
-        self.pause_button = QPushButton("⏸  Pause")
-        self.resume_button = QPushButton("⏵  Resume")
+        self.pause_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
+        self.resume_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaSeekForward), "Resume")
         self.resume_button.setToolTip("Continue a paused run, or a stopped one from its checkpoint")
-        self.stop_button = QPushButton("■  Stop")
+        self.stop_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
         self.stop_button.setToolTip("Stop after this step and keep a checkpoint")
         self.open_button = QPushButton("Open run…")
         self.open_button.setToolTip("Show a run folder: a finished one, or one the `studio train` "
@@ -272,7 +236,7 @@ class TrainingPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(330)
+        scroll.setFixedWidth(320)
 
         # Right: progress, banners, plots, samples.
         self.progress_bar = QProgressBar()
@@ -286,58 +250,38 @@ class TrainingPanel(QWidget):
         status.addWidget(self.rate_label)
         status.addSpacing(12)
         status.addWidget(self.device_label)
-        self.values_label = QLabel()
-        self.values_label.setStyleSheet("color: gray")
         self.warning_banner = Banner("#fff3cd", "#664d03")
         self.error_banner = Banner("#f8d7da", "#842029")
 
-        self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setBackground("w")
-        self.plot_items: list[pg.PlotItem] = []
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        for i, spec in enumerate(self.plot_specs):
-            item = self.plots.addPlot(row=i, col=0, title=spec.title)
-            item.showGrid(x=True, y=True, alpha=0.25)
-            item.addLegend(offset=(-10, 10), labelTextSize="8pt")
-            item.setLogMode(y=spec.log_y)
-            item.setClipToView(True)
-            item.setDownsampling(auto=True, mode="peak")
-            if i == len(self.plot_specs) - 1:
-                item.setLabel("bottom", "step")
-            if self.plot_items:
-                item.setXLink(self.plot_items[0])
-            for j, key in enumerate(spec.keys):
-                color = COLORS[j % len(COLORS)]
-                name = spec.labels.get(key) or LABELS.get(key.removeprefix("val/"), key)
-                if key.startswith("val/"):
-                    curve = item.plot(name=f"{name} (held-out)", pen=pg.mkPen(color, width=1.5,
-                                                                               style=Qt.PenStyle.DashLine),
-                                      symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None)
-                else:
-                    curve = item.plot(name=name, pen=pg.mkPen(color, width=1.5))
-                self.curves[key] = curve
-            self.plot_items.append(item)
-
-        self.sample_view = PixelImageView()
-        self.sample_view.setMinimumSize(240, 240)
+        self.plots = LivePlots(self.plot_specs)
+        self.curves = self.plots.curves
+        self.sample_view = _SquareImageView()
+        self.sample_view.setMinimumSize(200, 200)
         self.sample_caption = QLabel("Samples appear here while training.")
         self.sample_caption.setStyleSheet("color: gray")
         self.sample_caption.setWordWrap(True)
         samples_box = QGroupBox("Samples")
         samples_layout = QVBoxLayout(samples_box)
-        samples_layout.addWidget(self.sample_view, 1)
+        samples_layout.addWidget(self.sample_view)
         samples_layout.addWidget(self.sample_caption)
+        self.latest = LatestValues(self.plot_specs)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(samples_box)
+        side_layout.addWidget(self.latest)
+        side_layout.addStretch(1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.plots)
-        splitter.addWidget(samples_box)
+        splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 380])
         splitter.setChildrenCollapsible(False)
 
         right = QVBoxLayout()
         right.addLayout(status)
-        right.addWidget(self.values_label)
         right.addWidget(self.warning_banner)
         right.addWidget(self.error_banner)
         right.addWidget(splitter, 1)
@@ -361,7 +305,7 @@ class TrainingPanel(QWidget):
         busy = s in ("running", "paused", "stopping")
         self.train_button.setEnabled(not busy and self.context.dataset is not None)
         self.pause_button.setEnabled(s == "running")
-        self.resume_button.setEnabled(s == "paused" or (s == "idle" and self._resumable is not None))
+        self.resume_button.setEnabled(s == "paused" or (s in ("idle", "following") and self._resumable is not None))
         self.stop_button.setEnabled(s in ("running", "paused"))
         self.open_button.setEnabled(not busy)
         self.form.set_editable(not busy)
@@ -374,8 +318,8 @@ class TrainingPanel(QWidget):
     # --- training ------------------------------------------------------------------------------
     def settings(self) -> TrainSettings:
         device = self.device_box.currentText()
-        return TrainSettings(epochs=self.epochs_box.value(), batch_size=self.batch_box.value(),
-                             device=None if device == "auto" else device)
+        return TrainSettings(**{"epochs": self.epochs_box.value(), "batch_size": self.batch_box.value(),
+                                "device": None if device == "auto" else device, **self.settings_overrides})
 
     def start_training(self) -> bool:
         """Start a new run on the open dataset; False (with the reason shown) if it cannot."""
@@ -427,11 +371,28 @@ class TrainingPanel(QWidget):
         if self.worker is not None and self._state == "paused":
             self.worker.resume_training()
             self._set_state("running")
-        elif self._state == "idle" and self._resumable is not None:
+        elif self._state in ("idle", "following") and self._resumable is not None:
             from studio.gui.training_worker import TrainingWorker
 
             path = self._resumable
-            self._launch(TrainingWorker.resume(path, epochs=self.epochs_box.value()), path, clear=False)
+            age = _seconds_since_written(RunDir(path))
+            if self._state == "following" and age < LIVE_SECONDS:
+                self.show_error(f"{path} was written {age:.0f} s ago: another process (`studio train`?) "
+                                f"may still be training it. Stop that one first, then Resume here.")
+                return
+            if self._state == "following":
+                self._reload_until_checkpoint(RunDir(path))
+            overrides = {"epochs": self.epochs_box.value(), **self.settings_overrides}
+            self._launch(TrainingWorker.resume(path, **overrides), path, clear=False)
+
+    def _reload_until_checkpoint(self, run: RunDir) -> None:
+        # The resumed run restarts at its checkpoint: drop the records logged after it.
+        checkpoint = run.latest_checkpoint()
+        last = int(checkpoint.stem.split("_")[-1]) if checkpoint is not None else 0
+        self._clear()
+        for record in run.metrics():
+            if record.get("step", 0) <= last:
+                self._add_record(record)
 
     def stop(self) -> None:
         """Stop after the current step (a checkpoint is written); returns at once."""
@@ -508,10 +469,9 @@ class TrainingPanel(QWidget):
     def _clear(self) -> None:
         self.history.clear()
         self._timeline.clear()
-        for curve in self.curves.values():
-            curve.setData([], [])
+        self.plots.clear_curves()
+        self.latest.clear()
         self.warning_banner.hide()
-        self.values_label.setText("")
         self.rate_label.setText("")
         self.sample_view.set_image(np.full((1, 1, 3), 43, np.uint8))
         self.sample_caption.setText("Samples appear here while training.")
@@ -543,13 +503,8 @@ class TrainingPanel(QWidget):
         if not self._dirty:
             return
         self._dirty = False
-        for key, curve in self.curves.items():
-            x, y = self.history.series(key)
-            if len(x):
-                curve.setData(x, y)
-        shown = [f"{LABELS.get(k, k)} {v:.3g}" for k, v in self.history.latest.items()
-                 if k in self.curves and not k.startswith("val/")]
-        self.values_label.setText("   ".join(shown))
+        self.plots.redraw(self.history)
+        self.latest.update_from(self.history)
         if self._pending_samples is not None:
             step, grid = self._pending_samples
             self._pending_samples = None
@@ -566,7 +521,7 @@ class TrainingPanel(QWidget):
         epoch_note = " — paused" if self._state == "paused" else ""
         self.progress_bar.setFormat(f"step %v / %m{epoch_note}")
         self.rate_label.setText(f"{steps_per_second:.1f} steps/s · {sprites_per_second:,.0f} sprites/s · "
-                                f"ETA {_format_seconds(eta_seconds)}")
+                                f"ETA {format_seconds(eta_seconds)}")
 
     # --- following a run folder -------------------------------------------------------------------------
     def choose_run(self) -> None:
@@ -589,7 +544,7 @@ class TrainingPanel(QWidget):
         self._clear()
         self.error_banner.hide()
         self.run_path = run.path
-        self._resumable = None
+        self._resumable = run.path if run.latest_checkpoint() is not None else None
         try:
             module = model_module(saved["model"])
             if saved["model"] == self.model:
@@ -662,3 +617,12 @@ class TrainingPanel(QWidget):
         if len(recent) < 2 or recent[-1][1] <= recent[0][1]:
             return 0.0
         return (recent[-1][0] - recent[0][0]) / (recent[-1][1] - recent[0][1])
+
+
+def _seconds_since_written(run: RunDir) -> float:
+    """Seconds since the run's metrics or checkpoints last changed (inf if never)."""
+    import time
+
+    paths = [run.metrics_path, *run.step_checkpoints()]
+    stamps = [p.stat().st_mtime for p in paths if p.exists()]
+    return time.time() - max(stamps) if stamps else float("inf")

@@ -58,9 +58,13 @@ def _float_editor(default: float) -> QDoubleSpinBox:
     if default != 0 and abs(default) < 0.01:
         return ScientificSpinBox()
     box = QDoubleSpinBox()
-    box.setDecimals(4)
-    box.setRange(-1e6 if default < 0 else 0.0, 1e6)
-    box.setSingleStep(0.001 if abs(default) < 1 else 0.5)
+    box.setDecimals(4 if abs(default) < 1 else 2)
+    if 0 <= default < 1:  # a fraction: decays, betas, dropout
+        box.setRange(0.0, 1.0)
+        box.setSingleStep(0.01)
+    else:
+        box.setRange(-1e4 if default < 0 else 0.0, 1e4)
+        box.setSingleStep(0.5)
     return box
 
 
@@ -151,7 +155,7 @@ class ConfigForm(QWidget):
             editor.toggled.connect(self._on_edit)
         elif hint is int:
             editor = QSpinBox()
-            editor.setRange(0 if default >= 0 else -10**9, 10**9)
+            editor.setRange(0 if default >= 0 else -10**6, 10**6)
             editor.valueChanged.connect(self._on_edit)
         elif hint is float:
             editor = _float_editor(default)

@@ -42,13 +42,20 @@ class _SignalListener(TrainingListener):
         self.worker = worker
 
     def on_start(self, trainer: Trainer) -> None:
+        import torch
+
         from studio.train.devices import describe_device
 
+        if trainer.device.type == "cpu":
+            n = torch.get_num_threads()
+            device = f"CPU, {n} thread{'s' if n != 1 else ''}"
+        else:
+            device = describe_device(str(trainer.device))
         self.worker.started.emit({
             "run": str(trainer.run.path) if trainer.run else None,
             "step": trainer.state.step, "total": trainer.total_steps,
             "epochs": trainer.settings.epochs, "batch_size": trainer.settings.batch_size,
-            "device": describe_device(str(trainer.device)),
+            "device": device,
             "config": trainer.describe(),
         })
 

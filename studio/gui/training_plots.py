@@ -1,0 +1,165 @@
+"""Live metric plots for the training monitor: numpy buffers in, pyqtgraph curves out.
+
+Records are appended as they arrive (O(1) amortised, no drawing); ``LivePlots.redraw()`` is
+called from a QTimer at ~25 Hz and pushes only what changed, so a run that logs hundreds of
+records a second costs the GUI thread one setData per curve per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
+
+#: Legend text for common metric keys; a PlotSpec's ``labels`` override these.
+LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
+          "d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖", "loss": "loss",
+          "bits_per_pixel": "bits/pixel", "recon": "reconstruction", "kl": "KL", "elbo": "ELBO",
+          "diversity_ratio": "diversity ratio", "mmd": "MMD"}
+COLORS = ("#2f7ed8", "#f28e2b", "#3a9e4f", "#e15759", "#9c6ade", "#17a2b8", "#c9a227")
+
+
+@dataclass
+class PlotSpec:
+    """One live plot: ``keys`` (metric names, "val/..." allowed) against the step."""
+
+    title: str
+    keys: list[str]
+    log_y: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, key: str) -> str:
+        name = self.labels.get(key) or LABELS.get(key.removeprefix("val/"), key.removeprefix("val/"))
+        return f"{name} (held-out)" if key.startswith("val/") else name
+
+
+class MetricHistory:
+    """Per-key (step, value) series in growing numpy buffers."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self._steps: dict[str, np.ndarray] = {}
+        self._values: dict[str, np.ndarray] = {}
+        self._count: dict[str, int] = {}
+        self.latest: dict[str, float] = {}
+        self.last_record: dict = {}
+
+    def append(self, record: dict) -> None:
+        step = record.get("step", 0)
+        for key, value in record.items():
+            if key in ("step", "epoch", "time") or not isinstance(value, (int, float)):
+                continue
+            n = self._count.get(key, 0)
+            if n == len(self._steps.get(key, ())):  # full: double the buffers
+                grow = max(256, 2 * n)
+                self._steps[key] = np.resize(self._steps.get(key, np.zeros(0)), grow)
+                self._values[key] = np.resize(self._values.get(key, np.zeros(0)), grow)
+            self._steps[key][n], self._values[key][n] = step, value
+            self._count[key] = n + 1
+            self.latest[key] = float(value)
+        self.last_record = record
+
+    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        n = self._count.get(key, 0)
+        if not n:
+            return np.zeros(0), np.zeros(0)
+        return self._steps[key][:n], self._values[key][:n]
+
+
+def format_seconds(seconds: float) -> str:
+    """1:05 or 2:03:07; "—" for an unknown (infinite) time."""
+    if not math.isfinite(seconds):
+        return "—"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+
+
+class LivePlots(pg.GraphicsLayoutWidget):
+    """One stacked plot per PlotSpec, x axes linked; ``curves[key]`` is each key's curve."""
+
+    def __init__(self, specs: list[PlotSpec], parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.specs = specs
+        self.items: list[pg.PlotItem] = []
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        # Up to three plots stack; more go two per row (a last odd one spans the row).
+        columns = 1 if len(specs) <= 3 else 2
+        for i, spec in enumerate(specs):
+            row, col = divmod(i, columns)
+            span = columns if i == len(specs) - 1 and col == 0 else 1
+            item = self.addPlot(row=row, col=col, colspan=span,
+                                title=f"<span style='color:#333'>{spec.title}</span>")
+            item.showGrid(x=True, y=True, alpha=0.2)
+            item.addLegend(offset=(-8, 8), labelTextSize="8pt", labelTextColor="#333",
+                           brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#ccc"))
+            item.setLogMode(y=spec.log_y)
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, mode="peak")
+            for axis in ("left", "bottom"):
+                item.getAxis(axis).setTextPen("#555")
+                item.getAxis(axis).setPen("#999")
+            if i >= len(specs) - columns:
+                item.setLabel("bottom", "step", color="#555")
+            if self.items:
+                item.setXLink(self.items[0])
+            for j, key in enumerate(spec.keys):
+                color = COLORS[j % len(COLORS)]
+                if key.startswith("val/"):  # a point per epoch-end evaluation
+                    pen = pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
+                    curve = item.plot(name=spec.label(key), pen=pen, symbol="o", symbolSize=6,
+                                      symbolBrush=color, symbolPen=None)
+                else:
+                    curve = item.plot(name=spec.label(key), pen=pg.mkPen(color, width=1.5))
+                self.curves[key] = curve
+            self.items.append(item)
+
+    def redraw(self, history: MetricHistory) -> None:
+        for key, curve in self.curves.items():
+            x, y = history.series(key)
+            if len(x):
+                curve.setData(x, y)
+
+    def clear_curves(self) -> None:
+        for curve in self.curves.values():
+            curve.setData([], [])
+
+
+class LatestValues(QGroupBox):
+    """The latest value of every plotted key, with the step, epoch and training time."""
+
+    def __init__(self, specs: list[PlotSpec], parent=None):
+        super().__init__("Latest", parent)
+        form = QFormLayout(self)
+        form.setHorizontalSpacing(16)
+        form.setVerticalSpacing(2)
+        self.rows: dict[str, QLabel] = {}
+        for key, title in [("step", "step"), ("epoch", "epoch"), ("time", "training time")] + \
+                [(k, s.label(k)) for s in specs for k in s.keys]:
+            if key not in self.rows:
+                self.rows[key] = QLabel("—")
+                self.rows[key].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                form.addRow(title, self.rows[key])
+
+    def update_from(self, history: MetricHistory) -> None:
+        record = history.last_record
+        if "step" in record:
+            self.rows["step"].setText(f"{record['step']:,}")
+        if "epoch" in record:
+            self.rows["epoch"].setText(f"{record['epoch']:.2f}")
+        if "time" in record:
+            self.rows["time"].setText(format_seconds(record["time"]))
+        for key, value in history.latest.items():
+            if key in self.rows:
+                self.rows[key].setText(f"{value:.4g}")
+
+    def clear(self) -> None:
+        for label in self.rows.values():
+            label.setText("—")
