@@ -29,23 +29,17 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, help="torch CPU threads (1 is fastest on a busy machine)")
     p.add_argument("--run", default="/tmp/gan-distance-run", help="run folder to write")
     p.add_argument("-o", "--output", default="/tmp/gan_distance.png", help="plot PNG to write")
+    p.add_argument("--plot-only", action="store_true", help="no training: tabulate and plot --run as it is")
     args = p.parse_args(argv)
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    from studio.data import open_dataset
-    from studio.train.config import resolve_config
-    from studio.train.engine import Trainer, TrainSettings
     from studio.train.run import RunDir
 
-    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, device=args.device,
-                             sample_every=0, checkpoint_every=0, eval_every=1)
-    trainer = Trainer("gan", resolve_config("gan", args.config), open_dataset(args.data), settings, args.run)
-    print(f"training the GAN on {args.data} ({len(trainer.train_data)} train / {len(trainer.held_data)} "
-          f"held-out sprites, {trainer.total_steps} steps on {trainer.device}) -> {args.run}", flush=True)
-    trainer.run_training()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
+    if not args.plot_only:
+        train(args)
     evals = [r for r in RunDir(args.run).metrics() if "val/mmd" in r]
     print(f"\n{'step':>6} {'epoch':>6} {'MMD²':>8} {'diversity':>10} {'real':>8} {'ratio':>6}")
     for r in evals:
@@ -56,13 +50,29 @@ def main(argv=None) -> int:
     return 0
 
 
+def train(args) -> None:
+    from studio.data import open_dataset
+    from studio.train.config import resolve_config
+    from studio.train.engine import Trainer, TrainSettings
+
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, device=args.device,
+                             sample_every=0, checkpoint_every=0, eval_every=1)
+    trainer = Trainer("gan", resolve_config("gan", args.config), open_dataset(args.data), settings, args.run)
+    print(f"training the GAN on {args.data} ({len(trainer.train_data)} train / {len(trainer.held_data)} "
+          f"held-out sprites, {trainer.total_steps} steps on {trainer.device}) -> {args.run}", flush=True)
+    trainer.run_training()
+
+
 def plot(evals: list[dict], output: str, title: str) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
     from pyqtgraph.exporters import ImageExporter
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - pyqtgraph needs one
+    from studio.gui.gan_workspace import GAN_WARNINGS
+
+    collapse_below = GAN_WARNINGS[0].below  # the GAN workspace's mode-collapse warning
+    app = QApplication.instance() or QApplication([])
     pg.setConfigOptions(background="w", foreground="k", antialias=True)
     layout = pg.GraphicsLayoutWidget()
     layout.resize(800, 560)
@@ -70,15 +80,21 @@ def plot(evals: list[dict], output: str, title: str) -> None:
     top = layout.addPlot(title=f"{title}: MMD² to held-out sprites (lower is closer)")
     top.plot(steps, [r["val/mmd"] for r in evals], pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5)
     top.setLabel("left", "MMD²")
+    top.getAxis("left").enableAutoSIPrefix(False)
     layout.nextRow()
-    bottom = layout.addPlot(title="diversity of samples / diversity of real sprites (1 = as varied)")
+    bottom = layout.addPlot(title="diversity of samples / diversity of real sprites "
+                                  "(1 = as varied; dashed: the collapse warning)")
     bottom.plot(steps, [r["val/diversity_ratio"] for r in evals], pen=pg.mkPen("#2ca02c", width=2),
                 symbol="o", symbolSize=5)
-    bottom.addLine(y=0.5, pen=pg.mkPen("#d62728", style=pg.QtCore.Qt.PenStyle.DashLine))
+    bottom.addLine(y=collapse_below, pen=pg.mkPen("#d62728", style=pg.QtCore.Qt.PenStyle.DashLine))
     bottom.setLabel("left", "ratio")
+    bottom.getAxis("left").enableAutoSIPrefix(False)
     bottom.setLabel("bottom", "training step")
     bottom.setXLink(top)
+    layout.show()  # laid out at its size before the grab (offscreen: nothing appears)
+    app.processEvents()
     ImageExporter(layout.scene()).export(output)
+    layout.close()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ GAN_PLOTS = [
 ]
 
 GAN_WARNINGS: list[WarningRule] = [
-    WarningRule("val/diversity_ratio", below=0.5,
+    # 0.35: a DCGAN still learning sits at 0.4-0.7 (benchmarks/gan_distance.py); collapse is lower.
+    WarningRule("val/diversity_ratio", below=0.35,
                 message="Mode collapse? The samples are far less varied than real sprites."),
 ]
 
