@@ -89,7 +89,9 @@ def complete(task, sprite, mask, n_variants: int = 8, temperature: float = 1.0, 
 
     Visible pixels are kept exactly; hidden ones are sampled so that they fit the visible pixels
     on every side (see the module docstring). ``temperature`` < 1 sharpens each pixel's
-    distribution. The same ``seed`` gives the same variants. ``progress(done, total)`` is
+    distribution (the weights stay the model's own probabilities of the visible pixels, so the
+    target is then the sharpened model reweighted by how well it fits them; at 1 it is exactly
+    p(hidden | visible)). The same ``seed`` gives the same variants. ``progress(done, total)`` is
     called between steps with pixels done out of H·W; ``cancel()`` returning True stops
     between steps by raising :class:`Cancelled`. Variants are distinct where the model allows
     (drawn without replacement from the weighted candidates) and sorted by ``log_likelihood``.
