@@ -10,8 +10,9 @@ each pixel's colour is looked up in CIELAB, where Euclidean distance ≈ what th
 
     d(a, b) = sqrt( 1/(HW) Σ_p |Lab(a_p) - Lab(b_p)|² )
 
-so 0 means the same sprite, ~2 a barely visible difference, ~50 a sprite and its negative.
-Comparing palette indices directly would make "index 3 vs 4" as far as "white vs black".
+so 0 means the same sprite; one pixel of 400 changed from white to black scores 5, and two
+different Pokémon are ~55 apart on average. Comparing palette indices directly would make
+"index 3 vs 4" as far apart as "white vs black"; CIELAB makes similar colours close.
 
 - diversity(X): the mean d over pairs of distinct sprites of X (0 when all are one sprite).
   The ratio diversity(samples) / diversity(real) is ≈ 1 for a healthy generator and falls
