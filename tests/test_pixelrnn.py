@@ -61,6 +61,19 @@ def test_the_palette_size_comes_from_the_data(sprites):
     assert task.draw(2, seed=0).shape == (2, 5, 6) and task.draw(2, seed=0).max() < 7
 
 
+def test_the_model_is_causal_a_pixel_never_sees_itself_or_later_ones(task, sprites):
+    net = task.net.eval()
+    canvas = torch.from_numpy(sprites.indices[:1].reshape(1, -1)).long()
+    t = 37
+    changed = canvas.clone()
+    changed[:, t:] = (changed[:, t:] + 1) % task.num_colors
+    with torch.no_grad():
+        before, _ = net(net.context(net.pad(canvas), 0, net.num_pixels))
+        after, _ = net(net.context(net.pad(changed), 0, net.num_pixels))
+    assert torch.equal(before[:, :t + 1], after[:, :t + 1])  # p(x_s | x_<s) for s ≤ t untouched
+    assert not torch.equal(before[:, t + 1:], after[:, t + 1:])  # and later pixels do read them
+
+
 def test_drawing_is_one_step_per_pixel_for_the_whole_batch(task):
     h, w = task.size
     for n in (1, 16):
