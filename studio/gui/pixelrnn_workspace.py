@@ -126,9 +126,10 @@ class PixelRNNWorkspace(QWidget):
         sprite_layout.addWidget(self.open_image_button)
 
         # Centre: tool bars, the canvas, the variants.
-        self.canvas_hint = QLabel("2 · Mask what the model should fill in: paint with <b>Mask</b>, drag a "
-                                  "<b>Rectangle</b>, or <b>Cover 50 % / 75 %</b>. Ctrl+Z undoes.")
+        self.canvas_hint = QLabel("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a "
+                                  "<b>Rectangle</b>, or <b>Cover 50 % / 75 %</b>.")
         self.canvas_hint.setStyleSheet("color: gray")
+        self.canvas_hint.setWordWrap(True)
         self.show_mask = QPushButton("Hide mask")
         self.show_mask.setCheckable(True)
         self.show_mask.setToolTip("Hide the hatching to see the pixels under the mask")
