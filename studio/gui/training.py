@@ -144,6 +144,7 @@ class TrainingPanel(QWidget):
         self.settings_overrides: dict = {}  # more TrainSettings fields, e.g. {"sample_every": 50}
         self.history = MetricHistory()
         self.worker = None  # the TrainingWorker while a run is on its thread
+        self._ending: set = set()  # workers whose threads are past their last event, still ending
         self.run_path: Path | None = None
         self._resumable: Path | None = None  # a stopped / opened run with a checkpoint
         self._follower: MetricsFollower | None = None
@@ -163,7 +164,7 @@ class TrainingPanel(QWidget):
         self._follow_timer = QTimer(self)
         self._follow_timer.setInterval(FOLLOW_MS)
         self._follow_timer.timeout.connect(self._poll_followed_run)
-        context.datasetChanged.connect(lambda _: self._update_buttons())
+        context.datasetChanged.connect(self._on_dataset_changed)
         self._set_state("idle")
 
     # --- layout ------------------------------------------------------------------------------
@@ -312,6 +313,9 @@ class TrainingPanel(QWidget):
         for box in (self.epochs_box, self.batch_box, self.device_box):
             box.setEnabled(not busy)
 
+    def _on_dataset_changed(self, _dataset) -> None:
+        self._update_buttons()
+
     def is_training(self) -> bool:
         return self.worker is not None and self.worker.is_running()
 
@@ -405,13 +409,14 @@ class TrainingPanel(QWidget):
         """Stop training and wait (bounded) for the thread to end; True if nothing is left running."""
         self._stop_following()
         self._redraw_timer.stop()
-        if self.worker is None:
-            return True
-        self.worker.stop()
-        ended = self.worker.wait(timeout_ms)
-        if ended:
-            self.worker = None
-        return ended
+        if self.worker is not None:
+            self.worker.stop()
+            if self.worker.wait(timeout_ms):
+                self.worker = None
+        for worker in list(self._ending):
+            if worker.wait(timeout_ms):
+                self._ending.discard(worker)
+        return self.worker is None and not self._ending
 
     # --- worker events (GUI thread, queued) -------------------------------------------------------
     def _on_started(self, info: dict) -> None:
@@ -456,10 +461,16 @@ class TrainingPanel(QWidget):
         self.trainingFailed.emit(message)
 
     def _end_worker(self) -> None:
-        if self.worker is not None:
-            self.worker.wait(5000)  # the thread is past its last emit: this returns at once
-            self.worker = None
+        worker, self.worker = self.worker, None
+        if worker is not None and not worker.qthread.isFinished():
+            # Past its last emit, the thread is ending: keep it (and its QThread) referenced
+            # until it has, so it is never destroyed while running. No waiting here.
+            self._ending.add(worker)
+            worker.qthread.finished.connect(self._forget_ended_workers)  # queued to this thread
         self._redraw_timer.stop()
+
+    def _forget_ended_workers(self) -> None:
+        self._ending = {w for w in self._ending if not w.qthread.isFinished()}
 
     def show_error(self, text: str) -> None:
         self.error_banner.show_message(text)
