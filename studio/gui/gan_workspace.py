@@ -33,5 +33,6 @@ INTRO = ("<h3 style='margin:0'>GAN</h3>"
 
 class GanWorkspace(TrainingPanel):
     def __init__(self, context: StudioContext, parent=None):
-        super().__init__(context, model="gan", plots=GAN_PLOTS, warnings=GAN_WARNINGS,
-                         intro=INTRO, parent=parent)
+        super().__init__(context, model="gan", plots=GAN_PLOTS, warnings=GAN_WARNINGS, intro=INTRO,
+                         sample_caption="The same fixed codes z at step {step}: watch them sharpen.",
+                         parent=parent)

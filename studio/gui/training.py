@@ -7,13 +7,14 @@ One reusable widget for every model's workspace::
     panel = TrainingPanel(context, model="pixelrnn",
                           plots=[PlotSpec("Loss", keys=["loss"]),
                                  PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])],
-                          warnings=[WarningRule("val/diversity_ratio", below=0.5,
-                                                message="the generator may be collapsing")],
-                          intro="<b>PixelRNN</b> predicts each pixel from the ones before it.")
+                          warnings=[WarningRule("val/bits_per_pixel", above=3.0,
+                                                message="held-out bits per pixel are high")],
+                          intro="<b>PixelRNN</b> predicts each pixel from the ones before it.",
+                          sample_caption="Sprites drawn at step {step}.")
 
 ``model`` names a module in studio.models: its ``Config`` fields become the settings form
-(with ``CONFIGS`` as presets; ``choices={"field": [...]}`` adds combo boxes beyond the
-automatic ``FIELDS`` lookup, e.g. gan ``loss`` → ``gan.LOSSES``). Below it: epochs, batch size,
+(with ``CONFIGS`` as presets); a str field becomes a combo box of the module's upper-case
+plural (gan ``loss`` → ``gan.LOSSES``) or of ``choices={"field": [...]}``. Below it: epochs, batch size,
 device, and the buttons. On the right: progress (steps/s, sprites/s, ETA, device), a warning
 banner, an error banner, one plot per :class:`PlotSpec` and the latest sample grid.
 
@@ -26,7 +27,9 @@ banner, an error banner, one plot per :class:`PlotSpec` and the latest sample gr
   ``default_runs_dir()`` ($STUDIO_RUNS_DIR or the user data folder). Other TrainSettings
   fields can be set through ``panel.settings_overrides`` (e.g. ``{"sample_every": 50}``).
 - :meth:`TrainingPanel.open_run` follows a run folder written by another process (the CLI)
-  or shows a finished one; "Resume" after Stop continues the same run from its checkpoint.
+  or shows a finished one; "Resume" after Stop (or on an opened run with a checkpoint, not
+  written to in the last 30 s) continues the same run from its latest checkpoint.
+- ``sample_caption`` is the text under the sample grid; "{step}" becomes the grid's step.
 - Embedders must call :meth:`TrainingPanel.shutdown` when the window closes (MainWindow calls
   ``shutdown()`` on every workspace that has one): it stops training, keeping a checkpoint.
 
@@ -134,12 +137,13 @@ class TrainingPanel(QWidget):
 
     def __init__(self, context: StudioContext, model: str = "gan", plots: list[PlotSpec] = (),
                  warnings: list[WarningRule] = (), intro: str = "", choices: dict | None = None,
-                 parent: QWidget | None = None):
+                 sample_caption: str = "Samples at step {step}.", parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
         self.model = model
         self.plot_specs = list(plots)
         self.warning_rules = list(warnings)
+        self.sample_caption_text = sample_caption  # "{step}" is replaced by the grid's step
         self.runs_dir: str | Path | None = None  # None: default_runs_dir()
         self.settings_overrides: dict = {}  # more TrainSettings fields, e.g. {"sample_every": 50}
         self.history = MetricHistory()
@@ -520,7 +524,7 @@ class TrainingPanel(QWidget):
             step, grid = self._pending_samples
             self._pending_samples = None
             self.sample_view.set_image(grid, auto_range=False)
-            self.sample_caption.setText(f"The same fixed codes z at step {step}: watch them sharpen.")
+            self.sample_caption.setText(self.sample_caption_text.format(step=f"{step:,}"))
         if self._pending_progress is not None:
             p, self._pending_progress = self._pending_progress, None
             self._show_progress(p.step, p.total, p.steps_per_second, p.sprites_per_second, p.eta_seconds)
