@@ -624,7 +624,11 @@ class TrainingPanel(QWidget):
         done = step >= total
         eta = (total - step) / rate if rate > 0 else math.inf
         self._show_progress(step, total, rate, rate * self._follow_info["batch_size"], 0 if done else eta)
-        self.progress_bar.setFormat(("finished — " if done else "following — ") + "step %v / %m")
+        live = _seconds_since_written(RunDir(self.run_path)) < LIVE_SECONDS
+        status = "finished" if done else "following" if live else "stopped"
+        self.progress_bar.setFormat(f"{status} — step %v / %m")
+        if not live:  # a rate and ETA would describe a past session
+            self.rate_label.setText("")
 
     def _followed_rate(self) -> float:
         """Steps per second over the last records of a followed run (their "time" field)."""

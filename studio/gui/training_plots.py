@@ -8,6 +8,7 @@ records a second costs the GUI thread one setData per curve per frame.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,14 +93,21 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         # Up to three plots stack; more go two per row (a last odd one spans the row).
         columns = 1 if len(specs) <= 3 else 2
+        for col in range(columns):
+            self.ci.layout.setColumnStretchFactor(col, 1)
         for i, spec in enumerate(specs):
             row, col = divmod(i, columns)
             span = columns if i == len(specs) - 1 and col == 0 else 1
-            item = self.addPlot(row=row, col=col, colspan=span,
-                                title=f"<span style='color:#333'>{spec.title}</span>")
+            item = self.addPlot(row=row, col=col, colspan=span)
+            # Side by side, long titles wrap: a title's width would otherwise widen its column.
+            title = "<br>".join(textwrap.wrap(spec.title, 32)) if columns > 1 and span == 1 else spec.title
+            item.setTitle(title, color="#333", size="10pt")
+            item.titleLabel.setMinimumWidth(0)
+            item.setPreferredWidth(100)  # let the column stretch, not the title, set the width
             item.showGrid(x=True, y=True, alpha=0.2)
-            item.addLegend(offset=(-8, 8), labelTextSize="8pt", labelTextColor="#333",
-                           brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#ccc"))
+            legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt", labelTextColor="#333",
+                                    brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#ccc"))
+            legend.setColumnCount(len(spec.keys))
             item.setLogMode(y=spec.log_y)
             item.setClipToView(True)
             item.setDownsampling(auto=True, mode="peak")
@@ -108,7 +116,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 item.getAxis(axis).setPen("#999")
             if i >= len(specs) - columns:
                 item.setLabel("bottom", "step", color="#555")
-            if self.items:
+            if self.items and span == 1:  # (a spanning plot would be lined up by pixels)
                 item.setXLink(self.items[0])
             for j, key in enumerate(spec.keys):
                 color = COLORS[j % len(COLORS)]
