@@ -64,7 +64,7 @@ CONFIGS = {
     "lecture": Config(),
     # The lecture's model plus everything that measured as helping (benchmarks/pixelrnn_configs.py),
     # at 256 cells: the 2-D context makes a smaller LSTM enough, and it trains 4× faster.
-    "2d-mirror": Config(hidden=256, context="2d", position=True, dropout=0.1, mirror=True),
+    "2d-mirror": Config(hidden=256, context="2d", position=True, dropout=0.1, mirror=True, lr=3e-3),
     "2d-mirror-512": Config(context="2d", position=True, dropout=0.2, mirror=True),
     "small": Config(hidden=128, embed=32, context="2d", position=True, dropout=0.1, mirror=True, lr=4e-3),
 }
