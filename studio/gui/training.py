@@ -265,6 +265,7 @@ class TrainingPanel(QWidget):
         self.sample_caption = QLabel("Samples appear here while training.")
         self.sample_caption.setStyleSheet("color: gray")
         self.sample_caption.setWordWrap(True)
+        self.sample_caption.setFixedHeight(2 * self.sample_caption.fontMetrics().lineSpacing() + 4)
         samples_box = QGroupBox("Samples")
         samples_layout = QVBoxLayout(samples_box)
         samples_layout.addWidget(self.sample_view)
@@ -443,7 +444,7 @@ class TrainingPanel(QWidget):
 
     def _on_finished(self, summary: dict) -> None:
         self._end_worker()
-        self._redraw()
+        self._flush()
         status = summary.get("status", "finished")
         if summary.get("checkpoint") and status != "finished":
             self._resumable = Path(summary["run"])
@@ -455,7 +456,7 @@ class TrainingPanel(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self._end_worker()
-        self._redraw()
+        self._flush()
         if self.run_path is not None and RunDir(self.run_path).latest_checkpoint() is not None:
             self._resumable = self.run_path
         self.progress_bar.setFormat("failed at step %v")
@@ -517,8 +518,7 @@ class TrainingPanel(QWidget):
     def _redraw(self) -> None:
         if not self._dirty:
             return
-        self._dirty = False
-        self.plots.redraw(self.history)
+        self._dirty = self.plots.redraw(self.history)  # one plot per frame: stay dirty till all drawn
         self.latest.update_from(self.history)
         if self._pending_samples is not None:
             step, grid = self._pending_samples
@@ -528,6 +528,11 @@ class TrainingPanel(QWidget):
         if self._pending_progress is not None:
             p, self._pending_progress = self._pending_progress, None
             self._show_progress(p.step, p.total, p.steps_per_second, p.sprites_per_second, p.eta_seconds)
+
+    def _flush(self) -> None:
+        """Draw everything pending now (at the end of a run, when the timer stops)."""
+        while self._dirty:
+            self._redraw()
 
     def _show_progress(self, step: int, total: int, steps_per_second: float, sprites_per_second: float,
                        eta_seconds: float) -> None:

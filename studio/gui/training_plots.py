@@ -50,6 +50,7 @@ class MetricHistory:
         self._count: dict[str, int] = {}
         self.latest: dict[str, float] = {}
         self.last_record: dict = {}
+        self.version = 0  # bumped by every append: lets a plot know it is stale
 
     def append(self, record: dict) -> None:
         step = record.get("step", 0)
@@ -65,6 +66,7 @@ class MetricHistory:
             self._count[key] = n + 1
             self.latest[key] = float(value)
         self.last_record = record
+        self.version += 1
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         n = self._count.get(key, 0)
@@ -83,7 +85,7 @@ def format_seconds(seconds: float) -> str:
 
 
 class LivePlots(pg.GraphicsLayoutWidget):
-    """One stacked plot per PlotSpec, x axes linked; ``curves[key]`` is each key's curve."""
+    """One plot per PlotSpec against the step; ``curves[key]`` is each key's curve."""
 
     def __init__(self, specs: list[PlotSpec], parent=None):
         super().__init__(parent)
@@ -116,8 +118,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 item.getAxis(axis).setPen("#999")
             if i >= len(specs) - columns:
                 item.setLabel("bottom", "step", color="#555")
-            if self.items and span == 1:  # (a spanning plot would be lined up by pixels)
-                item.setXLink(self.items[0])
+            # No x-link between plots: a linked range change repaints every plot at once, the
+            # very stall the one-plot-per-frame redraw avoids. All share the step axis anyway.
             for j, key in enumerate(spec.keys):
                 color = COLORS[j % len(COLORS)]
                 if key.startswith("val/"):  # a point per epoch-end evaluation
@@ -128,16 +130,31 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     curve = item.plot(name=spec.label(key), pen=pg.mkPen(color, width=1.5))
                 self.curves[key] = curve
             self.items.append(item)
+        self._drawn = [-1] * len(self.items)  # the history version each plot shows
+        self._next = 0
 
-    def redraw(self, history: MetricHistory) -> None:
-        for key, curve in self.curves.items():
+    def redraw(self, history: MetricHistory) -> bool:
+        """Push new points to the next stale plot only; True while others are still stale.
+
+        Repainting a plot whose range grew re-lays its axes in Python (tens of ms on a busy
+        CPU); one plot per frame keeps each frame short, so the event loop never stalls long.
+        """
+        stale = [i for i in range(len(self.items)) if self._drawn[i] != history.version]
+        if not stale:
+            return False
+        i = next((j for j in stale if j >= self._next), stale[0])
+        for key in self.specs[i].keys:
             x, y = history.series(key)
             if len(x):
-                curve.setData(x, y)
+                self.curves[key].setData(x, y)
+        self._drawn[i] = history.version
+        self._next = (i + 1) % len(self.items)
+        return len(stale) > 1
 
     def clear_curves(self) -> None:
         for curve in self.curves.values():
             curve.setData([], [])
+        self._drawn = [-1] * len(self.items)
 
 
 class LatestValues(QGroupBox):
@@ -153,6 +170,7 @@ class LatestValues(QGroupBox):
                 [(k, s.label(k)) for s in specs for k in s.keys]:
             if key not in self.rows:
                 self.rows[key] = QLabel("—")
+                self.rows[key].setMinimumWidth(90)  # new values never re-lay the window out
                 self.rows[key].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 form.addRow(title, self.rows[key])
 
