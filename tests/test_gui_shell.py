@@ -6,7 +6,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 pytest.importorskip("PySide6")
@@ -16,8 +15,6 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 import studio  # noqa: E402
-from studio.data.errors import DatasetError  # noqa: E402
-from studio.gui import main_window as main_window_module  # noqa: E402
 from studio.gui.app import create_main_window  # noqa: E402
 from studio.gui.workers import run_in_thread  # noqa: E402
 from studio.gui.workspaces import WORKSPACES, load_workspace  # noqa: E402
@@ -167,27 +164,37 @@ def test_pick_device():
             pick_device("cuda")
 
 
-def test_run_app_opens_the_window_and_exits_cleanly(qapp, monkeypatch):
-    from PySide6.QtCore import QTimer
+RUN_APP_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from studio.gui import app as app_module
 
-    from studio.gui import app as app_module
+original, seen = app_module.create_main_window, []
 
-    seen = []
-    original = app_module.create_main_window
+def create(path=None):
+    win = original(path)
+    def loaded(*_):
+        seen.append((win.isVisible(), win.context.dataset is not None))
+        QTimer.singleShot(0, QApplication.instance().quit)
+    win.datasetLoaded.connect(loaded)
+    return win
 
-    def create(path=None):
-        win = original(path)
-        seen.append(win)
-        def loaded(*_):
-            seen.append(win.isVisible())
-            QTimer.singleShot(0, qapp.quit)
+app_module.create_main_window = create
+code = app_module.run_app()
+print("exit", code, "shown-with-data", seen == [(True, True)])
+"""
 
-        win.datasetLoaded.connect(loaded)
-        return win
 
-    monkeypatch.setattr(app_module, "create_main_window", create)
-    monkeypatch.setattr(app_module, "set_app_names", lambda app: None)  # keep the test's names
-    assert app_module.run_app() == 0
-    assert seen[1] is True and seen[0].context.dataset is not None  # shown when its data came
-    seen[0].close()
-    seen[0].deleteLater()
+def test_run_app_opens_the_window_and_exits_cleanly(tmp_path):
+    # In a process of its own: once a QApplication's exec() has returned, Qt stops delivering
+    # zero-delay timers, which would break every later test in this process.
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    proc = subprocess.run([sys.executable, "-c", RUN_APP_SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "exit 0 shown-with-data True" in proc.stdout

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from studio.data.sprites import SpriteSet
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import FILTERS, SpriteSheet
-from studio.gui.widgets import PaletteView, PixelImageView, rgb_to_pixmap
+from studio.gui.widgets import PaletteView, PixelImageView, rgb_to_pixmap, side_column
 
 PREVIEW_SCALE = 8
 
@@ -84,18 +83,7 @@ class DatasetWorkspace(QWidget):
         palette_layout.addWidget(self.palette_view)
         palette_layout.addWidget(self.palette_caption)
 
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(6, 0, 6, 0)
-        for box in (dataset_box, sprite_box, self.palette_box):
-            side_layout.addWidget(box)
-        side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumWidth(310)
+        scroll = side_column((dataset_box, sprite_box, self.palette_box), min_width=310, margin=6)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.data.errors import DatasetError
 from studio.data.sprites import SpriteSet, grid_image, indices_to_image
@@ -30,6 +30,7 @@ from studio.gui.context import StudioContext
 from studio.gui.pixelrnn_panels import CompletionBox, PaintColourBox, SpriteBrowser, VariantStrip
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.workers import Task as WorkerTask
+from studio.gui.widgets import side_column
 from studio.gui.workers import run_in_thread
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
@@ -185,18 +186,7 @@ class PixelRNNWorkspace(QWidget):
         self.controls.cancel_button.clicked.connect(self.cancel_completion)
         self.paint_box = PaintColourBox()
 
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(4, 0, 4, 0)
-        for box in (model_box, self.controls, self.paint_box):
-            side_layout.addWidget(box)
-        side_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumWidth(290)
+        scroll = side_column((model_box, self.controls, self.paint_box), min_width=290)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(sprite_box)

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsRectItem, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 
 class PixelImageView(pg.GraphicsView):
@@ -198,3 +198,21 @@ def rgb_to_pixmap(rgb: np.ndarray, scale: int = 1) -> QPixmap:
         image = image.scaled(w * scale, h * scale, Qt.AspectRatioMode.IgnoreAspectRatio,
                              Qt.TransformationMode.FastTransformation)
     return QPixmap.fromImage(image)
+
+
+def side_column(widgets, min_width: int, margin: int = 4) -> QScrollArea:
+    """A workspace's right-hand column: boxes stacked at the top, scrolling vertically when
+    the window is short, never sideways."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(margin, 0, margin, 0)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidget(column)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setMinimumWidth(min_width)
+    return scroll
