@@ -16,7 +16,7 @@ def register(subparsers) -> None:
     train.add_argument("model", choices=MODEL_NAMES)
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
-    train.add_argument("--epochs", type=int)
+    train.add_argument("--epochs", type=int, help="default: the model's (GAN 300, PixelRNN 30, VAE 150)")
     train.add_argument("--steps", type=int, help="stop after this many steps (a checkpoint is kept)")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--out", help="run folder (default: runs/MODEL-TIMESTAMP)")
@@ -101,7 +101,7 @@ def _stop_on_ctrl_c(control) -> None:
 
 def cmd_train(args) -> int:
     from studio.train.config import resolve_config
-    from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainSettings
+    from studio.train.engine import Trainer, TrainingControl, TrainingError, default_settings
 
     control = TrainingControl()
     listeners = [] if args.quiet else [_ProgressBar()]
@@ -114,7 +114,7 @@ def cmd_train(args) -> int:
             from studio.data import open_dataset
 
             config = resolve_config(args.model, args.config)
-            settings = TrainSettings(**{k: v for k, v in overrides.items() if v is not None})
+            settings = default_settings(args.model, **overrides)
             out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
             trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
         if trainer.dist.is_main:

@@ -61,7 +61,7 @@ from studio.gui.training_plots import (LABELS, LatestValues, LivePlots, MetricHi
                                        format_seconds)
 from studio.gui.widgets import PixelImageView
 from studio.models import model_module
-from studio.train.engine import TrainSettings
+from studio.train.engine import TrainSettings, default_settings
 from studio.train.run import MetricsFollower, RunDir, new_run_path
 
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
@@ -177,7 +177,7 @@ class TrainingPanel(QWidget):
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.form)
 
-        defaults = TrainSettings()
+        defaults = default_settings(self.model)
         self.epochs_box = QSpinBox()
         self.epochs_box.setRange(1, 100_000)
         self.epochs_box.setValue(defaults.epochs)
@@ -427,7 +427,7 @@ class TrainingPanel(QWidget):
         self.device_label.setText(f"Device: {info['device']}")
         self.progress_bar.setRange(0, max(1, info["total"]))
         self.progress_bar.setValue(info["step"])
-        self.progress_bar.setFormat(f"step %v / %m")
+        self.progress_bar.setFormat("step %v / %m")
         self.trainingStarted.emit(info)
 
     def _on_metrics(self, record: dict) -> None:

@@ -44,6 +44,10 @@ class Config:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
 
 
+# Epochs a run takes unless told otherwise: ~3,300 steps on the course data, where the
+# samples turn from noise into creature-shaped blobs (the distance to held-out sprites keeps falling).
+DEFAULT_EPOCHS = 300
+
 CONFIGS = {
     "dcgan": Config(),
     "hinge-sn": Config(loss="hinge", spectral_norm=True),

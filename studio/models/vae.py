@@ -46,6 +46,9 @@ class Config:
             raise ValueError("beta and kl_warmup_steps must not be negative")
 
 
+# Long enough for the KL warm-up to finish and reconstructions to sharpen on the course data.
+DEFAULT_EPOCHS = 150
+
 CONFIGS = {
     "lecture": Config(),
     "ae": Config(variational=False, beta=0.0, kl_warmup_steps=0),

@@ -62,6 +62,13 @@ class TrainSettings:
     tensorboard: bool = False  # also write TensorBoard event files (needs `tensorboard`)
 
 
+def default_settings(model: str, **overrides) -> TrainSettings:
+    """TrainSettings for ``model``: its module's DEFAULT_EPOCHS (if any), then ``overrides``
+    (None values ignored). The CLI and the GUI both start from here."""
+    epochs = getattr(model_module(model), "DEFAULT_EPOCHS", TrainSettings.epochs)
+    return TrainSettings(**{"epochs": epochs, **{k: v for k, v in overrides.items() if v is not None}})
+
+
 @dataclass
 class Progress:
     step: int
