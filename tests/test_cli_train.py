@@ -94,3 +94,16 @@ def test_ctrl_c_writes_a_checkpoint_then_exits(tmp_path, tiny_gan_config):
     assert summary["status"] == "stopped"
     state = load_checkpoint(Path(summary["checkpoint"]))
     assert state["step"] == summary["step"] > 0
+
+
+def test_the_same_command_under_torchrun_trains_one_run_with_two_processes(tmp_path, tiny_gan_config):
+    run = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+         "-m", "studio", "train", "gan", *TINY, "--config", tiny_gan_config, "--steps", "12",
+         "--device", "cpu", "--out", str(run)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(RunDir(run).config_path.read_text())["world_size"] == 2
+    steps = [r["step"] for r in RunDir(run).metrics() if "d_loss" in r]
+    assert steps == [10, 12], "rank 0 alone logs (every 10 steps and the last), once each"

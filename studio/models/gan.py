@@ -24,6 +24,7 @@ from studio.data.palette import Palette
 from studio.models import gan_signals
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
+UPSAMPLINGS = ("transpose", "nearest")
 EVAL_SAMPLES = 256  # sprites drawn per evaluation: enough for stable signals, cheap every epoch
 
 
@@ -38,10 +39,13 @@ class Config:
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's β1 = 0.5 keeps the game from oscillating
     gp_weight: float = 10.0  # λ of wgan-gp
     ema_decay: float = 0.999  # samples come from an exponential moving average of G
+    upsample: str = "transpose"  # G's ×2 steps: "transpose" (DCGAN) or "nearest" (resize + 3×3 conv)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if self.upsample not in UPSAMPLINGS:
+            raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLINGS)}")
 
 
 # Epochs a run takes unless told otherwise: ~3,300 steps on the course data, where the
@@ -51,6 +55,7 @@ DEFAULT_EPOCHS = 300
 CONFIGS = {
     "dcgan": Config(),
     "hinge-sn": Config(loss="hinge", spectral_norm=True),
+    "hinge-sn-nearest": Config(loss="hinge", spectral_norm=True, upsample="nearest"),
     "wgan-gp": Config(loss="wgan-gp", betas=(0.0, 0.9), lr_g=1e-4, lr_d=1e-4),
 }
 
@@ -58,7 +63,7 @@ CONFIGS = {
 class Generator(nn.Module):
     """z → [B, 3, H, W] in [-1, 1]: a linear map to an (H/4 × W/4) map, then two ×2 upsamplings."""
 
-    def __init__(self, z_dim: int, width: int, size: tuple[int, int]):
+    def __init__(self, z_dim: int, width: int, size: tuple[int, int], upsample: str = "transpose"):
         super().__init__()
         h, w = size
         if h % 4 or w % 4:
@@ -67,13 +72,21 @@ class Generator(nn.Module):
         self.project = nn.Sequential(nn.Linear(z_dim, 2 * width * (h // 4) * (w // 4), bias=False),
                                      nn.BatchNorm1d(2 * width * (h // 4) * (w // 4)), nn.ReLU(True))
         self.upsample = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
-            nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True),
+            _double(2 * width, width, upsample), nn.BatchNorm2d(width), nn.ReLU(True),
+            _double(width, width // 2, upsample), nn.BatchNorm2d(width // 2), nn.ReLU(True),
             nn.Conv2d(width // 2, 3, 3, 1, 1), nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.upsample(self.project(z).view(-1, *self.start))
+
+
+def _double(c_in: int, c_out: int, upsample: str) -> nn.Module:
+    """×2 in each side. A stride-2 transposed conv is DCGAN's; resizing then convolving avoids
+    its checkerboard pattern (Odena et al. 2016), which on 20×20 sprites reads as speckle."""
+    if upsample == "transpose":
+        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False))
 
 
 class Discriminator(nn.Module):
@@ -126,7 +139,7 @@ class Task:
         self.config, self.size, self.device = config, tuple(size), device
         self.palette = Palette(palette)
         self.palette_rgb = torch.tensor(palette, dtype=torch.float32, device=device) / 127.5 - 1
-        self.g = Generator(config.z_dim, config.width, self.size).to(device)
+        self.g = Generator(config.z_dim, config.width, self.size, config.upsample).to(device)
         self.d = Discriminator(config.width, self.size, config.spectral_norm).to(device)
         # torch's AveragedModel keeps the average and its update count in its state_dict,
         # so a resumed run continues the average exactly.

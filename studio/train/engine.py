@@ -21,6 +21,7 @@ batching, bf16 autocast, DDP, pause/resume/stop, logging, samples, checkpoints, 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import threading
 import time
@@ -204,7 +205,7 @@ class Trainer:
                 # forward would overwrite the ones updated by a previous call in the same step.
                 module = torch.nn.parallel.DistributedDataParallel(
                     module, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                    broadcast_buffers=False)
+                    **_no_forward_buffer_sync())
             if trained and self.settings.compile:
                 module = torch.compile(module)
             nets[name] = module
@@ -440,6 +441,12 @@ class Trainer:
             return
         for listener in self.listeners:
             getattr(listener, event)(*args)
+
+
+def _no_forward_buffer_sync() -> dict:
+    """DDP's option for "do not broadcast buffers on each forward": newer torch renamed it."""
+    params = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+    return {"forward_sync_buffers": False} if "forward_sync_buffers" in params else {"broadcast_buffers": False}
 
 
 def _tensorboard_writer(run: RunDir):
