@@ -18,7 +18,7 @@ import sys
 import traceback
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener
 
@@ -91,6 +91,7 @@ class TrainingWorker(QObject):
         super().__init__(parent)
         self._make_trainer = make_trainer
         self.control = TrainingControl()
+        self.returned = False  # set once the training function has returned, on its thread
         self.qthread = QThread()
         self.qthread.setObjectName("training")
         self.moveToThread(self.qthread)
@@ -109,6 +110,7 @@ class TrainingWorker(QObject):
 
     # --- control, from any thread ----------------------------------------------------------
     def start(self) -> None:
+        _keeper().keep(self)
         self.qthread.start()
 
     def pause(self) -> None:
@@ -153,4 +155,36 @@ class TrainingWorker(QObject):
         else:
             self.finished.emit(summary)
         finally:
+            self.returned = True
             self.qthread.quit()
+
+
+class _Keeper(QObject):
+    """Holds every worker whose thread may still be running, whatever becomes of the widget
+    that started it: Qt aborts the whole process when a running QThread is destroyed."""
+
+    def __init__(self):
+        super().__init__()
+        self.workers: set[TrainingWorker] = set()
+
+    def keep(self, worker: "TrainingWorker") -> None:
+        self.workers.add(worker)
+        # Queued to this (GUI-thread) object: the release runs after the thread's last signal.
+        worker.qthread.finished.connect(self._release, Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _release(self) -> None:
+        ending = {w for w in self.workers if not w.qthread.isRunning()}
+        self.workers -= ending
+        if any(w.returned for w in self.workers):
+            QTimer.singleShot(50, self._release)  # a thread between its last signal and its end
+
+
+_KEEPER: _Keeper | None = None
+
+
+def _keeper() -> _Keeper:
+    global _KEEPER
+    if _KEEPER is None:  # created on first use, on the GUI thread that starts workers
+        _KEEPER = _Keeper()
+    return _KEEPER
