@@ -133,17 +133,17 @@ def pixelrnn_latency(args, sprites, configs) -> dict:
 
 # --- 3. VAE decode ---------------------------------------------------------------------------
 def vae_latency(args, sprites, configs) -> dict:
-    from studio.models.latent import FixedCode, LatentExplorer
+    from studio.models.latent import LatentExplorer
 
     task = model_module("vae").Task(configs["vae"], sprites.palette.colors,
                                     (sprites.height, sprites.width), pick_device(args.device))
     explorer = LatentExplorer(task, sprites.palette, sprites)
-    fixed = explorer.fixed_code(FixedCode("zeros"))
-    explorer.decode_point(fixed, 0, 1, 0.0, 0.0)  # warm-up
+    base = explorer.base_code("zeros")
+    explorer.decode_rgb(explorer.point(base, (0, 1), (0.0, 0.0)))  # warm-up
     times = []
     for k in range(args.latency_reps * 20):
-        start = time.perf_counter()
-        explorer.decode_point(fixed, 0, 1, (k % 13) / 4 - 1.5, (k % 7) / 2 - 1.5)
+        start = time.perf_counter()  # what a slider move costs: the code, the decode, the image
+        explorer.decode_rgb(explorer.point(base, (0, 1), ((k % 13) / 4 - 1.5, (k % 7) / 2 - 1.5)))
         times.append(time.perf_counter() - start)
     return {"decode_median_ms": 1000 * statistics.median(times),
             "decode_p95_ms": 1000 * float(np.percentile(times, 95))}
@@ -155,7 +155,7 @@ def gui_stall(args) -> dict:
     seconds = "3" if args.quick else "15"
     cmd = [sys.executable, str(HERE / "gui_stall.py"), "--seconds", seconds, "--json", str(out)]
     if args.quick:
-        cmd += ["--quick"]
+        cmd += ["--data", "builtin:n=96", "--batch-size", "8"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
@@ -237,7 +237,7 @@ def parse_args(argv=None):
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--models", default=",".join(MODEL_NAMES))
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--steps", type=int, default=30, help="timed steps per repetition")
+    p.add_argument("--steps", type=int, default=20, help="timed steps per repetition")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--latency-reps", type=int, default=10)
@@ -253,7 +253,7 @@ def parse_args(argv=None):
     if args.quick:
         args.steps, args.warmup, args.reps, args.latency_reps, args.batch = 4, 2, 1, 2, 8
     args.quality_epochs = {"pixelrnn": 1, "vae": 1, "gan": 1} if args.quick else \
-        {"pixelrnn": 10, "vae": 60, "gan": 100}
+        {"pixelrnn": 5, "vae": 30, "gan": 100}
     return args
 
 

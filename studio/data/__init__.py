@@ -13,7 +13,7 @@ from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet, grid_image
 
 __all__ = ["DatasetError", "Palette", "SpriteSet", "grid_image", "open_dataset", "find_course_data",
-           "BUILTIN"]
+           "BUILTIN", "is_builtin"]
 
 BUILTIN = "builtin"
 COURSE_DATA_ENV = "STUDIO_POKEMON_DIR"
@@ -24,7 +24,7 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
 
     ``size`` and ``frame`` apply to image folders only; the other two have their own size.
     """
-    if str(path) == BUILTIN or str(path).startswith(BUILTIN + ":"):
+    if is_builtin(path):
         options = _builtin_options(str(path))
         try:
             return builtin_creatures(**options)
@@ -39,6 +39,11 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
         raise DatasetError("no such file or folder", path)
     raise DatasetError(f"not a dataset: expected '{BUILTIN}', a folder with {PIXELS_FILE}, "
                        "or a folder of images", path)
+
+
+def is_builtin(path: str | Path) -> bool:
+    """"builtin" or a built-in spec such as "builtin:n=48,seed=3" (not a file path)."""
+    return str(path) == BUILTIN or str(path).startswith(BUILTIN + ":")
 
 
 def _builtin_options(spec: str) -> dict:

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QP
                                QTabWidget, QWidget)
 
 import studio
+from studio.data import BUILTIN, is_builtin
 from studio.data.errors import DatasetError
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Task, run_in_thread
 from studio.gui.workspaces import WORKSPACES, load_workspace
 
-BUILTIN = "builtin"
 MAX_RECENT = 8
 KEY_RECENT = "datasets/recent"
 KEY_LAST = "datasets/last"
@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
     def _remember(self, path: str) -> None:
         settings = QSettings()
         settings.setValue(KEY_LAST, path)
-        if path != BUILTIN:
+        if not is_builtin(path):
             entries = [e for e in self.recent_datasets() if e != path]
             settings.setValue(KEY_RECENT, ([path] + entries)[:MAX_RECENT])
         settings.sync()
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         On failure the previous dataset stays and the loader's message is shown in a dialog,
         unless ``quiet``. With ``fallback`` a failure opens the built-in dataset instead.
         """
-        path = str(path) if path == BUILTIN else str(Path(path).expanduser().resolve())
+        path = str(path) if is_builtin(path) else str(Path(path).expanduser().resolve())
         if self._task is not None and not self._task.done:
             self._task.cancel()  # the newest request wins
         self.statusBar().showMessage(f"Loading {path} …")
@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
         else:  # a bug rather than bad input: keep the type and the traceback for the report
             message = f"{type(err).__name__}: {err}"
             print(getattr(err, "traceback_text", message), file=sys.stderr)
-        if fallback and path != BUILTIN:
+        if fallback and not is_builtin(path):
             self.statusBar().showMessage(f"Could not open {path}; opened the built-in dataset instead", 10000)
             if not quiet:
                 QMessageBox.critical(self, "Could not open dataset", message)
