@@ -21,3 +21,15 @@ def course_dir():
 def builtin_set():
     """64 built-in creatures: a small, fast, always-available SpriteSet."""
     return builtin_creatures(n=64)
+
+
+@pytest.fixture()
+def isolated_app(qapp, tmp_path, monkeypatch):
+    """The app as a test sees it: runs go under tmp_path, every QSettings() writes a throw-away
+    file there; the user's runs and settings are never touched. Returns the settings folder."""
+    from PySide6.QtCore import QSettings
+
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    return tmp_path / "settings"

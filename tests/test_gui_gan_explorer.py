@@ -10,7 +10,6 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
 
 from studio.data import open_dataset  # noqa: E402
 from studio.gui.context import StudioContext  # noqa: E402
@@ -23,11 +22,7 @@ DATA = "builtin:n=48,seed=3"
 WAIT_MS = 120_000  # the machine is shared: be generous
 
 
-@pytest.fixture(autouse=True)
-def isolated(qapp, tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+pytestmark = pytest.mark.usefixtures("isolated_app")
 
 
 def tiny_run(path, collapse: bool = False):

@@ -24,13 +24,10 @@ LOAD_TIMEOUT_MS = 30000
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path):
-    """Every QSettings() in the app writes under tmp_path, never the user's real settings."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+def isolated_settings(qapp, isolated_app):
     qapp.setOrganizationName("PokemonStudioTests")
     qapp.setApplicationName("gui-shell-tests")
-    yield tmp_path / "settings"
+    yield isolated_app
 
 
 def write_course(folder: Path, lines: list[str], colors=((255, 255, 255), (0, 0, 0))) -> Path:

@@ -15,7 +15,6 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 import torch  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox  # noqa: E402
 
 from studio.data import open_dataset  # noqa: E402
@@ -33,11 +32,7 @@ WAIT_MS = 120_000  # the machine is shared: be generous
 
 
 @pytest.fixture(autouse=True)
-def isolated(qapp, tmp_path, monkeypatch):
-    """Runs under tmp_path (via STUDIO_RUNS_DIR), settings never the user's."""
-    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+def isolated(isolated_app):
     configure_pyqtgraph()
 
 

@@ -205,14 +205,9 @@ def test_metainfo_validates():
 
 # --- the running app: icon, stylesheet, About ----------------------------------------------------------
 @pytest.fixture
-def window(qtbot, qapp, tmp_path):
-    pytest.importorskip("PySide6")
-    from PySide6.QtCore import QSettings
-
+def window(qtbot, qapp, isolated_app):
     from studio.gui.app import create_main_window
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     qapp.setOrganizationName("PokemonStudioTests")
     qapp.setApplicationName("packaging-tests")
     win = create_main_window()
