@@ -52,4 +52,7 @@ def init_from_environment(device_name: str | None) -> Distributed:
 
 def shutdown(ctx: Distributed) -> None:
     if ctx.enabled and dist.is_initialized():
+        # Rank 0 still writes the last checkpoint and samples after the loop: leaving the group
+        # before it is done aborts the other ranks' gloo threads.
+        dist.barrier()
         dist.destroy_process_group()
