@@ -22,6 +22,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from studio.data.palette import Palette
 from studio.models import gan_signals
+from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 UPSAMPLINGS = ("transpose", "nearest")
@@ -150,9 +151,9 @@ class Task:
         self.opt_g = torch.optim.Adam(self.g.parameters(), config.lr_g, betas=config.betas, fused=fused)
         self.opt_d = torch.optim.Adam(self.d.parameters(), config.lr_d, betas=config.betas, fused=fused)
         # A fixed batch of codes: progress grids show the same z sharpening over training.
-        self.fixed_z = torch.randn(64, config.z_dim, generator=torch.Generator().manual_seed(1234)).to(device)
+        self.fixed_z = seeded_codes(64, config.z_dim, PROGRESS_SEED).to(device)
         # Fixed codes for evaluation, so successive evaluations differ only by the generator.
-        self.eval_z = torch.randn(EVAL_SAMPLES, config.z_dim, generator=torch.Generator().manual_seed(4242)).to(device)
+        self.eval_z = seeded_codes(EVAL_SAMPLES, config.z_dim, 4242).to(device)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"g": self.g, "d": self.d, "g_ema": self.g_ema}
@@ -215,15 +216,10 @@ class Task:
 
     def draw(self, n: int, seed: int = 0, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
         """n new sprites from random codes; temperature < 1 shrinks z (the truncation trick)."""
-        z = torch.randn(n, self.config.z_dim, generator=torch.Generator().manual_seed(seed))
-        return self.generate(z * temperature)
+        return self.generate(seeded_codes(n, self.config.z_dim, seed) * temperature)
 
     def sample(self, n: int) -> np.ndarray:
-        z = self.fixed_z
-        if n > len(z):
-            extra = torch.randn(n - len(z), self.config.z_dim, generator=torch.Generator().manual_seed(4321))
-            z = torch.cat([z, extra.to(self.device)])
-        return self.generate(z[:n])
+        return self.generate(first_codes(self.fixed_z, n))
 
 
 def ema_with_warmup(decay: float):

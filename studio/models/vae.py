@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
+
 
 @dataclass(frozen=True)
 class Config:
@@ -153,7 +155,7 @@ class Task:
         self.opt = torch.optim.Adam(self.vae.parameters(), config.lr, weight_decay=config.weight_decay,
                                     fused=device.type == "cuda")
         # Fixed codes for the progress grids: the same prior draws sharpen over training.
-        self.fixed_codes = torch.randn(64, config.latent_dim, generator=torch.Generator().manual_seed(1234))
+        self.fixed_codes = seeded_codes(64, config.latent_dim, PROGRESS_SEED)
 
     @property
     def selection_metric(self) -> str:
@@ -223,12 +225,7 @@ class Task:
         independent, so sampling each one adds salt-and-pepper noise, not variety; the variety
         is in c. ``top_k`` belongs to PixelRNN and is ignored.
         """
-        codes = torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
-        return self.decode(codes * temperature)
+        return self.decode(seeded_codes(n, self.config.latent_dim, seed) * temperature)
 
     def sample(self, n: int) -> np.ndarray:
-        codes = self.fixed_codes
-        if n > len(codes):
-            extra = torch.randn(n - len(codes), self.config.latent_dim, generator=torch.Generator().manual_seed(4321))
-            codes = torch.cat([codes, extra])
-        return self.decode(codes[:n])
+        return self.decode(first_codes(self.fixed_codes, n))
