@@ -130,10 +130,8 @@ def cmd_train(args) -> int:
         print(f"studio: error: {err}", file=sys.stderr)
         return 2
     finally:
-        from studio.train.distributed import shutdown
-
         if "trainer" in locals():
-            shutdown(trainer.dist)
+            trainer.close()
     if trainer.dist.is_main:
         print(json.dumps({k: summary[k] for k in ("status", "step", "total", "run", "checkpoint")}))
     return 0

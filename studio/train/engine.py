@@ -21,6 +21,7 @@ batching, bf16 autocast, DDP, pause/resume/stop, logging, samples, checkpoints, 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 import math
 import threading
@@ -38,7 +39,7 @@ from studio.models import model_module
 from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from studio.train.config import config_from_dict, config_to_dict
 from studio.train.devices import pick_device
-from studio.train.distributed import Distributed, init_from_environment
+from studio.train.distributed import Distributed, init_from_environment, shutdown
 from studio.train.run import RunDir
 
 
@@ -210,6 +211,14 @@ class Trainer:
                 module = torch.compile(module)
             nets[name] = module
         return nets
+
+    def close(self) -> None:
+        """Leave the process group (under torchrun). The DDP wrappers go first, while the group
+        still exists: left to interpreter exit, their teardown raced the group's and a rank
+        could abort ("terminate called without an active exception") after a finished run."""
+        self.nets = {}
+        gc.collect()
+        shutdown(self.dist)
 
     # --- the run's description ---------------------------------------------------------
     def describe(self) -> dict:
