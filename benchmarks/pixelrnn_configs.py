@@ -38,6 +38,8 @@ ABLATIONS = {
     "abl-128+2d+pos+mirror": dataclasses.replace(_SMALL, context="2d", position=True, mirror=True),
     "abl-128+2d+pos+mirror+drop": dataclasses.replace(_SMALL, context="2d", position=True, mirror=True,
                                                       dropout=0.1),
+    "abl-128+copy": dataclasses.replace(_SMALL, copy=True),
+    "abl-128+all": dataclasses.replace(_SMALL, context="2d", position=True, mirror=True, dropout=0.1, copy=True),
 }
 CHOICES = {**pixelrnn.CONFIGS, **ABLATIONS}
 

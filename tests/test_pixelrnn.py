@@ -18,6 +18,7 @@ from studio.train.run import RunDir
 
 TINY = pixelrnn.Config(hidden=16, embed=8)
 TINY_2D = pixelrnn.Config(hidden=16, embed=8, context="2d", position=True, dropout=0.1, mirror=True)
+TINY_COPY = pixelrnn.Config(hidden=16, embed=8, context="2d-wide", position=True, dropout=0.1, mirror=True, copy=True)
 DATA = "builtin:n=32,size=10,seed=3"  # 100 pixels: a quarter of the steps of 20×20
 
 
@@ -26,7 +27,8 @@ def sprites():
     return open_dataset(DATA)
 
 
-@pytest.fixture(scope="module", params=[TINY, TINY_2D], ids=["lecture-shape", "2d"])
+@pytest.fixture(scope="module", params=[TINY, TINY_2D, TINY_COPY],
+                ids=["lecture-shape", "2d", "wide-copy"])
 def task(request, sprites):
     torch.manual_seed(0)
     task = pixelrnn.Task(request.param, sprites.palette.colors, (sprites.height, sprites.width), torch.device("cpu"))
