@@ -12,7 +12,10 @@ Sections:
 3. VAE one-point decode latency (decode + conversion to an RGB image);
 4. the GUI's longest event-loop stall while a GAN trains (benchmarks/gui_stall.py);
 5. quality after a fixed budget on the course data (when present): PixelRNN held-out
-   bits/pixel, VAE held-out ELBO bits/pixel, the GAN's MMD to held-out sprites.
+   bits/pixel, VAE held-out ELBO bits/pixel, the GAN's MMD to held-out sprites;
+6. the lecture PixelRNN's epoch over the course's training sprites through the engine, what
+   5000 epochs (the usual budget of re-implementations of the exercise) would take at that
+   pace, and a profile of its training steps: the operators where the time goes.
 Machines are noisy: compare the ratios measured side by side in one run, not across runs.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -29,7 +33,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
+
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # keep torch.profiler's start/stop lines out of the table
+import torch  # noqa: E402  (after the profiler's log level is set)
 from torch.utils.data import DataLoader, TensorDataset
 
 from studio.data import find_course_data, open_dataset
@@ -198,6 +204,72 @@ class _LastValues(TrainingListener):
         return min(self.values[key]) if key in self.values else None
 
 
+# --- 6. the lecture PixelRNN's epoch, and where its time goes ----------------------------------
+BUDGET_EPOCHS = 5000
+
+
+class _EpochTimes(TrainingListener):
+    def __init__(self):
+        self.times: list[float] = []  # training seconds at each epoch's end
+
+    def on_metrics(self, record):
+        if not any(k.startswith("val/") for k in record):
+            self.times.append(record["time"])
+
+
+def pixelrnn_epoch(args, configs) -> dict:
+    course = None if args.quick else find_course_data()
+    sprites = open_dataset(course or ("builtin:n=96" if args.quick else "builtin"))
+    train, _ = sprites.split()
+    steps_per_epoch = max(1, len(train) // args.batch)
+    epochs = 1 + args.epoch_reps  # the first is warm-up (allocations, compilation)
+    times = _EpochTimes()
+    settings = TrainSettings(epochs=epochs, batch_size=args.batch, log_every=steps_per_epoch,
+                             sample_every=0, sample_count=0, eval_every=0, checkpoint_every=0,
+                             device=args.device, compile=args.compile)
+    Trainer("pixelrnn", configs["pixelrnn"], sprites, settings, None, [times]).run_training()
+    per_epoch = statistics.median(b - a for a, b in zip(times.times, times.times[1:]))
+    return {"data": sprites.name, "train_sprites": len(train), "batch": args.batch,
+            "config": args.config_names["pixelrnn"], "epoch_s": per_epoch,
+            "budget_epochs": BUDGET_EPOCHS, "budget_minutes": per_epoch * BUDGET_EPOCHS / 60,
+            "profile": profile_steps(args, configs["pixelrnn"], sprites, steps=2 if args.quick else 5)}
+
+
+def profile_steps(args, config, sprites, steps: int, warmup: int = 3, top: int = 8) -> list[dict]:
+    """torch.profiler over ``steps`` engine training steps after ``warmup`` unprofiled ones: the
+    operators with the most self time (device time on a GPU, CPU time otherwise), as % of all."""
+    from torch.profiler import ProfilerActivity, profile, schedule
+
+    device = pick_device(args.device)
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    settings = TrainSettings(epochs=10**6, batch_size=args.batch, max_steps=warmup + steps, log_every=1,
+                             sample_every=0, sample_count=0, eval_every=0, checkpoint_every=0,
+                             device=args.device, compile=args.compile)
+    traces = []  # the profiler hands over its events when the active steps end
+    with profile(activities=activities, schedule=schedule(wait=0, warmup=warmup, active=steps, repeat=1),
+                 on_trace_ready=lambda p: traces.append(p.key_averages())) as prof:
+        Trainer("pixelrnn", config, sprites, settings, None, [_ProfilerStep(prof)]).run_training()
+    attr = "self_device_time_total" if cuda else "self_cpu_time_total"
+    events = [e for e in traces[-1] if not e.key.startswith("ProfilerStep")]
+    total = sum(getattr(e, attr) for e in events) or 1
+    events.sort(key=lambda e: getattr(e, attr), reverse=True)
+    return [{"op": e.key, "percent": 100 * getattr(e, attr) / total,
+             "ms_per_step": getattr(e, attr) / 1000 / steps, "calls_per_step": e.count / steps}
+            for e in events[:top]]
+
+
+class _ProfilerStep(TrainingListener):
+    """Marks each training step for the profiler's schedule (the engine logs every step here)."""
+
+    def __init__(self, prof):
+        self.prof = prof
+
+    def on_metrics(self, record):
+        if not any(k.startswith("val/") for k in record):
+            self.prof.step()
+
+
 # --- the table ------------------------------------------------------------------------------
 def print_table(result: dict) -> None:
     print(f"\nPokémon Generation Studio benchmark — {result['device']} — {result['date']}")
@@ -222,6 +294,14 @@ def print_table(result: dict) -> None:
         else:
             print(f"GUI longest event-loop stall while a GAN trains: {g['longest_stall_ms']:.1f} ms "
                   f"(goal < 50 ms)")
+    if "epoch" in result:
+        e = result["epoch"]
+        print(f"\nPixelRNN ({e['config']}) epoch over the {e['train_sprites']} training sprites of {e['data']}, "
+              f"batch {e['batch']}: {e['epoch_s'] * 1000:.0f} ms; {e['budget_epochs']} epochs would take "
+              f"{e['budget_minutes']:.1f} min (goal on an H100-class GPU: < 5 min)")
+        print("where a training step's time goes (self time):")
+        for op in e["profile"]:
+            print(f"  {op['percent']:5.1f} %  {op['ms_per_step']:8.2f} ms/step  {op['calls_per_step']:6.0f} calls  {op['op']}")
     if result.get("quality"):
         print()
         for q in result["quality"]:
@@ -244,6 +324,8 @@ def parse_args(argv=None):
     p.add_argument("--compile", action="store_true", help="torch.compile in the engine")
     p.add_argument("--no-gui", action="store_true")
     p.add_argument("--no-quality", action="store_true")
+    p.add_argument("--no-epoch", action="store_true", help="skip the PixelRNN epoch timing and profile")
+    p.add_argument("--epoch-reps", type=int, default=2, help="timed PixelRNN epochs (after one warm-up)")
     p.add_argument("--quick", action="store_true", help="tiny models and budgets: checks the script runs")
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--workdir", default="/tmp")
@@ -251,7 +333,7 @@ def parse_args(argv=None):
     args.models = [m for m in args.models.split(",") if m]
     args.steps = -(-args.steps // args.warmup) * args.warmup
     if args.quick:
-        args.steps, args.warmup, args.reps, args.latency_reps, args.batch = 4, 2, 1, 2, 8
+        args.steps, args.warmup, args.reps, args.latency_reps, args.batch, args.epoch_reps = 4, 2, 1, 2, 8, 1
     args.quality_epochs = {"pixelrnn": 1, "vae": 1, "gan": 1} if args.quick else \
         {"pixelrnn": 5, "vae": 30, "gan": 100}
     return args
@@ -290,6 +372,8 @@ def main(argv=None) -> int:
         result["vae"] = vae_latency(args, sprites, configs)
     if not args.no_gui:
         result["gui"] = gui_stall(args)
+    if "pixelrnn" in args.models and not args.no_epoch:
+        result["epoch"] = pixelrnn_epoch(args, configs)
     if not args.no_quality and not args.quick:
         result["quality"] = quality(args, configs)
     print_table(result)
