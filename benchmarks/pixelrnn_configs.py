@@ -6,7 +6,7 @@ ABLATIONS below) with the real engine on the same
 reached at, the train bits/pixel there, and the training minutes. Each run is kept under
 --runs (default runs/pixelrnn-configs/NAME) with its best.pt, for benchmarks/completion_*.py.
 
-    nice -n 10 python benchmarks/pixelrnn_configs.py --configs lecture 2d-mirror --epochs 30
+    nice -n 10 python benchmarks/pixelrnn_configs.py --configs lecture 2d-copy --epochs 30
     python benchmarks/pixelrnn_configs.py --report     # the table of runs already made
 """
 
@@ -60,10 +60,10 @@ def summarise(run_dir: Path) -> dict:
 
 
 def print_table(rows: list[dict], bits_uniform: float) -> None:
-    print(f"{'config':16} {'held-out bpp':>12} {'at epoch':>8} {'train bpp':>9} {'min to best':>11} "
+    print(f"{'config':28} {'held-out bpp':>12} {'at epoch':>8} {'train bpp':>9} {'min to best':>11} "
           f"{'epochs':>6} {'last held-out':>13} {'min total':>9}")
     for r in rows:
-        print(f"{r['config']:16} {r['best_held_out_bpp']:12.3f} {r['epoch']:8.0f} {r['train_bpp_then']:9.3f} "
+        print(f"{r['config']:28} {r['best_held_out_bpp']:12.3f} {r['epoch']:8.0f} {r['train_bpp_then']:9.3f} "
               f"{r['minutes_to_best']:11.1f} {r['epochs_run']:6.0f} {r['last_held_out_bpp']:13.3f} "
               f"{r['minutes_total']:9.1f}")
     print(f"({UNIFORM}: {bits_uniform:.2f} bits/pixel)")

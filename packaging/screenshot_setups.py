@@ -10,10 +10,11 @@ def dataset_selected(window, sprite: int = 5) -> None:
     window.show_workspace("Dataset").select(sprite)
 
 
-def pixelrnn_completed(window, sprite: int = 2) -> None:
-    """PixelRNN tab: held-out built-in sprite ``sprite`` 75 % masked and completed by the run in
-    $PIXELRNN_RUN (default /tmp/pixelrnn-builtin, trained with
-    `studio train pixelrnn --data builtin --config small --out /tmp/pixelrnn-builtin`)."""
+def pixelrnn_completed(window, sprite: int | None = None) -> None:
+    """PixelRNN tab: sprite ``sprite`` ($PIXELRNN_SPRITE, default 2) masked with the tool
+    $PIXELRNN_MASK (cover50 or cover75, the default) and completed by the run in $PIXELRNN_RUN
+    (default /tmp/pixelrnn-builtin). The README's shot: the course data, held-out sprite 103,
+    cover50, a `2d-copy` run (`studio train pixelrnn --config 2d-copy --epochs 120`)."""
     import os
 
     from PySide6.QtCore import QEventLoop, QTimer
@@ -27,8 +28,8 @@ def pixelrnn_completed(window, sprite: int = 2) -> None:
     workspace = window.show_workspace("PixelRNN")
     workspace.load_run(os.environ.get("PIXELRNN_RUN", "/tmp/pixelrnn-builtin"))
     wait_for(workspace.modelChanged)
-    workspace.browser.select(sprite)
-    workspace.tools.actions["cover75"].trigger()
+    workspace.browser.select(int(os.environ.get("PIXELRNN_SPRITE", 2)) if sprite is None else sprite)
+    workspace.tools.actions[os.environ.get("PIXELRNN_MASK", "cover75")].trigger()
     workspace.start_completion()
     wait_for(workspace.completionEnded)
 
