@@ -222,6 +222,29 @@ def test_completion_uses_the_visible_pixels_after_the_hole(copy_task):
         assert (plain.canvas[:, 0] != colour).any()
 
 
+def test_the_copy_mechanism_repeats_colours_it_never_saw_in_training():
+    """Sprites [c, 0, c]: the third pixel repeats the first. Trained with colours 1–39 only,
+    a model with ``copy`` still repeats colours 40–59; the plain head cannot (their logits
+    were never trained). This is why copy generalises to rare palette entries."""
+    colours, trained_on = 60, 40
+
+    def sprites_of(c):
+        return torch.stack([c, torch.zeros_like(c), c], 1)[:, None, :]
+
+    p_repeat = {}
+    for copy in (False, True):
+        torch.manual_seed(0)
+        task = pixelrnn.Task(pixelrnn.Config(hidden=16, embed=8, lr=1e-2, copy=copy),
+                             np.zeros((colours, 3), np.uint8), (1, 3), torch.device("cpu"))
+        for _ in range(300):
+            task.train_step(task.modules(), sprites_of(torch.randint(1, trained_on, (64,))))
+        task.net.eval()
+        with torch.no_grad():
+            p_repeat[copy] = task.net.log_probs(sprites_of(torch.arange(trained_on, colours)))[:, 2].exp()
+    assert p_repeat[True].min() > 0.1, p_repeat[True]
+    assert p_repeat[False].max() < 0.01, p_repeat[False]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, sprites):
     run_dir = tmp_path_factory.mktemp("runs") / "pixelrnn"
