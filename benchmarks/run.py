@@ -7,7 +7,7 @@
 Sections:
 1. training throughput (sprites/s) of each model through the engine against a plain PyTorch
    loop of the same model and batch size (DataLoader, fp32, eager, batches copied to the device):
-   interleaved repetitions, median, ratio engine/plain;
+   interleaved repetitions; the ratio engine/plain is the median of the back-to-back pairs;
 2. PixelRNN completion latency (75 % covered, 8 variants) and sampling rate;
 3. VAE one-point decode latency (decode + conversion to an RGB image);
 4. the GUI's longest event-loop stall while a GAN trains (benchmarks/gui_stall.py);
@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # keep torch.profiler's start/stop lines out of the table
+# Quiets torch.profiler's log lines on stderr (its one-line start/stop marks remain).
+os.environ.setdefault("KINETO_LOG_LEVEL", "5")
 import torch  # noqa: E402  (after the profiler's log level is set)
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -107,10 +108,14 @@ def throughput(args, sprites, configs) -> list[dict]:
                 else:
                     out.append(plain_rate(model, configs[model], sprites, args.batch, args.warmup,
                                           args.steps, args.device))
-        e, p = statistics.median(engine), statistics.median(plain)
+        # The ratio is the median of each repetition's pair, run back to back: the machine's
+        # load drifts less within a pair than across the run. Its range shows the noise.
+        ratios = [e / p for e, p in zip(engine, plain)]
         rows.append({"model": model, "config": args.config_names[model], "batch": args.batch,
-                     "engine_sprites_per_s": e, "plain_sprites_per_s": p, "ratio": e / p,
-                     "reps": args.reps})
+                     "engine_sprites_per_s": statistics.median(engine),
+                     "plain_sprites_per_s": statistics.median(plain),
+                     "ratio": statistics.median(ratios), "ratio_min": min(ratios),
+                     "ratio_max": max(ratios), "reps": args.reps})
     return rows
 
 
@@ -274,10 +279,11 @@ class _ProfilerStep(TrainingListener):
 def print_table(result: dict) -> None:
     print(f"\nPokémon Generation Studio benchmark — {result['device']} — {result['date']}")
     print(f"torch {result['torch']}, {result['threads']} threads, python {result['python']}\n")
-    print(f"{'model':9} {'config':10} {'batch':>5} {'engine sprites/s':>17} {'plain sprites/s':>16} {'ratio':>6}")
+    print(f"{'model':9} {'config':14} {'batch':>5} {'engine sprites/s':>17} {'plain sprites/s':>16} "
+          f"{'ratio':>6}  {'(range)':11}")
     for r in result["throughput"]:
-        print(f"{r['model']:9} {r['config']:10} {r['batch']:>5} {r['engine_sprites_per_s']:>17.0f} "
-              f"{r['plain_sprites_per_s']:>16.0f} {r['ratio']:>6.2f}")
+        print(f"{r['model']:9} {r['config']:14} {r['batch']:>5} {r['engine_sprites_per_s']:>17.0f} "
+              f"{r['plain_sprites_per_s']:>16.0f} {r['ratio']:>6.2f}  ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})")
     if "pixelrnn" in result:
         p = result["pixelrnn"]
         print(f"\nPixelRNN ({p['config']}) completion, 75 % covered, 8 variants: median "
@@ -319,7 +325,7 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=20, help="timed steps per repetition")
     p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--reps", type=int, default=5)
     p.add_argument("--latency-reps", type=int, default=10)
     p.add_argument("--compile", action="store_true", help="torch.compile in the engine")
     p.add_argument("--no-gui", action="store_true")

@@ -20,6 +20,7 @@ def test_benchmark_runs_end_to_end_and_writes_its_table_as_json(tmp_path):
     result = json.loads(out.read_text())
     assert [r["model"] for r in result["throughput"]] == ["gan", "pixelrnn", "vae"]
     assert all(r["engine_sprites_per_s"] > 0 and r["plain_sprites_per_s"] > 0 for r in result["throughput"])
+    assert all(r["ratio_min"] <= r["ratio"] <= r["ratio_max"] for r in result["throughput"])
     assert result["pixelrnn"]["complete_75_8_median_s"] > 0 and result["vae"]["decode_median_ms"] > 0
     assert result["gui"]["longest_stall_ms"] > 0, result["gui"]
     assert "engine sprites/s" in proc.stdout and "ratio" in proc.stdout
