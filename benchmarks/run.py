@@ -280,7 +280,7 @@ def print_table(result: dict) -> None:
     print(f"\nPokémon Generation Studio benchmark — {result['device']} — {result['date']}")
     print(f"torch {result['torch']}, {result['threads']} threads, python {result['python']}\n")
     print(f"{'model':9} {'config':14} {'batch':>5} {'engine sprites/s':>17} {'plain sprites/s':>16} "
-          f"{'ratio':>6}  {'(range)':11}")
+          f"{'ratio':>6}  (range)")
     for r in result["throughput"]:
         print(f"{r['model']:9} {r['config']:14} {r['batch']:>5} {r['engine_sprites_per_s']:>17.0f} "
               f"{r['plain_sprites_per_s']:>16.0f} {r['ratio']:>6.2f}  ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})")
