@@ -20,7 +20,7 @@ import studio  # noqa: E402
 from studio import resources  # noqa: E402
 from studio.resources import ICON_SIZES, icon_path, resource_path, search_dirs  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LINUX = REPO / "packaging" / "linux"
 APP_ID = "io.github.pokemon_studio.Studio"
 DESKTOP_FILE = LINUX / f"{APP_ID}.desktop"
