@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from studio.models import MODEL_NAMES
+from studio.train.engine import RECORD_FIELDS
 
 
 def register(subparsers) -> None:
@@ -18,6 +19,8 @@ def register(subparsers) -> None:
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
     train.add_argument("--epochs", type=int, help="default: the model's (GAN 300, PixelRNN 30, VAE 150)")
     train.add_argument("--steps", type=int, help="stop after this many steps (a checkpoint is kept)")
+    train.add_argument("--cpu-minutes", type=float,
+                       help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--out", help="run folder (default: runs/MODEL-TIMESTAMP)")
     train.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
@@ -68,7 +71,7 @@ class _ProgressBar:
                         dynamic_ncols=True, file=sys.stderr)
 
     def on_metrics(self, record):
-        self.last = {k: v for k, v in record.items() if k not in ("step", "epoch", "time")}
+        self.last = {k: v for k, v in record.items() if k not in RECORD_FIELDS}
 
     def on_progress(self, progress):
         self.bar.update(progress.step - self.bar.n)
@@ -106,7 +109,8 @@ def cmd_train(args) -> int:
     control = TrainingControl()
     listeners = [] if args.quiet else [_ProgressBar()]
     overrides = dict(epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed,
-                     max_steps=args.steps, compile=args.compile or None, tensorboard=args.tensorboard or None)
+                     max_steps=args.steps,
+                     cpu_budget=args.cpu_minutes * 60 if args.cpu_minutes else None, compile=args.compile or None, tensorboard=args.tensorboard or None)
     try:
         if args.resume:
             trainer = Trainer.resume(args.resume, listeners, control, **overrides)
@@ -150,7 +154,7 @@ def cmd_runs_list(args) -> int:
         metrics = run.metrics()
         last = metrics[-1] if metrics else {}
         shown = ", ".join(f"{k}={v:.3g}" for k, v in last.items()
-                          if k not in ("step", "epoch", "time") and isinstance(v, float))[:60]
+                          if k not in RECORD_FIELDS and isinstance(v, float))[:60]
         print(f"{str(run.path):40} {config['model']:9} {last.get('step', 0):>8} {shown}")
     return 0
 

@@ -16,6 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
 
+from studio.train.engine import RECORD_FIELDS
+
 #: Legend text for common metric keys; a PlotSpec's ``labels`` override these.
 LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
           "d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖", "loss": "loss",
@@ -55,7 +57,7 @@ class MetricHistory:
     def append(self, record: dict) -> None:
         step = record.get("step", 0)
         for key, value in record.items():
-            if key in ("step", "epoch", "time") or not isinstance(value, (int, float)):
+            if key in RECORD_FIELDS or not isinstance(value, (int, float)):
                 continue
             n = self._count.get(key, 0)
             if n == len(self._steps.get(key, ())):  # full: double the buffers

@@ -52,6 +52,10 @@ class TrainSettings:
     seed: int = 0
     device: str | None = None  # None: CUDA, else MPS, else CPU
     max_steps: int | None = None  # stop (with a checkpoint) once this many steps are done
+    # Stop (with a checkpoint) once the training process has used this many CPU-seconds
+    # (time.process_time(), all threads, summed over resumes): the fair budget for comparing
+    # models on a shared, noisy machine, where wall time says more about the neighbours.
+    cpu_budget: float | None = None
     log_every: int = 10  # steps
     sample_every: int = 200  # steps; grids are also drawn at the end
     sample_count: int = 64  # sprites in each grid; 0: no grids at all
@@ -69,6 +73,10 @@ def default_settings(model: str, **overrides) -> TrainSettings:
     (None values ignored). The CLI and the GUI both start from here."""
     epochs = getattr(model_module(model), "DEFAULT_EPOCHS", TrainSettings.epochs)
     return TrainSettings(**{"epochs": epochs, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+#: The bookkeeping fields of every logged record; all its other keys are metrics.
+RECORD_FIELDS = ("step", "epoch", "time", "cpu")
 
 
 @dataclass
@@ -136,6 +144,7 @@ class TrainingControl:
 class _State:
     step: int = 0
     elapsed: float = 0.0  # training seconds, summed over resumes
+    cpu_seconds: float = 0.0  # process CPU time of the training loop, summed over resumes
     best: float = math.inf
     last_good: Path | None = None
     extra: dict = field(default_factory=dict)
@@ -173,9 +182,10 @@ class Trainer:
         """Continue a run from its latest checkpoint, with the data and config it was made with."""
         run = RunDir(run_dir)
         saved = run.config()
-        # A step cap belongs to the session that set it: resuming continues to the run's end
-        # unless a new cap is given.
-        settings = dataclasses.replace(TrainSettings(**{**saved["train"], "max_steps": None}),
+        # Step and CPU caps belong to the session that set them: resuming continues to the
+        # run's end unless a new cap is given.
+        settings = dataclasses.replace(TrainSettings(**{**saved["train"], "max_steps": None,
+                                                        "cpu_budget": None}),
                                        **{k: v for k, v in settings_overrides.items() if v is not None})
         module = model_module(saved["model"])
         config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
@@ -260,6 +270,7 @@ class Trainer:
             "config": self.describe(),
             "step": self.state.step,
             "elapsed": self.state.elapsed,
+            "cpu_seconds": self.state.cpu_seconds,
             "best": self.state.best,
             "modules": {k: m.state_dict() for k, m in self.task.modules().items()},
             "optimizers": {k: o.state_dict() for k, o in self.task.optimizers().items()},
@@ -283,6 +294,7 @@ class Trainer:
             torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
         self.state.step, self.state.elapsed = state["step"], state["elapsed"]
         self.state.best, self.state.last_good = state["best"], Path(path)
+        self.state.cpu_seconds = float(state.get("cpu_seconds", 0.0))
 
     def _save(self, path: Path | None = None) -> Path | None:
         if self.run is None:
@@ -318,10 +330,14 @@ class Trainer:
         order, metrics, record, logged_step = None, None, None, -1
         window_start, window_steps = time.perf_counter(), 0
         status = "finished"
+        cpu_start = time.process_time() - self.state.cpu_seconds
         while self.state.step < total:
             self.control.wait_while_paused()
             if self.control.stop_requested:
                 status = "stopped"
+                break
+            if s.cpu_budget is not None and self.state.cpu_seconds >= s.cpu_budget:
+                status = "stopped at the CPU budget"
                 break
             epoch, within = divmod(self.state.step, spe)
             if order is None or within == 0:
@@ -333,6 +349,7 @@ class Trainer:
             with autocast:
                 metrics = self.task.train_step(self.nets, self.train_data[idx])
             self.state.step += 1
+            self.state.cpu_seconds = time.process_time() - cpu_start
             step = self.state.step
             window_steps += 1
             if step % s.log_every == 0 or step == total:
@@ -376,7 +393,7 @@ class Trainer:
         values = self.dist.mean(torch.stack([torch.as_tensor(metrics[k], dtype=torch.float32,
                                                              device=self.device) for k in names]))
         record = {"step": self.state.step, "epoch": round(self.state.step / self.steps_per_epoch, 4),
-                  "time": round(self.state.elapsed, 3)}
+                  "time": round(self.state.elapsed, 3), "cpu": round(self.state.cpu_seconds, 3)}
         record.update(zip(names, values.tolist()))
         self._check_finite(record)
         self._record(record, writer)
@@ -387,7 +404,7 @@ class Trainer:
             self.run.append_metrics(record)
         if writer is not None:
             for k, v in record.items():
-                if k not in ("step", "epoch", "time"):
+                if k not in RECORD_FIELDS:
                     writer.add_scalar(k, v, record["step"])
         self._emit("on_metrics", record)
 
@@ -422,7 +439,7 @@ class Trainer:
         if not scores:
             return
         record = {"step": self.state.step, "epoch": round(self.state.step / self.steps_per_epoch, 4),
-                  "time": round(self.state.elapsed, 3)}
+                  "time": round(self.state.elapsed, 3), "cpu": round(self.state.cpu_seconds, 3)}
         record.update({f"val/{k}": float(v) for k, v in scores.items()})
         self._record(record, writer)
         key = self.task.selection_metric

@@ -86,6 +86,19 @@ def test_resume_is_exact_on_cpu(tmp_path, sprites):
         assert torch.equal(a[k], b[k]), k
 
 
+def test_a_cpu_budget_stops_the_run_with_a_checkpoint_and_counts_over_resumes(tmp_path, sprites):
+    trainer = Trainer("gan", TINY_GAN, sprites, settings(epochs=1000, cpu_budget=0.5), tmp_path / "r")
+    summary = trainer.run_training()
+    assert summary["status"] == "stopped at the CPU budget"
+    assert 0 < summary["step"] < trainer.total_steps
+    records = RunDir(tmp_path / "r").metrics()
+    assert records[-1]["cpu"] >= 0.5 and all(r["cpu"] >= 0 for r in records)
+    resumed = Trainer.resume(tmp_path / "r", cpu_budget=1.0)
+    assert resumed.state.cpu_seconds >= 0.5  # the budget is the run's, not the session's
+    assert resumed.run_training()["step"] > summary["step"]
+    assert resumed.state.cpu_seconds >= 1.0
+
+
 def test_stop_pause_and_resume_are_honoured_between_steps(tmp_path, sprites):
     control = TrainingControl()
     seen = []
