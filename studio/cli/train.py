@@ -118,7 +118,7 @@ def cmd_train(args) -> int:
             from studio.data import open_dataset
 
             config = resolve_config(args.model, args.config)
-            settings = default_settings(args.model, **overrides)
+            settings = default_settings(args.model, args.config, **overrides)
             out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
             trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
         if trainer.dist.is_main:

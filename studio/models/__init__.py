@@ -2,6 +2,8 @@
 
 - ``Config``: a dataclass of hyper-parameters (saved with every run),
 - ``CONFIGS``: named presets (``CONFIGS["lecture"]`` etc.), the first one the default,
+- ``PRESET_SETTINGS`` (optional): training settings a named config comes with, e.g.
+  ``{"quick": {"epochs": 40, "cpu_budget": 300}}`` (see ``train.engine.default_settings``),
 - ``Task``: what the training engine drives (see studio/train/engine.py for the protocol).
 """
 

@@ -68,11 +68,16 @@ class TrainSettings:
     tensorboard: bool = False  # also write TensorBoard event files (needs `tensorboard`)
 
 
-def default_settings(model: str, **overrides) -> TrainSettings:
-    """TrainSettings for ``model``: its module's DEFAULT_EPOCHS (if any), then ``overrides``
-    (None values ignored). The CLI and the GUI both start from here."""
-    epochs = getattr(model_module(model), "DEFAULT_EPOCHS", TrainSettings.epochs)
-    return TrainSettings(**{"epochs": epochs, **{k: v for k, v in overrides.items() if v is not None}})
+def default_settings(model: str, preset: str | None = None, **overrides) -> TrainSettings:
+    """TrainSettings for ``model``: its module's DEFAULT_EPOCHS (if any), then what its named
+    config ``preset`` trains with (the module's PRESET_SETTINGS, e.g. a ``quick`` preset's
+    epochs and CPU budget), then ``overrides`` (None values ignored). The CLI and the GUI both
+    start from here."""
+    module = model_module(model)
+    fields = {"epochs": getattr(module, "DEFAULT_EPOCHS", TrainSettings.epochs)}
+    fields.update(getattr(module, "PRESET_SETTINGS", {}).get(preset, {}))
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainSettings(**fields)
 
 
 #: The bookkeeping fields of every logged record; all its other keys are metrics.
