@@ -9,10 +9,12 @@
 
 import importlib
 
+from studio.data.errors import ConfigError
+
 MODEL_NAMES = ("gan", "pixelrnn", "vae")
 
 
 def model_module(name: str):
     if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+        raise ConfigError(f"unknown model {name!r}", hint=f"choose one of {', '.join(MODEL_NAMES)}")
     return importlib.import_module(f"studio.models.{name}")
