@@ -16,6 +16,10 @@ from pathlib import Path
 
 from studio.data.errors import OutputError, from_os_error
 
+# Read once, at import: setting and restoring the umask is not safe while other threads run.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, durable: bool = True):
@@ -27,6 +31,7 @@ def atomic_write(path: str | Path, durable: bool = True):
     except OSError as err:
         raise from_os_error(err, path) from None
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would make the file private
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
