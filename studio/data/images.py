@@ -116,10 +116,19 @@ def _open_rgb(file: Path, background) -> np.ndarray:
     with open_image(file) as img:
         img.seek(0)  # an animated GIF: its first frame
         rgba = _to_rgba(img)
-    # Integer alpha compositing, rounded: (c·a + bg·(255 − a)) / 255, in uint16 (at most 255²).
-    alpha = rgba[..., 3:].astype(np.uint16)
-    mixed = rgba[..., :3] * alpha + np.asarray(background, np.uint16) * (255 - alpha)
-    return ((mixed + 127) // 255).astype(np.uint8)
+    if rgba[..., 3].min(initial=255) == 255:  # opaque: nothing to composite
+        return np.ascontiguousarray(rgba[..., :3])
+    # Integer alpha compositing, rounded: (c·a + bg·(255 − a)) / 255, in uint16 (at most 255²),
+    # in place, so a large image costs a few bytes a pixel, not float64 copies of it.
+    alpha = rgba[..., 3].astype(np.uint16)
+    mixed = rgba[..., :3].astype(np.uint16)
+    mixed *= alpha[..., None]
+    np.subtract(255, alpha, out=alpha)
+    for c, value in enumerate(background):
+        mixed[..., c] += alpha * np.uint16(value)
+    mixed += 127
+    mixed //= 255
+    return mixed.astype(np.uint8)
 
 
 def _to_rgba(img: Image.Image) -> np.ndarray:

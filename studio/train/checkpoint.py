@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     if not path.is_file():
         raise CheckpointError("no such checkpoint", path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": whatever it is, we say it ourselves
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
         # weights_only refuses anything but tensors and primitives: a crafted file ends here.
         # (torch's own message suggests weights_only=False, i.e. running the file's code: not quoted.)

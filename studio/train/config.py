@@ -96,8 +96,13 @@ def _typed(name: str, value, hint, source):
     ok, converted = _convert(value, hint)
     if not ok:
         raise ConfigError(f"{name} must be {_describe(hint)}, got {_kind(value)}", source)
-    if isinstance(converted, float) and not math.isfinite(converted):
-        raise ConfigError(f"{name} must be a finite number, got {converted}", source)
+    numbers = converted if isinstance(converted, tuple) else (converted,)
+    for number in numbers:
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number, got {number}", source)
+        # Every size, rate and count in the studio's configs is zero or more.
+        if isinstance(number, (int, float)) and not isinstance(number, bool) and number < 0:
+            raise ConfigError(f"{name} must not be negative, got {number}", source)
     return converted
 
 
