@@ -180,8 +180,10 @@ def cmd_sample(args) -> int:
     from studio.train.engine import load_trained
 
     from studio.data.files import save_image
+    from studio.data.sprites import check_grid_size
 
     task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
+    check_grid_size(args.n, *task.size, scale=args.scale)  # before drawing thousands of sprites
     sprites = task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
     save_image(grid_image(sprites, palette, scale=args.scale), args.output)
     print(f"wrote {args.n} samples to {Path(args.output)}")

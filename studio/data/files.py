@@ -25,6 +25,11 @@ os.umask(_UMASK)
 def atomic_write(path: str | Path, durable: bool = True):
     """Yield a binary file; on success it replaces ``path`` (fsynced when ``durable``)."""
     path = Path(path)
+    for folder in path.parents:  # the nearest one that exists must be a folder
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError("is a file, not a folder", folder, hint=f"choose another place for {path.name}")
+            break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

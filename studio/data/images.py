@@ -104,6 +104,8 @@ def open_image(file: str | Path):
                                        f"{MAX_IMAGE_PIXELS:,} a sprite image may have", file,
                                        hint="shrink it, or leave it out of the folder")
                 yield img
+    except DatasetError:
+        raise
     # PIL reports bad files in several ways, depending on the format and how far decoding got.
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError,
             SyntaxError, EOFError, IndexError, TypeError, KeyError, ZeroDivisionError,
