@@ -437,10 +437,10 @@ def kill_and_resume(w: Path, train: list[str]) -> Result:
     proc = spawn([*train, "--epochs", "1000", "--out", str(target)], w)
     from studio.train.run import RunDir
 
-    run, deadline = RunDir(target), time.monotonic() + 300
+    run, deadline, logged = RunDir(target), time.monotonic() + 300, []
     # GAN: a checkpoint every 5 epochs (20 steps), a record every 10 steps: kill at step 30, 50...
     while time.monotonic() < deadline:
-        logged = [r["step"] for r in run.metrics() if "loss_d" in r]
+        logged = [r["step"] for r in run.metrics() if "d_loss" in r]
         if run.step_checkpoints() and logged and logged[-1] % 20 == 10:
             break
         time.sleep(0.05)
@@ -558,7 +558,10 @@ def main(argv=None) -> int:
         if args.only and case.category != args.only:
             continue
         start = time.monotonic()
-        outcome = run_case(case, work)
+        try:
+            outcome = run_case(case, work)
+        except Exception as err:  # noqa: BLE001 - a fault of this script's case, reported as such
+            outcome = Outcome(case, detail=f"the case itself failed: {type(err).__name__}: {err}")
         outcomes.append(outcome)
         if args.verbose:
             mark = "skip" if outcome.skipped else ("ok  " if outcome.handled and outcome.data_ok else "FAIL")
