@@ -67,5 +67,5 @@ def test_an_error_raised_in_a_slot_becomes_a_dialog(qtbot, dialogs, monkeypatch)
         raise DatasetError("cannot read this image", "sprite.png")
 
     QTimer.singleShot(0, slot)
-    qtbot.waitUntil(lambda: dialogs, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(dialogs), timeout=10_000)
     assert dialogs == ["sprite.png: cannot read this image"]
