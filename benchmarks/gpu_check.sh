@@ -68,6 +68,11 @@ step() {  # step NAME SECONDS COMMAND...: run it under its limit, log it, record
     "$PY" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, 'available:', torch.cuda.is_available(), 'cuDNN', torch.backends.cudnn.version() if torch.cuda.is_available() else '-')"
 } 2>&1 | tee -a "$log"
 
+if [ $dry_run = 0 ] && ! "$PY" -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then
+    echo "gpu_check: $PY's torch sees no CUDA GPU here; on a CPU, run it with --dry-run" | tee -a "$log"
+    exit 1
+fi
+
 bench=("$PY" benchmarks/run.py --no-gui --workdir "$work")  # no Qt on the GPU machine: no GUI stall
 if [ $dry_run = 1 ]; then
     # Tiny models and data on the CPU; compilation (minutes on a CPU) is left to the GPU run.

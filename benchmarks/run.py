@@ -101,8 +101,8 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def throughput(args, sprites, configs) -> list[dict]:
-    rows = []
+def throughput(args, sprites, configs):
+    """One row per model, yielded as soon as it is measured."""
     for model in args.models:
         engine, plain = [], []
         for rep in range(args.reps):
@@ -118,12 +118,10 @@ def throughput(args, sprites, configs) -> list[dict]:
         # The ratio is the median of each repetition's pair, run back to back: the machine's
         # load drifts less within a pair than across the run. Its range shows the noise.
         ratios = [e / p for e, p in zip(engine, plain)]
-        rows.append({"model": model, "config": args.config_names[model], "batch": args.batch,
-                     "engine_sprites_per_s": statistics.median(engine),
-                     "plain_sprites_per_s": statistics.median(plain),
-                     "ratio": statistics.median(ratios), "ratio_min": min(ratios),
-                     "ratio_max": max(ratios), "reps": args.reps})
-    return rows
+        yield {"model": model, "config": args.config_names[model], "batch": args.batch,
+               "engine_sprites_per_s": statistics.median(engine), "plain_sprites_per_s": statistics.median(plain),
+               "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+               "reps": args.reps}
 
 
 # --- 2. PixelRNN completion and sampling -------------------------------------------------
@@ -278,15 +276,15 @@ def scaled_lr(lr: float, batch: int) -> float:
     return lr * (batch / LR_BATCH) ** 0.5
 
 
-def epoch_sweep(args, configs) -> list[dict]:
-    """The levers on the epoch's time, one row each: batch size (learning rate scaled),
-    torch.compile, bf16 autocast; ``--sweep-epochs`` timed epochs after a warm-up, and the
-    held-out bits/pixel they reach (a larger batch takes fewer steps an epoch)."""
+def epoch_sweep(args, configs):
+    """The levers on the epoch's time, one row each (yielded as soon as it is measured; eager
+    rows first, compiling takes longer): batch size (learning rate scaled), torch.compile, bf16
+    autocast; ``--sweep-epochs`` timed epochs after a warm-up, and the held-out bits/pixel they
+    reach (a larger batch takes fewer steps an epoch)."""
     sprites = epoch_sprites(args)
     train, _ = sprites.split()
     base = configs["pixelrnn"]
-    rows = []
-    for batch, compile_, amp in itertools.product(args.sweep_batches, args.sweep_compile, args.sweep_amp):
+    for compile_, batch, amp in itertools.product(args.sweep_compile, args.sweep_batches, args.sweep_amp):
         batch = min(batch, len(train))
         config = dataclasses.replace(base, lr=scaled_lr(base.lr, batch))
         steps_per_epoch = max(1, len(train) // batch)
@@ -299,12 +297,9 @@ def epoch_sweep(args, configs) -> list[dict]:
         with torch.no_grad():
             bits = trainer.task.evaluate(trainer.held_data)["bits_per_pixel"]
         per_epoch, _ = times.per_epoch()
-        rows.append({"batch": batch, "lr": config.lr, "compile": compile_,
-                     "bf16": amp and trainer.device.type == "cuda",
-                     "steps_per_epoch": steps_per_epoch, "epochs": 1 + args.sweep_epochs,
-                     "epoch_s": per_epoch, "budget_minutes": per_epoch * BUDGET_EPOCHS / 60,
-                     "val_bits_per_pixel": bits})
-    return rows
+        yield {"batch": batch, "lr": config.lr, "compile": compile_, "bf16": amp and trainer.device.type == "cuda",
+               "steps_per_epoch": steps_per_epoch, "epochs": 1 + args.sweep_epochs, "epoch_s": per_epoch,
+               "budget_minutes": per_epoch * BUDGET_EPOCHS / 60, "val_bits_per_pixel": bits}
 
 
 def profile_steps(args, config, sprites, steps: int, warmup: int = 3, top: int = 8):
@@ -480,14 +475,17 @@ def main(argv=None) -> int:
               "python": platform.python_version(), "compile": args.compile}
 
     def measured(key, value):
-        # Written after every section, so a run cut short (a time limit) keeps what it measured.
+        # Written after every section and row, so a run cut short (a time limit) keeps what it measured.
         result[key] = value
         if args.json:  # atomically: a reader never sees half a file
             partial = Path(args.json).with_name(Path(args.json).name + ".partial")
             partial.write_text(json.dumps(result, indent=2) + "\n")
             os.replace(partial, args.json)
 
-    measured("throughput", throughput(args, sprites, configs))
+    speeds = []
+    for row in throughput(args, sprites, configs):
+        speeds.append(row)
+        measured("throughput", speeds)
     if "pixelrnn" in args.models:
         measured("pixelrnn", pixelrnn_latency(args, sprites, configs))
     if "vae" in args.models:
@@ -496,8 +494,10 @@ def main(argv=None) -> int:
         measured("gui", gui_stall(args))
     if "pixelrnn" in args.models and not args.no_epoch:
         measured("epoch", pixelrnn_epoch(args, configs))
-    if args.sweep_batches:
-        measured("sweep", epoch_sweep(args, configs))
+    levers = []
+    for row in epoch_sweep(args, configs) if args.sweep_batches else ():
+        levers.append(row)
+        measured("sweep", levers)
     if not args.no_quality and not args.quick:
         measured("quality", quality(args, configs))
     print_table(result)
