@@ -72,6 +72,8 @@ def summary(outdir: Path, dry_run: bool) -> str:
     lines += ["", "## pytest -m gpu", "", *pytest_outcome(outdir / "pytest.xml")]
     for name, title in TABLES:
         if (outdir / name).is_file():
+            if name == "compile.json" and not json.loads((outdir / name).read_text())["compile"]:
+                title += ": not compiled in this run"
             lines += ["", f"## {title} ({name})", "", "```", table(outdir / name), "```"]
     return "\n".join(lines) + "\n"
 

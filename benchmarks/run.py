@@ -376,7 +376,7 @@ def print_table(result: dict) -> None:
               f"batch {e['batch']}: {e['epoch_s'] * 1000:.0f} ms; {e['budget_epochs']} epochs would take "
               f"{e['budget_minutes']:.1f} min (goal on an H100-class GPU: < 5 min)")
         print(f"  with the evaluation, checkpoints and sample grids a user's run adds: {e['wall_epoch_s'] * 1000:.0f} ms "
-              f"an epoch, {e['wall_budget_minutes']:.1f} min for {e['budget_epochs']} ({e['epochs_timed']} epochs timed)")
+              f"an epoch, {e['wall_budget_minutes']:.1f} min for {e['budget_epochs']}; {e['epochs_timed']} epoch(s) timed")
         print("where a training step's time goes (self time):")
         for op in e["profile"]:
             print(f"  {op['percent']:5.1f} %  {op['ms_per_step']:8.2f} ms/step  {op['calls_per_step']:6.0f} calls  {op['op']}")
