@@ -36,6 +36,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -247,8 +248,6 @@ def pixelrnn_epoch(args, configs) -> dict:
     """``--epoch-reps`` epochs as a user trains (evaluation every epoch, a checkpoint every 5,
     sample grids), after one warm-up epoch (allocations, compilation); fewer if the run reaches
     ``--epoch-cpu-budget`` first."""
-    import tempfile
-
     sprites = epoch_sprites(args)
     train, _ = sprites.split()
     batch = min(args.batch, len(train))
