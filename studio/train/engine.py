@@ -243,9 +243,10 @@ class Trainer:
         run = RunDir(run_dir)
         saved = run.config()
         overrides = {k: v for k, v in settings_overrides.items() if v is not None}
-        if overrides.get("batch_size", saved["train"]["batch_size"]) != saved["train"]["batch_size"]:
+        trained_batch = saved["train"].get("batch_size", TrainSettings.batch_size)
+        if overrides.get("batch_size", trained_batch) != trained_batch:
             # A step is one batch: another size would change what the run's steps and epochs mean.
-            raise TrainingError(f"the run trains with batch size {saved['train']['batch_size']}; "
+            raise TrainingError(f"the run trains with batch size {trained_batch}; "
                                 f"resuming with {overrides['batch_size']} would change what its steps "
                                 "and epochs count", run.path,
                                 hint="resume without --batch-size, or start a new run")
