@@ -210,6 +210,9 @@ class MetricsFollower:
     def poll(self) -> list[dict]:
         try:
             with self.path.open("rb") as f:
+                # A resume cuts the log back to its checkpoint: continue from the new end, not
+                # from past it (where the next records would be read from mid-line or missed).
+                self.offset = min(self.offset, os.fstat(f.fileno()).st_size)
                 f.seek(self.offset)
                 chunk = f.read()
         except FileNotFoundError:

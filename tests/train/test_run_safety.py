@@ -242,3 +242,17 @@ def test_a_relative_data_path_is_saved_absolute(tmp_path, sprites, monkeypatch):
     assert RunDir(tmp_path / "run").config()["data"]["source"] == str(tmp_path / "data")
     monkeypatch.chdir("/")  # resume works from any folder
     Trainer.resume(tmp_path / "run").release()
+
+
+def test_a_follower_continues_after_a_resume_cut_the_log_back(tmp_path):
+    from studio.train.run import MetricsFollower
+
+    run = RunDir(tmp_path)
+    for step in (10, 20, 30, 40):
+        run.append_metrics({"step": step, "loss": 1.0})
+    follower = MetricsFollower(run.metrics_path)
+    assert [r["step"] for r in follower.poll()] == [10, 20, 30, 40]
+    assert run.truncate_metrics(20) == (0, 2)  # a resume from the checkpoint at step 20
+    assert follower.poll() == []
+    run.append_metrics({"step": 30, "loss": 0.5})
+    assert follower.poll() == [{"step": 30, "loss": 0.5}]
