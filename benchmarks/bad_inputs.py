@@ -317,7 +317,7 @@ def cases(work: Path, runs: dict) -> list[Case]:
     config_file("unknown field", '{"zdim": 8}', "unknown field(s) zdim")
     config_file("z_dim text", '{"z_dim": "big"}', "z_dim must be a whole number")
     config_file("negative width", '{"width": -8}', "width must not be negative")
-    config_file("width 0", '{"width": 0, "z_dim": 8}', "cannot build a model")
+    config_file("width 0", '{"width": 0, "z_dim": 8}', "width must be at least 1")
     config_file("loss unknown", '{"loss": "hinge2"}', "unknown GAN loss")
     add("config", "--device warp-drive", [*train, "--device", "warp-drive", "--out", out("r")], message="unknown device")
     add("config", "--device cuda:7", [*train, "--device", "cuda:7", "--out", out("r")], message="not available")
