@@ -52,9 +52,10 @@ def held_out_bits(metrics: dict) -> float | None:
 
 
 def score_run(run_dir: str | Path, n: int = 512, seed: int = 0, which: str = "best",
-              device: str | None = None, data: str | None = None) -> dict:
+              device: str | None = None, data: str | None = None, reference: bool = True) -> dict:
     """The yardstick of ``n`` samples of a run's checkpoint against its own data's split (or
-    against ``data``), held-out bits/px where the model has one, and the reference rows."""
+    against ``data``), held-out bits/px where the model has one, and (``reference``) the
+    reference rows."""
     task, palette, saved = load_trained(run_dir, which, device)
     result = {"source": str(run_dir), "model": saved["model"], "checkpoint": RunDir(run_dir).checkpoint(which).name}
     if data is None:
@@ -68,7 +69,7 @@ def score_run(run_dir: str | Path, n: int = 512, seed: int = 0, which: str = "be
     samples = task.draw(n, seed=seed)
     # Drawn in the run's palette, scored as the data's palette shows them (nearest colour).
     samples = samples if palette == sprites.palette else palette.to_rgb(samples)
-    return {**result, **_yardstick(samples, sprites, train_idx, held_idx, n, seed)}
+    return {**result, **_yardstick(samples, sprites, train_idx, held_idx, n, seed, reference)}
 
 
 def score_sprites_file(path: str | Path, data: str, palette_file: str | Path | None = None,
@@ -97,13 +98,15 @@ def score_sprites_file(path: str | Path, data: str, palette_file: str | Path | N
     return {"source": str(path), **_yardstick(samples, sprites, *sprites.split(), n, seed)}
 
 
-def _yardstick(samples, sprites: SpriteSet, train_idx, held_idx, n: int, seed: int) -> dict:
+def _yardstick(samples, sprites: SpriteSet, train_idx, held_idx, n: int, seed: int, reference: bool = True) -> dict:
     if len(held_idx) == 0:
         raise DatasetError("has no held-out sprites to score against (too few sprites)", sprites.source)
     train, held = sprites.indices[train_idx], sprites.indices[held_idx]
-    return {"data": sprites.source or sprites.name, "samples": int(min(n, len(samples))), "seed": seed,
-            **scores.score_samples(samples, train, held, sprites.palette, n=n, seed=seed),
-            "reference": scores.reference_rows(train, held, sprites.palette, n=n, seed=seed)}
+    result = {"data": sprites.source or sprites.name, "samples": int(min(n, len(samples))), "seed": seed,
+              **scores.score_samples(samples, train, held, sprites.palette, n=n, seed=seed)}
+    if reference:
+        result["reference"] = scores.reference_rows(train, held, sprites.palette, n=n, seed=seed)
+    return result
 
 
 def _metrics(task, sprites: SpriteSet, splits: dict, batch_size: int = 256) -> dict:
