@@ -35,15 +35,13 @@ def register(subparsers) -> None:
 
 def cmd_walk(args) -> int:
     from studio.models.gan_walk import save_gif, walk_codes
-    from studio.train.engine import load_trained
+    from studio.train.trained import TrainedRun
 
     if args.steps < 1 or args.scale < 1:
         print("studio: error: --steps and --scale must be at least 1", file=sys.stderr)
         return 2
-    task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
-    if saved["model"] != "gan":
-        print(f"studio: error: {args.run_dir} is a {saved['model']} run; walks need a GAN run", file=sys.stderr)
-        return 2
+    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device, model="gan")
+    task, palette = run.task, run.palette
     codes = walk_codes(args.waypoints, args.steps, args.seed, task.config.z_dim, args.spherical)
     path = save_gif(task.generate(codes), palette, args.output, args.scale, args.frame_ms)
     kind = "spherical" if args.spherical else "linear"

@@ -168,9 +168,10 @@ def cmd_eval(args) -> int:
 
 def cmd_sample(args) -> int:
     from studio.data import grid_image
-    from studio.train.engine import load_trained
+    from studio.train.trained import TrainedRun
 
-    task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
+    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
+    task, palette = run.task, run.palette
     sprites = task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
     grid_image(sprites, palette, scale=args.scale).save(args.output)
     print(f"wrote {args.n} samples to {Path(args.output)}")

@@ -46,9 +46,10 @@ def _run_arguments(parser) -> None:
 def _explorer(args):
     from studio.models.latent import LatentExplorer
     from studio.train.checkpoint import CheckpointError
+    from studio.train.trained import TrainedRun
 
     try:
-        return LatentExplorer.from_run(args.run_dir, args.checkpoint)
+        return LatentExplorer.from_run(TrainedRun.open(args.run_dir, args.checkpoint, model="vae"))
     except CheckpointError as err:  # a run of another shape or a damaged file: say which
         raise ValueError(str(err).splitlines()[0]) from None
 

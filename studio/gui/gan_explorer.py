@@ -53,19 +53,17 @@ class LoadedGan:
     """A trained GAN run, ready to decode: the task, its palette and its training sprites."""
 
     def __init__(self, path: str | Path):
-        from studio.data import open_dataset
-        from studio.train.engine import load_trained
+        from studio.train.trained import TrainedRun
 
         self.path = Path(path)
-        self.task, self.palette, saved = load_trained(path, "best", device="cpu")
-        if saved["model"] != "gan":
-            raise ValueError(f"{path} is a {saved['model']} run; the code space needs a GAN run")
+        run = TrainedRun.open(path, model="gan")
+        self.task, self.palette = run.task, run.palette
         self.z_dim = self.task.config.z_dim
         try:  # the training sprites, to look for copies; the run still opens without them
-            sprites = open_dataset(saved["data"]["source"])
-            train, _ = sprites.split(saved["train"].get("held_out", 0.1))
+            sprites = run.dataset()
+            train, _ = run.split(sprites)
             self.train_sprites, self.train_numbers = sprites.indices[train], train
-            self.data_note = f"{saved['data']['source']} ({len(train)} training sprites)"
+            self.data_note = f"{run.data_source} ({len(train)} training sprites)"
         except Exception as err:  # noqa: BLE001 - a moved data folder must not block exploring
             self.train_sprites, self.train_numbers = None, None
             self.data_note = f"training data unavailable: {err}"

@@ -23,7 +23,7 @@ from studio.data.errors import DatasetError
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Task, run_in_thread
-from studio.gui.workspaces import WORKSPACES, load_workspace
+from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, load_workspace
 
 MAX_RECENT = 8
 KEY_RECENT = "datasets/recent"
@@ -147,21 +147,22 @@ class MainWindow(QMainWindow):
             self.open_run(folder)
 
     def open_run(self, path: str) -> QWidget | None:
-        """Show a run folder in the workspace whose ``model`` trained it (it has ``open_run``)."""
-        import json
+        """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES)."""
+        from studio.train.trained import RunError, run_config
 
         try:
-            model = json.loads((Path(path) / "config.json").read_text())["model"]
-        except (OSError, ValueError, KeyError) as err:
-            QMessageBox.critical(self, "Could not open run", f"{path}: not a training run ({err})")
+            model = run_config(path)["model"]
+        except RunError as err:
+            QMessageBox.critical(self, "Could not open run", str(err))
             return None
-        for widget in self.workspaces.values():
-            if getattr(widget, "model", None) == model and hasattr(widget, "open_run"):
-                self.tabs.setCurrentWidget(widget)
-                widget.open_run(path)
-                return widget
-        QMessageBox.critical(self, "Could not open run", f"{path}: no workspace trains {model!r} models")
-        return None
+        title = RUN_WORKSPACES.get(model)
+        widget = self.workspaces.get(title)
+        if widget is None or not hasattr(widget, "open_run"):
+            QMessageBox.critical(self, "Could not open run", f"{path}: no workspace shows {model!r} runs")
+            return None
+        self.tabs.setCurrentWidget(widget)
+        widget.open_run(path)
+        return widget
 
     def closeEvent(self, event) -> None:
         # Workspaces that run training stop it (keeping a checkpoint) and wait for their threads.

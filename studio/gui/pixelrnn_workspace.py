@@ -32,6 +32,8 @@ from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.workers import Task as WorkerTask
 from studio.gui.widgets import side_column
 from studio.gui.workers import run_in_thread
+from studio.gui.workspaces import AUTOREGRESSIVE
+from studio.train.run import default_runs_dir
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
                  "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder.")
@@ -266,11 +268,16 @@ class PixelRNNWorkspace(QWidget):
 
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a PixelRNN run folder",
-                                                  str(self.training.runs_dir or ""))
+                                                  str(self.training.runs_dir or default_runs_dir()))
         if folder:
-            self.load_run(folder)
-            if not self.training.is_training():
-                self.training.open_run(folder)  # its curves on the Train tab
+            self.open_run(folder)
+
+    def open_run(self, path: str | Path) -> WorkerTask:
+        """Complete with the run's model, and show its curves on the Train tab."""
+        task = self.load_run(path)
+        if not self.training.is_training():
+            self.training.open_run(path)
+        return task
 
     def _on_load_failed(self, error: BaseException) -> None:
         self.set_task(self.task, self.model_description)  # keep the model we had
@@ -412,26 +419,10 @@ class PixelRNNWorkspace(QWidget):
 
 def _load_pixelrnn_run(path: Path):
     """(task, description) from a run folder's best checkpoint; runs on a worker thread."""
-    from studio.train.engine import load_trained
-    from studio.train.run import RunDir
+    from studio.train.trained import TrainedRun
 
-    run = RunDir(path)
-    saved = run.config()
-    if saved.get("model") != "pixelrnn":
-        raise ValueError(f"{path} is a {saved.get('model')} run; open a PixelRNN run")
-    task, _palette, _saved = load_trained(path, "best")
-    checkpoint = run.checkpoint("best")
-    score = _best_held_out(run)
-    return task, f"{path.name} · {checkpoint.name}" + (f" · held-out {score:.2f} bits/pixel" if score else "")
-
-
-def _best_held_out(run) -> float | None:
-    """The lowest held-out bits/pixel the run logged (the one best.pt was kept for)."""
-    from studio.train.run import MetricsFollower
-
-    values = [r["val/bits_per_pixel"] for r in MetricsFollower(run.metrics_path).poll()
-              if "val/bits_per_pixel" in r]
-    return min(values) if values else None
+    run = TrainedRun.open(path, model=AUTOREGRESSIVE)
+    return run.task, run.describe()
 
 
 def _describe(error: BaseException) -> str:

@@ -53,8 +53,9 @@ INTRO = ("<b>VAE</b>: the encoder maps a sprite to a 10-D code c = m + exp(σ/2)
 def load_explorer(run_dir: str | Path, sprites=None):
     """Off the GUI thread: the run's explorer with its per-dimension KL already computed."""
     from studio.models.latent import LatentExplorer
+    from studio.train.trained import TrainedRun
 
-    explorer = LatentExplorer.from_run(run_dir, sprites=sprites)
+    explorer = LatentExplorer.from_run(TrainedRun.open(run_dir, model="vae"), sprites=sprites)
     explorer.dimension_kl()
     return explorer
 
@@ -275,6 +276,13 @@ class VaeWorkspace(QWidget):
         if folder:
             self.load_run(folder)
 
+    def open_run(self, path: str | Path):
+        """Explore the run's model, and show its curves on the Train tab."""
+        task = self.load_run(path)
+        if not self.training.is_training():
+            self.training.open_run(path)
+        return task
+
     def load_latest_run(self) -> None:
         """Load the newest VAE run under the runs folder, if there is one (quietly)."""
         from studio.train.run import default_runs_dir
@@ -300,7 +308,8 @@ class VaeWorkspace(QWidget):
         return self._load_task
 
     def _on_load_failed(self, path: Path, err: BaseException) -> None:
-        message = f"Could not load {path}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        # The loader's messages name the folder already.
+        message = f"Could not load the run: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
         self.run_label.setText(message)
         self.context.show_message(message)
         self.runFailed.emit(message)

@@ -21,6 +21,20 @@ WORKSPACES: list[tuple[str, str]] = [
 ]
 
 
+#: Which workspace shows a run of each model (File → Open run, `studio RUN_DIR`); its widget
+#: has ``open_run(path)``. An autoregressive model (same Task interface as PixelRNN:
+#: ``complete``-able) goes to the PixelRNN workspace, which completes sprites with it.
+RUN_WORKSPACES: dict[str, str] = {
+    "gan": "GAN",
+    "pixelrnn": "PixelRNN",
+    "transformer": "PixelRNN",
+    "vae": "VAE",
+}
+
+#: The models the PixelRNN workspace completes with (every autoregressive one above).
+AUTOREGRESSIVE = tuple(model for model, title in RUN_WORKSPACES.items() if title == "PixelRNN")
+
+
 def load_workspace(spec: str) -> type:
     """``"package.module:ClassName"`` → the class."""
     module_name, _, class_name = spec.partition(":")

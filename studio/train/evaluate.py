@@ -6,20 +6,17 @@ from pathlib import Path
 
 import torch
 
-from studio.data import open_dataset
-from studio.train.engine import load_trained
-from studio.train.run import RunDir
+from studio.train.trained import TrainedRun
 
 
 def evaluate_run(run_dir: str | Path, which: str = "best", device: str | None = None,
                  batch_size: int = 256) -> dict:
     """Reopen the run's data with its split, evaluate the chosen checkpoint on both halves."""
-    task, _, saved = load_trained(run_dir, which, device)
-    sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
-    train_idx, held_idx = sprites.split(saved["train"]["held_out"])
+    run = TrainedRun.open(run_dir, which, device)
+    task, sprites = run.task, run.dataset()
+    train_idx, held_idx = run.split(sprites)
     data = torch.from_numpy(sprites.indices).long()
-    result = {"run": str(run_dir), "model": saved["model"],
-              "checkpoint": RunDir(run_dir).checkpoint(which).name}
+    result = {"run": str(run_dir), "model": run.model, "checkpoint": run.checkpoint.name}
     with torch.no_grad():
         for name, idx in (("train", train_idx), ("held_out", held_idx)):
             if len(idx):

@@ -186,7 +186,7 @@ def test_a_bad_run_folder_is_reported(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(ws)
     with qtbot.waitSignal(ws.runFailed, timeout=30000) as failed:
         ws.load_run(tmp_path / "nothing-here")
-    assert "not a run folder" in failed.args[0] and "Could not load" in ws.run_label.text()
+    assert "nothing-here: no such folder" in failed.args[0] and "Could not load" in ws.run_label.text()
 
 
 def test_the_latest_vae_run_is_found_and_auto_loaded(qtbot, run_dir, tmp_path, monkeypatch):

@@ -1,0 +1,75 @@
+"""File → Open run and `studio RUN_DIR` open a run of every model in the workspace for it."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from studio.cli import main  # noqa: E402
+from studio.gui.app import create_main_window  # noqa: E402
+
+WAIT_MS = 60_000
+WORKSPACE = {"gan": "GAN", "pixelrnn": "PixelRNN", "vae": "VAE"}
+
+
+@pytest.fixture(autouse=True)
+def isolated(isolated_app):
+    return isolated_app
+
+
+def has_model(widget, model: str) -> bool:
+    """The workspace shows the run: its curves (GAN), its model completes / explores."""
+    if model == "gan":
+        return widget.points("d_loss") > 0
+    if model == "pixelrnn":
+        return widget.task is not None and widget.training.points("loss") > 0
+    return widget.explorer is not None and widget.training.points("loss") > 0
+
+
+@pytest.mark.parametrize("model", sorted(WORKSPACE))
+def test_file_open_run_shows_every_model_in_its_workspace(qtbot, tiny_runs, model, monkeypatch):
+    errors = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: errors.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: errors.append(a[2]))
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    widget = win.open_run(str(tiny_runs[model]))
+    assert widget is win.workspaces[WORKSPACE[model]] and win.tabs.currentWidget() is widget
+    qtbot.waitUntil(lambda: has_model(widget, model), timeout=WAIT_MS)
+    assert not errors
+
+
+def test_studio_run_dir_opens_the_app_on_that_run(qtbot, tiny_runs, monkeypatch):
+    windows = []
+
+    def run_app(path):  # what `studio PATH` starts, minus the event loop
+        windows.append(create_main_window(path))
+        return 0
+
+    monkeypatch.setattr("studio.gui.app.run_app", run_app)
+    for model in sorted(WORKSPACE):
+        assert main([str(tiny_runs[model])]) == 0
+        win = windows[-1]
+        qtbot.addWidget(win)
+        win.show()
+        widget = win.workspaces[WORKSPACE[model]]
+        qtbot.waitUntil(lambda: win.tabs.currentWidget() is widget and has_model(widget, model),
+                        timeout=WAIT_MS)
+
+
+def test_a_folder_that_is_no_run_is_refused_with_its_name(qtbot, tmp_path, monkeypatch):
+    errors = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: errors.append(a[2]))
+    win = create_main_window()
+    qtbot.addWidget(win)
+    (tmp_path / "empty").mkdir()
+    assert win.open_run(str(tmp_path / "empty")) is None
+    assert errors and str(tmp_path / "empty") in errors[0] and "no config.json" in errors[0]
