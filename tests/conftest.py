@@ -43,10 +43,13 @@ TINY_CONFIGS = {"gan": dict(z_dim=8, width=8), "pixelrnn": dict(hidden=8, embed=
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory):
     """{model: run folder}: one finished tiny run of every model on 48 built-in creatures."""
+    import torch
+
     from studio.data import open_dataset
     from studio.models import model_module
     from studio.train.engine import Trainer, TrainSettings
 
+    torch.set_num_threads(1)  # a shared machine: more threads only wait for each other
     root = tmp_path_factory.mktemp("tiny-runs")
     sprites = open_dataset("builtin:n=48,seed=3")
     settings = TrainSettings(epochs=2, batch_size=8, log_every=2, sample_every=0, sample_count=4)

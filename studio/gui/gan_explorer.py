@@ -15,17 +15,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QSlider, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QLabel, QPushButton, QSlider, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from studio.gui.context import StudioContext
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
 from studio.models.gan_signals import nearest_training_sprites
-from studio.models.gan_walk import interpolate, random_codes, save_gif, walk_codes
+from studio.models.gan_walk import save_gif
+from studio.session.explorers import GanWalk, LoadedGan
 from studio.train.run import default_runs_dir, list_runs
 
 SLIDER_STEPS = 100
@@ -49,30 +49,6 @@ def latest_gan_run(folder: Path | None = None) -> Path | None:
     return None
 
 
-class LoadedGan:
-    """A trained GAN run, ready to decode: the task, its palette and its training sprites."""
-
-    def __init__(self, path: str | Path):
-        from studio.train.trained import TrainedRun
-
-        self.path = Path(path)
-        run = TrainedRun.open(path, model="gan")
-        self.task, self.palette = run.task, run.palette
-        self.z_dim = self.task.config.z_dim
-        try:  # the training sprites, to look for copies; the run still opens without them
-            sprites = run.dataset()
-            train, _ = run.split(sprites)
-            self.train_sprites, self.train_numbers = sprites.indices[train], train
-            self.data_note = f"{run.data_source} ({len(train)} training sprites)"
-        except Exception as err:  # noqa: BLE001 - a moved data folder must not block exploring
-            self.train_sprites, self.train_numbers = None, None
-            self.data_note = f"training data unavailable: {err}"
-
-    def decode(self, codes: torch.Tensor) -> np.ndarray:
-        """Codes [n, z_dim] → RGB sprites [n, H, W, 3]."""
-        return self.palette.to_rgb(self.task.generate(codes))
-
-
 class GanExplorerWorkspace(QWidget):
     runLoaded = Signal(str)
     framesReady = Signal()
@@ -81,10 +57,7 @@ class GanExplorerWorkspace(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
-        self.gan: LoadedGan | None = None
-        self.endpoints: torch.Tensor | None = None  # [2, z_dim]: A and B
-        self._endpoint_seed = 0
-        self.walk_seed = 0
+        self.walk: GanWalk | None = None  # the codes: endpoints A and B, the walk's seed
         self.line_frames: np.ndarray | None = None  # [SLIDER_STEPS + 1, H, W, 3]
         self.walk_frames: np.ndarray | None = None  # palette indices [WALK_FRAMES, H, W]
         self._walk_index = 0
@@ -117,7 +90,8 @@ class GanExplorerWorkspace(QWidget):
         self.spherical_box.setChecked(True)
         self.spherical_box.setToolTip("Follow the great circle between A and B, where codes keep the length G "
                                       "was trained on; unticked: the straight line, whose middle is shorter")
-        self.play_button = QPushButton("▶ Play walk")
+        # Icons from the style, not ▶/⏸ characters: many fonts lack ⏸ and draw a box.
+        self.play_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play walk")
         self.new_walk_button = QPushButton("New walk")
         self.export_button = QPushButton("Export GIF…")
         self.export_button.setToolTip("Save the walk's loop as an animated GIF")
@@ -183,7 +157,7 @@ class GanExplorerWorkspace(QWidget):
         self.reroll_a.clicked.connect(lambda: self.reroll(0))
         self.reroll_b.clicked.connect(lambda: self.reroll(1))
         self.slider.valueChanged.connect(self._show_slider_frame)
-        self.spherical_box.toggled.connect(lambda _: self._decode())
+        self.spherical_box.toggled.connect(lambda on: self.walk and self.walk.set_spherical(on))
         self.play_button.clicked.connect(lambda: self.set_playing(not self.walk_timer.isActive()))
         self.new_walk_button.clicked.connect(self.new_walk)
         self.export_button.clicked.connect(self.choose_gif)
@@ -208,13 +182,18 @@ class GanExplorerWorkspace(QWidget):
         return run_in_thread(lambda: LoadedGan(path), on_done=self._loaded, on_error=self._load_failed,
                              name="open GAN run", owner=self)
 
+    @property
+    def gan(self) -> LoadedGan | None:
+        return self.walk.gan if self.walk else None
+
     def _loaded(self, gan: LoadedGan) -> None:
-        self.gan = gan
-        self.run_label.setText(f"Run: {gan.path} · z has {gan.z_dim} dimensions · {gan.data_note}")
+        self.walk = GanWalk(gan, SLIDER_STEPS, WALK_WAYPOINTS, WALK_FRAMES)
+        self.walk.changed.connect(lambda _: self._decode())
+        self.walk.set_spherical(self.spherical_box.isChecked())
+        self.run_label.setText(f"Model: {gan.path.name} · z has {gan.z_dim} dimensions · {gan.data_note}")
+        self.run_label.setToolTip(str(gan.path))
         self.check_button.setEnabled(gan.train_sprites is not None)
         self.copies.setRowCount(0)
-        self._endpoint_seed = 0
-        self.endpoints = torch.cat([random_codes(1, gan.z_dim, 0), random_codes(1, gan.z_dim, 1)])
         self._decode()
         self.runLoaded.emit(str(gan.path))
 
@@ -225,29 +204,18 @@ class GanExplorerWorkspace(QWidget):
     # --- codes → frames (worker thread) ------------------------------------------------------
     def reroll(self, which: int) -> None:
         """A new random code for endpoint A (0) or B (1)."""
-        self._endpoint_seed += 1
-        self.endpoints[which] = random_codes(1, self.gan.z_dim, 1000 + self._endpoint_seed)[0]
-        self._decode()
+        self.walk.reroll(which)
 
     def new_walk(self) -> None:
-        self.walk_seed += 1
-        self._decode()
+        self.walk.new_walk()
 
     def _decode(self) -> None:
-        if self.gan is None:
+        if self.walk is None:
             return
         if self._decode_task is not None:
             self._decode_task.cancel()
-        gan, (a, b) = self.gan, self.endpoints.clone()
-        spherical, seed = self.spherical_box.isChecked(), self.walk_seed
-
-        def decode():
-            line = gan.decode(interpolate(a, b, SLIDER_STEPS + 1, spherical))
-            walk = gan.task.generate(walk_codes(WALK_WAYPOINTS, WALK_FRAMES, seed, gan.z_dim))
-            return line, walk
-
-        self._decode_task = run_in_thread(decode, on_done=self._frames_done, on_error=self._load_failed,
-                                          name="decode codes", owner=self)
+        self._decode_task = run_in_thread(self.walk.frames, on_done=self._frames_done,
+                                          on_error=self._load_failed, name="decode codes", owner=self)
 
     def _frames_done(self, frames) -> None:
         self._decode_task = None
@@ -281,7 +249,9 @@ class GanExplorerWorkspace(QWidget):
         else:
             self.walk_timer.stop()
             self._show_slider_frame()
-        self.play_button.setText("⏸ Pause walk" if playing else "▶ Play walk")
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(pixmap))
+        self.play_button.setText("Pause walk" if playing else "Play walk")
         self.slider.setEnabled(not playing and self.line_frames is not None)
 
     def _next_walk_frame(self) -> None:
@@ -304,7 +274,7 @@ class GanExplorerWorkspace(QWidget):
         """The sprite on screen and a few new draws, each beside its nearest training sprite."""
         gan = self.gan
         shown = gan.palette.nearest(self.current_image())[None]
-        drawn = gan.task.draw(COPY_CHECKS - 1, seed=self._endpoint_seed + 7)
+        drawn = self.walk.draw_for_copy_check(COPY_CHECKS - 1)
         self.show_copies(np.concatenate([shown, drawn]))
 
     def show_copies(self, samples: np.ndarray) -> None:

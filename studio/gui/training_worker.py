@@ -1,25 +1,28 @@
-"""The training engine on a QThread, reporting through Qt signals (see studio/gui/training.py).
+"""The training engine on a worker thread, reporting through Qt signals (see studio/gui/training.py).
 
     worker = TrainingWorker.fresh("gan", config, sprites, settings, run_dir)   # or .resume(run_dir, ...)
     worker.metrics.connect(...); worker.finished.connect(...)
     worker.start()            # returns at once; the Trainer is built and run on the thread
     worker.pause() / worker.resume() / worker.stop()
-    worker.wait(ms)           # only at shutdown: True once the thread has ended
+    worker.wait(ms)           # only at shutdown: True once training has returned
 
-All signals are emitted on the training thread; Qt queues them to the receivers' (GUI)
-thread, so slots may touch widgets. The GUI thread never waits on training except in
-``wait()``, which ``TrainingPanel.shutdown()`` calls when the window closes.
+It runs through the studio's one worker mechanism, ``studio.gui.workers.run_in_thread``, on
+a pool of its own (a long run never holds up dataset loads or completions), so no QThread
+object has to be kept alive. All signals are emitted on the training thread; Qt queues them
+to the receivers' (GUI) thread, so slots may touch widgets. The GUI thread never waits on
+training except in ``wait()``, which ``TrainingPanel.shutdown()`` calls when the window closes.
 """
 
 from __future__ import annotations
 
-import os
 import sys
+import threading
 import traceback
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from studio.gui.workers import run_in_thread
 from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener
 
 
@@ -42,15 +45,9 @@ class _SignalListener(TrainingListener):
         self.worker = worker
 
     def on_start(self, trainer: Trainer) -> None:
-        import torch
-
         from studio.train.devices import describe_device
 
-        if trainer.device.type == "cpu":
-            n = torch.get_num_threads()
-            device = f"CPU, {n} thread{'s' if n != 1 else ''}"
-        else:
-            device = describe_device(str(trainer.device))
+        device = describe_device(str(trainer.device))  # the same words as the status bar's
         self.worker.started.emit({
             "run": str(trainer.run.path) if trainer.run else None,
             "step": trainer.state.step, "total": trainer.total_steps,
@@ -72,7 +69,7 @@ class _SignalListener(TrainingListener):
 
 
 class TrainingWorker(QObject):
-    """One training run on its own QThread. Build with :meth:`fresh` or :meth:`resume`."""
+    """One training run on a worker thread. Build with :meth:`fresh` or :meth:`resume`."""
 
     #: {run, step, total, epochs, batch_size, device, config}: the trainer is built and starts.
     started = Signal(object)
@@ -91,11 +88,8 @@ class TrainingWorker(QObject):
         super().__init__(parent)
         self._make_trainer = make_trainer
         self.control = TrainingControl()
-        self.returned = False  # set once the training function has returned, on its thread
-        self.qthread = QThread()
-        self.qthread.setObjectName("training")
-        self.moveToThread(self.qthread)
-        self.qthread.started.connect(self._run)
+        self._started = False
+        self._returned = threading.Event()  # set once training has returned, on its thread
 
     @classmethod
     def fresh(cls, model: str, config, sprites, settings, run_dir) -> "TrainingWorker":
@@ -110,8 +104,8 @@ class TrainingWorker(QObject):
 
     # --- control, from any thread ----------------------------------------------------------
     def start(self) -> None:
-        _keeper().keep(self)
-        self.qthread.start()
+        self._started = True
+        run_in_thread(self._run, name="training", pool=training_pool())
 
     def pause(self) -> None:
         self.control.pause()
@@ -128,19 +122,20 @@ class TrainingWorker(QObject):
         return self.control.paused
 
     def is_running(self) -> bool:
-        return self.qthread.isRunning()
+        return self._started and not self._returned.is_set()
 
     def wait(self, timeout_ms: int) -> bool:
-        """Block until the thread ended (shutdown only). True if it did within the time."""
-        return self.qthread.wait(timeout_ms)
+        """Block until training returned (shutdown only). True if it did within the time."""
+        return not self._started or self._returned.wait(timeout_ms / 1000)
 
     # --- on the training thread ---------------------------------------------------------------
-    @Slot()
     def _run(self) -> None:
         import torch
 
+        from studio.train.devices import training_threads
+
         # Leave the GUI a core: torch's intra-op pool would otherwise take every one.
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+        torch.set_num_threads(training_threads())
         # Hand the GIL over every 1 ms instead of 5: the training loop's Python stretches
         # (optimiser steps, logging, evaluation) then delay a GUI event by 1 ms, not 5+
         # (benchmarks/gui_stall.py measures it).
@@ -155,36 +150,16 @@ class TrainingWorker(QObject):
         else:
             self.finished.emit(summary)
         finally:
-            self.returned = True
-            self.qthread.quit()
+            self._returned.set()
 
 
-class _Keeper(QObject):
-    """Holds every worker whose thread may still be running, whatever becomes of the widget
-    that started it: Qt aborts the whole process when a running QThread is destroyed."""
-
-    def __init__(self):
-        super().__init__()
-        self.workers: set[TrainingWorker] = set()
-
-    def keep(self, worker: "TrainingWorker") -> None:
-        self.workers.add(worker)
-        # Queued to this (GUI-thread) object: the release runs after the thread's last signal.
-        worker.qthread.finished.connect(self._release, Qt.ConnectionType.QueuedConnection)
-
-    @Slot()
-    def _release(self) -> None:
-        ending = {w for w in self.workers if not w.qthread.isRunning()}
-        self.workers -= ending
-        if any(w.returned for w in self.workers):
-            QTimer.singleShot(50, self._release)  # a thread between its last signal and its end
+_POOL: QThreadPool | None = None
 
 
-_KEEPER: _Keeper | None = None
-
-
-def _keeper() -> _Keeper:
-    global _KEEPER
-    if _KEEPER is None:  # created on first use, on the GUI thread that starts workers
-        _KEEPER = _Keeper()
-    return _KEEPER
+def training_pool() -> QThreadPool:
+    """The threads training runs on: one per workspace that may train at once."""
+    global _POOL
+    if _POOL is None:
+        _POOL = QThreadPool()
+        _POOL.setMaxThreadCount(4)
+    return _POOL

@@ -30,10 +30,10 @@ from studio.gui.latent_pad import LatentPad
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
+from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState
 
 SLIDER_STEPS = 100  # slider ticks per unit of the code
 EXTENT = 3.0
-FIX_CHOICES = ("Zeros", "Random", "Dataset sprite")
 THUMB_SCALE = 4
 
 PLOTS = [
@@ -82,10 +82,8 @@ class VaeWorkspace(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
-        self.explorer = None
+        self.state = LatentState()  # dims, point, fixed code: the view mirrors it
         self.run_path: Path | None = None
-        self._base = None  # the code the non-slider dimensions come from
-        self._random_seed = 0
         self._image: np.ndarray | None = None
         self._grid_n = 0
         self._render_pending = False
@@ -99,6 +97,7 @@ class VaeWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        self.state.changed.connect(self._on_state)
         self._set_enabled(False)
         if auto_load:
             QTimer.singleShot(0, self.load_latest_run)
@@ -122,8 +121,8 @@ class VaeWorkspace(QWidget):
             box.setToolTip("Dimensions are listed with their KL (nats, averaged over the dataset): "
                            "near 0 means the decoder ignores that dimension")
             box.currentIndexChanged.connect(self._on_dims_changed)
-        self.x_slider.valueChanged.connect(self._on_slider)
-        self.y_slider.valueChanged.connect(self._on_slider)
+        self.x_slider.valueChanged.connect(lambda: self.state.set_values(*self.values()))
+        self.y_slider.valueChanged.connect(lambda: self.state.set_values(*self.values()))
         dims = QGridLayout()
         dims.setColumnStretch(1, 1)
         for row, (name, box, slider, value) in enumerate((("→ x", self.x_box, self.x_slider, self.x_value),
@@ -142,7 +141,8 @@ class VaeWorkspace(QWidget):
         dims_layout.addWidget(self.pad, 1)
 
         self.fix_box = QComboBox()
-        self.fix_box.addItems(FIX_CHOICES)
+        for mode in FIX_MODES:
+            self.fix_box.addItem(FIX_LABELS[mode], mode)
         self.fix_box.setToolTip("Where the other dimensions come from")
         self.fix_box.currentIndexChanged.connect(self._on_fix_changed)
         self.reroll_button = QPushButton("Re-roll")
@@ -314,26 +314,32 @@ class VaeWorkspace(QWidget):
         self.context.show_message(message)
         self.runFailed.emit(message)
 
+    @property
+    def explorer(self):
+        """The :class:`~studio.models.latent.LatentExplorer` shown, or None."""
+        return self.state.explorer
+
     def set_explorer(self, explorer, path: str | Path | None = None) -> None:
         """Show a loaded :class:`~studio.models.latent.LatentExplorer` (on the GUI thread)."""
-        self.explorer, self.run_path = explorer, Path(path) if path else None
+        self.run_path = Path(path) if path else None
         n = len(explorer.sprites)
-        self.run_label.setText(f"Run: {path}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
+        self.run_label.setText(f"Model: {self.run_path.name}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
                                if path else f"{explorer.latent_dim}-D code · {n} sprites")
+        self.run_label.setToolTip(str(path or ""))
         kl = explorer.dimension_kl()
-        order = explorer.informative_dims()
-        for position, box in enumerate((self.x_box, self.y_box)):
+        for box in (self.x_box, self.y_box):
             box.blockSignals(True)
             box.clear()
-            for d in order:  # most informative first, so the useful ones are at the top
+            for d in explorer.informative_dims():  # most informative first: the useful ones on top
                 box.addItem(f"dim {d}  (KL {kl[d]:.2f})", d)
-            box.setCurrentIndex(position)  # default: the two most informative
             box.blockSignals(False)
         for spin in (self.sprite_spin, self.walk_from, self.walk_to):
+            spin.blockSignals(True)
             spin.setRange(0, n - 1)
+            spin.blockSignals(False)
         self.walk_to.setValue(min(n - 1, 1))
+        self.state.set_explorer(explorer)  # → "dims", "base", "point": the widgets follow
         self._set_enabled(True)
-        self._rebuild_base()
         self.runLoaded.emit(str(path) if path else "")
 
     def _on_training_finished(self, summary: dict) -> None:
@@ -341,76 +347,69 @@ class VaeWorkspace(QWidget):
             self.load_run(summary["run"])
             self.context.show_message(f"Loaded the new VAE run into the explorer: {summary['run']}")
 
-    # --- state -----------------------------------------------------------------------------------
+    # --- the state, mirrored ---------------------------------------------------------------------
     def dims(self) -> tuple[int, int]:
-        return int(self.x_box.currentData()), int(self.y_box.currentData())
+        return self.state.dims
 
     def values(self) -> tuple[float, float]:
         return self.x_slider.value() / SLIDER_STEPS, self.y_slider.value() / SLIDER_STEPS
 
     def current_code(self) -> np.ndarray:
-        return self.explorer.point(self._base, self.dims(), self.values())
+        return self.state.code()
 
     def current_image(self) -> np.ndarray | None:
         """The decoded sprite shown now, uint8 RGB [H, W, 3]."""
         return self._image
 
     def fixed_description(self) -> str:
-        mode = self.fix_box.currentIndex()
-        if mode == 0:
-            return "zeros"
-        return f"random (seed {self._random_seed})" if mode == 1 else f"sprite {self.sprite_spin.value()}'s m"
+        return self.state.description()
 
     def set_values(self, x: float, y: float) -> None:
-        """Move both sliders (and the pad) to (x, y) in code units."""
-        for slider, v in ((self.x_slider, x), (self.y_slider, y)):
-            slider.blockSignals(True)
-            slider.setValue(round(v * SLIDER_STEPS))
-            slider.blockSignals(False)
-        self._on_slider()
+        """Move to (x, y) in code units (sliders and pad follow)."""
+        self.state.set_values(x, y)
+
+    def _on_state(self, what: str) -> None:
+        state = self.state
+        if what == "dims":
+            for box, d in zip((self.x_box, self.y_box), state.dims):
+                box.blockSignals(True)
+                box.setCurrentIndex(box.findData(d))
+                box.blockSignals(False)
+            self.pad.set_axis_labels(f"dim {state.dims[0]}", f"dim {state.dims[1]}")
+            self._refresh_grid()
+        elif what == "base":
+            self._show_sprite_pair()
+            self._refresh_grid()
+        elif what == "point":
+            for slider, v in zip((self.x_slider, self.y_slider), state.values):
+                slider.blockSignals(True)
+                slider.setValue(round(v * SLIDER_STEPS))
+                slider.blockSignals(False)
+            self._on_slider()
 
     # --- reactions -------------------------------------------------------------------------------
     def _on_dims_changed(self) -> None:
         if self.explorer is None or self.x_box.currentIndex() < 0 or self.y_box.currentIndex() < 0:
             return
-        if self.x_box.currentData() == self.y_box.currentData():  # keep the two different
-            other = self.y_box if self.sender() is self.x_box else self.x_box
-            other.blockSignals(True)
-            other.setCurrentIndex(1 if other.currentIndex() == 0 else 0)
-            other.blockSignals(False)
-        x, y = self.dims()
-        self.pad.set_axis_labels(f"dim {x}", f"dim {y}")
-        # Start the sliders where the fixed code has these dimensions, so nothing jumps.
-        self.set_values(float(self._base[x]), float(self._base[y]))
-        self._refresh_grid()
+        moved = 1 if self.sender() is self.y_box else 0
+        self.state.set_dims(self.x_box.currentData(), self.y_box.currentData(), moved)
 
     def _on_fix_changed(self) -> None:
         self._update_fix_widgets()
-        self._rebuild_base()
+        self.state.set_mode(self.fix_box.currentData())
 
     def _update_fix_widgets(self) -> None:
-        mode = self.fix_box.currentIndex()
-        self.reroll_button.setEnabled(self.explorer is not None and mode == 1)
-        self.sprite_spin.setEnabled(self.explorer is not None and mode == 2)
+        mode = self.fix_box.currentData()
+        self.reroll_button.setEnabled(self.explorer is not None and mode == "random")
+        self.sprite_spin.setEnabled(self.explorer is not None and mode == "sprite")
 
     def reroll(self) -> None:
-        self._random_seed += 1
-        self._rebuild_base()
+        self.state.reroll()
 
     def _on_sprite_changed(self) -> None:
-        if self.fix_box.currentIndex() == 2:
-            self._rebuild_base()
-        else:
+        self.state.set_sprite(self.sprite_spin.value())
+        if self.state.mode != "sprite":
             self._show_sprite_pair()
-
-    def _rebuild_base(self) -> None:
-        if self.explorer is None:
-            return
-        mode = self.fix_box.currentIndex()
-        fix = ("zeros", "random", f"index:{self.sprite_spin.value()}")[mode]
-        self._base = self.explorer.base_code(fix, seed=self._random_seed)
-        self._show_sprite_pair()
-        self._on_dims_changed()
 
     def _show_sprite_pair(self) -> None:
         if self.explorer is None:
@@ -428,7 +427,7 @@ class VaeWorkspace(QWidget):
         self._schedule_render()
 
     def _on_pad(self, x: float, y: float) -> None:
-        self.set_values(x, y)
+        self.state.set_values(x, y)
 
     def _schedule_render(self) -> None:
         # Coalesce: however many slider/pad events arrive in one pass, decode once.
@@ -441,7 +440,7 @@ class VaeWorkspace(QWidget):
         self._render_pending = False
         if self.explorer is None:
             return
-        code = self.current_code()
+        code = self.state.code()
         self._image = self.explorer.decode_rgb(code)
         self.sprite_view.set_image(self._image, auto_range=False)
         x, y = self.dims()
@@ -455,7 +454,7 @@ class VaeWorkspace(QWidget):
         from studio.data import grid_image
 
         n = self.grid_size.value()
-        sprites = self.explorer.grid(self.dims(), self._base, n=n, extent=EXTENT)
+        sprites = self.state.grid(n, EXTENT)
         self._grid_n = n
         self.grid_view.set_image(np.asarray(grid_image(sprites, self.explorer.palette, columns=n)))
         x, y = self.dims()
@@ -482,7 +481,7 @@ class VaeWorkspace(QWidget):
             return
         h, w = self.explorer.size
         col, row = min(px // (w + 1), self._grid_n - 1), min(py // (h + 1), self._grid_n - 1)
-        self.set_values(*self.explorer.cell_values(row, col, self._grid_n, EXTENT))
+        self.state.go_to_cell(row, col, self._grid_n, EXTENT)
 
     # --- export ----------------------------------------------------------------------------------
     def _ask_path(self, title: str, name: str, pattern: str) -> str:
@@ -505,7 +504,7 @@ class VaeWorkspace(QWidget):
         path = path or self._ask_path("Save the latent grid", "latent_grid.png", "PNG images (*.png)")
         if path and self.explorer is not None:
             n = self.grid_size.value()
-            sprites = self.explorer.grid(self.dims(), self._base, n=n, extent=EXTENT)
+            sprites = self.state.grid(n, EXTENT)
             grid_image(sprites, self.explorer.palette, columns=n, scale=scale).save(path)
             self.context.show_message(f"Saved the {n}×{n} grid to {path}")
 

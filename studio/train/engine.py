@@ -45,7 +45,7 @@ class TrainSettings:
     # models on a shared, noisy machine, where wall time says more about the neighbours.
     cpu_budget: float | None = None
     log_every: int = 10  # steps
-    sample_every: int = 200  # steps; grids are also drawn at the end
+    sample_every: int = 200  # steps; grids are also drawn at step 1 and at the end
     sample_count: int = 64  # sprites in each grid; 0: no grids at all
     eval_every: int = 1  # epochs
     checkpoint_every: int = 5  # epochs; a checkpoint is also written at every stop
@@ -351,7 +351,8 @@ class Trainer:
                 self._progress(window_steps / max(now - window_start, 1e-9))
                 window_start, window_steps = now, 0
             self.state.elapsed += time.perf_counter() - t0
-            if s.sample_every and step % s.sample_every == 0:
+            # A first grid at step 1: what the untrained model draws, at once, not minutes later.
+            if s.sample_every and (step % s.sample_every == 0 or step == 1):
                 self._samples()
             if step % spe == 0:
                 done_epochs = step // spe

@@ -44,7 +44,7 @@ def test_the_newest_gan_run_opens_by_itself_and_the_slider_moves_between_codes(q
     ws = GanExplorerWorkspace(StudioContext())
     qtbot.addWidget(ws)
     qtbot.waitUntil(lambda: ws.line_frames is not None, timeout=WAIT_MS)
-    assert str(run) in ws.run_label.text()
+    assert run.name in ws.run_label.text() and str(run) in ws.run_label.toolTip()
     ws.slider.setValue(0)
     start = ws.view.image_item.image.copy()
     assert np.array_equal(start, ws.view_a.image_item.image)

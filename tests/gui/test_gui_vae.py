@@ -138,7 +138,7 @@ def test_the_grid_renders_and_clicking_a_cell_moves_the_sliders(workspace, qtbot
     rect = workspace.grid_view.highlight_rect()
     assert (rect.x(), rect.y()) == (cx, cy)
     # The sprite shown is the one decoded in that cell.
-    grid = explorer.grid(workspace.dims(), workspace._base, n=5)
+    grid = explorer.grid(workspace.dims(), workspace.state.base, n=5)
     np.testing.assert_array_equal(workspace.current_image(), explorer.palette.to_rgb(grid[4]))
 
 
@@ -177,7 +177,7 @@ def test_load_run_on_a_worker_thread_fills_the_explorer(qtbot, run_dir, monkeypa
         ws.load_run(run_dir)
     assert ws.x_slider.isEnabled() and ws.x_box.count() == 10
     qtbot.waitUntil(lambda: ws.current_image() is not None)
-    assert str(run_dir) in ws.run_label.text()
+    assert run_dir.name in ws.run_label.text() and str(run_dir) in ws.run_label.toolTip()
 
 
 def test_a_bad_run_folder_is_reported(qtbot, tmp_path, monkeypatch):
