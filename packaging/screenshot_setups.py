@@ -64,10 +64,10 @@ def vae_explorer(window, sprite: int = 12) -> None:
     ws.runLoaded.connect(loop.quit)
     ws.runFailed.connect(loop.quit)
     QTimer.singleShot(120_000, loop.quit)
-    from studio.gui.vae_workspace import latest_vae_run
+    from studio.session.pretrained import newest_run
     from studio.train.run import default_runs_dir
 
-    run = os.environ.get("STUDIO_SCREENSHOT_RUN") or latest_vae_run(default_runs_dir())
+    run = os.environ.get("STUDIO_SCREENSHOT_RUN") or newest_run(default_runs_dir(), ("vae",))
     if run is None:
         raise SystemExit("vae_explorer: no VAE run; set STUDIO_SCREENSHOT_RUN=RUN_DIR")
     ws.load_run(run)
@@ -102,9 +102,10 @@ def gan_code_space(window) -> None:
     loop = QEventLoop()
     ws.framesReady.connect(loop.quit)
     QTimer.singleShot(120_000, loop.quit)
-    from studio.gui.gan_explorer import latest_gan_run
+    from studio.session.pretrained import newest_run
+    from studio.train.run import default_runs_dir
 
-    run = os.environ.get("STUDIO_SCREENSHOT_GAN_RUN") or latest_gan_run()
+    run = os.environ.get("STUDIO_SCREENSHOT_GAN_RUN") or newest_run(default_runs_dir(), ("gan",))
     if run is None:
         raise SystemExit("gan_code_space: no GAN run; set STUDIO_SCREENSHOT_GAN_RUN=RUN_DIR")
     ws.open_run(run)

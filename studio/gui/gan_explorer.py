@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QSlider, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
@@ -26,27 +26,14 @@ from studio.gui.workers import run_in_thread
 from studio.models.gan_signals import nearest_training_sprites
 from studio.models.gan_walk import save_gif
 from studio.session.explorers import GanWalk, LoadedGan
-from studio.train.run import default_runs_dir, list_runs
+from studio.session.pretrained import model_title, startup_run
+from studio.train.run import default_runs_dir
 
 SLIDER_STEPS = 100
 WALK_FRAMES, WALK_WAYPOINTS, WALK_MS = 96, 6, 70
 COPY_CHECKS = 8  # sprites compared with the training set: the one on screen and 7 new ones
 ICON_SCALE = 3
-
-
-def latest_gan_run(folder: Path | None = None) -> Path | None:
-    """The newest GAN run under the runs folder, or None."""
-    try:
-        runs = list_runs(folder or default_runs_dir())
-    except OSError:
-        return None
-    for run in runs:
-        try:
-            if run.config().get("model") == "gan":
-                return run.path
-        except (OSError, ValueError):
-            continue
-    return None
+LAST_RUN_KEY = "models/gan-explorer"  # QSettings: the run shown last, reopened on launch
 
 
 class GanExplorerWorkspace(QWidget):
@@ -54,7 +41,7 @@ class GanExplorerWorkspace(QWidget):
     framesReady = Signal()
     copiesChecked = Signal()
 
-    def __init__(self, context: StudioContext, parent: QWidget | None = None):
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
         self.walk: GanWalk | None = None  # the codes: endpoints A and B, the walk's seed
@@ -63,8 +50,9 @@ class GanExplorerWorkspace(QWidget):
         self._walk_index = 0
         self._decode_task = None
         self._build()
-        run = latest_gan_run()
-        if run is not None:
+        # On launch: the model shown last, else the newest GAN run, else the shipped one.
+        run = startup_run("gan", QSettings().value(LAST_RUN_KEY, "", type=str), default_runs_dir())
+        if run is not None and auto_load:
             self.open_run(run)
 
     # --- layout --------------------------------------------------------------------------------
@@ -190,7 +178,8 @@ class GanExplorerWorkspace(QWidget):
         self.walk = GanWalk(gan, SLIDER_STEPS, WALK_WAYPOINTS, WALK_FRAMES)
         self.walk.changed.connect(lambda _: self._decode())
         self.walk.set_spherical(self.spherical_box.isChecked())
-        self.run_label.setText(f"Model: {gan.path.name} · z has {gan.z_dim} dimensions · {gan.data_note}")
+        QSettings().setValue(LAST_RUN_KEY, str(gan.path))
+        self.run_label.setText(f"Model: {model_title(gan.path)} · z has {gan.z_dim} dimensions · {gan.data_note}")
         self.run_label.setToolTip(str(gan.path))
         self.check_button.setEnabled(gan.train_sprites is not None)
         self.copies.setRowCount(0)

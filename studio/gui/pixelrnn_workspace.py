@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -33,10 +33,12 @@ from studio.gui.workers import Task as WorkerTask
 from studio.gui.widgets import side_column
 from studio.gui.workers import run_in_thread
 from studio.gui.workspaces import AUTOREGRESSIVE
+from studio.session.pretrained import model_title, startup_run
 from studio.train.run import default_runs_dir
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
                  "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder.")
+LAST_RUN_KEY = "models/pixelrnn"  # QSettings: the model used last, reopened on launch
 EXPORT_SCALE = 16  # a 20×20 canvas exports as 320×320 pixels
 INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predicts each colour from "
          "the pixels before it. Train it here, then complete masked sprites on the "
@@ -82,7 +84,7 @@ class PixelRNNWorkspace(QWidget):
     #: A completion ended: the list of Completions, or [] when cancelled or failed.
     completionEnded = Signal(object)
 
-    def __init__(self, context: StudioContext, parent: QWidget | None = None):
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
         self.task = None  # the PixelRNN Task completions use; see set_task()
@@ -115,6 +117,8 @@ class PixelRNNWorkspace(QWidget):
         self.set_task(None)
         if context.dataset is not None:
             self.set_dataset(context.dataset)
+        if auto_load:
+            QTimer.singleShot(0, self.open_startup_run)
 
     # --- layout ------------------------------------------------------------------------------------
     def _build_complete_page(self) -> QWidget:
@@ -262,7 +266,7 @@ class PixelRNNWorkspace(QWidget):
         if self._loading is not None and not self._loading.done:
             self._loading.cancel()  # the newest request wins
         self._loading = run_in_thread(lambda: _load_pixelrnn_run(path),
-                                      lambda result: self.set_task(*result),
+                                      lambda result: self._on_loaded(path, *result),
                                       self._on_load_failed, name=f"load {path}", owner=self)
         return self._loading
 
@@ -272,12 +276,23 @@ class PixelRNNWorkspace(QWidget):
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path) -> WorkerTask:
+    def open_run(self, path: str | Path, show_settings: bool = True) -> WorkerTask:
         """Complete with the run's model, and show its curves on the Train tab."""
         task = self.load_run(path)
         if not self.training.is_training():
-            self.training.open_run(path)
+            self.training.open_run(path, show_settings)
         return task
+
+    def open_startup_run(self) -> None:
+        """On launch: the model used last, else the newest PixelRNN run, else the shipped one."""
+        run = startup_run(AUTOREGRESSIVE, QSettings().value(LAST_RUN_KEY, "", type=str),
+                          self.training.runs_dir or default_runs_dir())
+        if run is not None and self.task is None:
+            self.open_run(run, show_settings=False)
+
+    def _on_loaded(self, path: Path, task, description: str) -> None:
+        QSettings().setValue(LAST_RUN_KEY, str(path))
+        self.set_task(task, description)
 
     def _on_load_failed(self, error: BaseException) -> None:
         self.set_task(self.task, self.model_description)  # keep the model we had
@@ -422,7 +437,7 @@ def _load_pixelrnn_run(path: Path):
     from studio.train.trained import TrainedRun
 
     run = TrainedRun.open(path, model=AUTOREGRESSIVE)
-    return run.task, run.describe()
+    return run.task, run.describe(model_title(path))
 
 
 def _describe(error: BaseException) -> str:

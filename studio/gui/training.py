@@ -46,6 +46,7 @@ from studio.gui.training_plots import LABELS, LatestValues, LivePlots, PlotSpec 
 from studio.gui.widgets import Banner, SquareImageView
 from studio.models import model_module
 from studio.session.monitor import STOPPING_TEXT, TrainingMonitor, WarningRule, format_seconds
+from studio.session.pretrained import is_pretrained
 from studio.train.engine import TrainSettings, default_settings
 from studio.train.run import default_runs_dir, new_run_path
 
@@ -431,8 +432,9 @@ class TrainingPanel(QWidget):
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path) -> bool:
-        """Show a run folder and follow it live while another process writes it."""
+    def open_run(self, path: str | Path, show_settings: bool = True) -> bool:
+        """Show a run folder and follow it live while another process writes it; with
+        ``show_settings`` the form shows the run's settings too (on launch it keeps the user's)."""
         from studio.train.trained import RunError
 
         if self.is_training():
@@ -443,20 +445,25 @@ class TrainingPanel(QWidget):
         except RunError as err:
             self.show_error(str(err))
             return False
+        if show_settings:
+            self._show_run_settings(saved, Path(path))
+        self.device_label.setText(f"Device: {self.monitor.device}")
+        self.run_label.setText(f"Run: {self.monitor.run_path} (opened)" if not is_pretrained(path) else
+                               "Showing the shipped model's training: press Train for your own run.")
+        self._flush()
+        return True
+
+    def _show_run_settings(self, saved: dict, path: Path) -> None:
+        from studio.train.config import config_from_dict
+
         try:
             if saved["model"] == self.model:
-                from studio.train.config import config_from_dict
-
                 self.form.set_config(config_from_dict(self._module.Config, saved["model_config"]))
             train = saved.get("train", {})
             self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
             self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
         except (ValueError, KeyError, TypeError) as err:
-            self.show_error(f"{Path(path) / 'config.json'}: {err}")
-        self.device_label.setText(f"Device: {self.monitor.device}")
-        self.run_label.setText(f"Run: {self.monitor.run_path} (opened)")
-        self._flush()
-        return True
+            self.show_error(f"{path / 'config.json'}: {err}")
 
     # --- presets and the remembered form ----------------------------------------------------------
     def _on_preset(self, preset: str) -> None:

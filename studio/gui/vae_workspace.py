@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -35,6 +35,7 @@ from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState
 SLIDER_STEPS = 100  # slider ticks per unit of the code
 EXTENT = 3.0
 THUMB_SCALE = 4
+LAST_RUN_KEY = "models/vae"  # QSettings: the run the explorer showed last, reopened on launch
 
 PLOTS = [
     PlotSpec("Loss terms (nats per sprite)", keys=["recon", "kl", "loss"]),
@@ -58,19 +59,6 @@ def load_explorer(run_dir: str | Path, sprites=None):
     explorer = LatentExplorer.from_run(TrainedRun.open(run_dir, model="vae"), sprites=sprites)
     explorer.dimension_kl()
     return explorer
-
-
-def latest_vae_run(folder: str | Path) -> Path | None:
-    """The newest VAE run with a checkpoint under ``folder``, or None."""
-    from studio.train.run import list_runs
-
-    for run in list_runs(folder):
-        try:
-            if run.config().get("model") == "vae" and run.latest_checkpoint() is not None:
-                return run.path
-        except (OSError, ValueError):
-            continue  # a half-written or damaged run: skip it
-    return None
 
 
 class VaeWorkspace(QWidget):
@@ -276,21 +264,22 @@ class VaeWorkspace(QWidget):
         if folder:
             self.load_run(folder)
 
-    def open_run(self, path: str | Path):
+    def open_run(self, path: str | Path, show_settings: bool = True):
         """Explore the run's model, and show its curves on the Train tab."""
         task = self.load_run(path)
         if not self.training.is_training():
-            self.training.open_run(path)
+            self.training.open_run(path, show_settings)
         return task
 
     def load_latest_run(self) -> None:
-        """Load the newest VAE run under the runs folder, if there is one (quietly)."""
+        """On launch: the model shown last, else the newest VAE run, else the shipped one."""
+        from studio.session.pretrained import startup_run
         from studio.train.run import default_runs_dir
 
-        folder = self.training.runs_dir or default_runs_dir()
-        latest = latest_vae_run(folder) if Path(folder).is_dir() else None
-        if latest is not None and self.explorer is None:
-            self.load_run(latest)
+        last = QSettings().value(LAST_RUN_KEY, "", type=str)
+        path = startup_run("vae", last, self.training.runs_dir or default_runs_dir())
+        if path is not None and self.explorer is None:
+            self.open_run(path, show_settings=False)
 
     def load_run(self, path: str | Path):
         """Load a run on a worker thread; returns the task (its ``finished``/``failed`` signals)."""
@@ -321,10 +310,14 @@ class VaeWorkspace(QWidget):
 
     def set_explorer(self, explorer, path: str | Path | None = None) -> None:
         """Show a loaded :class:`~studio.models.latent.LatentExplorer` (on the GUI thread)."""
+        from studio.session.pretrained import model_title
+
         self.run_path = Path(path) if path else None
         n = len(explorer.sprites)
-        self.run_label.setText(f"Model: {self.run_path.name}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
+        self.run_label.setText(f"Model: {model_title(path)}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
                                if path else f"{explorer.latent_dim}-D code · {n} sprites")
+        if path:
+            QSettings().setValue(LAST_RUN_KEY, str(path))
         self.run_label.setToolTip(str(path or ""))
         kl = explorer.dimension_kl()
         for box in (self.x_box, self.y_box):

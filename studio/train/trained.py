@@ -110,10 +110,10 @@ class TrainedRun:
         key = getattr(self.task, "selection_metric", None)
         return best_held_out(self.run, key) if key else None
 
-    def describe(self) -> str:
-        """One line for a "model in use" label: name · checkpoint · best score."""
+    def describe(self, title: str | None = None) -> str:
+        """One line for a "model in use" label: title (the folder's name) · checkpoint · best score."""
         score = self.best_score()
-        parts = [self.path.name, self.checkpoint.name]
+        parts = [title or self.path.name, self.checkpoint.name]
         if score:
             parts.append(f"held-out {score[1]:.2f} {score[0].replace('_', ' ')}")
         return " · ".join(parts)

@@ -73,3 +73,28 @@ def test_a_folder_that_is_no_run_is_refused_with_its_name(qtbot, tmp_path, monke
     (tmp_path / "empty").mkdir()
     assert win.open_run(str(tmp_path / "empty")) is None
     assert errors and str(tmp_path / "empty") in errors[0] and "no config.json" in errors[0]
+
+
+def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
+    """No runs, no settings (a new HOME): complete, slide, walk and sample at once."""
+    import time
+
+    from studio.session.pretrained import pretrained_run
+
+    start = time.monotonic()
+    win = create_main_window()
+    qtbot.addWidget(win)
+    win.show()
+    pixelrnn, vae = win.workspaces["PixelRNN"], win.workspaces["VAE"]
+    walk, gan = win.workspaces["GAN code space"], win.workspaces["GAN"]
+    qtbot.waitUntil(lambda: pixelrnn.task is not None and vae.explorer is not None
+                    and walk.line_frames is not None and gan.points("d_loss") > 0, timeout=WAIT_MS)
+    ready = time.monotonic() - start
+    assert "shipped pixelrnn model" in pixelrnn.model_label.text()
+    assert "shipped vae model" in vae.run_label.text() and "shipped gan model" in walk.run_label.text()
+    assert gan.run_path == pretrained_run("gan") and not gan.resume_button.isEnabled()  # never written to
+    pixelrnn.canvas.apply(pixelrnn.canvas.state.with_mask(pixelrnn.canvas.state.mask | True), "cover all")
+    assert pixelrnn.controls.complete_button.isEnabled()
+    vae.x_slider.setValue(150)
+    qtbot.waitUntil(lambda: vae.current_image() is not None)
+    print(f"first launch: every workspace had its model {ready:.1f} s after the window was made")

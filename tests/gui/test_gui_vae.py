@@ -13,13 +13,16 @@ from PySide6.QtCore import Qt
 
 from studio.data import open_dataset
 from studio.gui.context import StudioContext
-from studio.gui.vae_workspace import VaeWorkspace, latest_vae_run
+from studio.gui.vae_workspace import VaeWorkspace
+from studio.session.pretrained import newest_run
 from studio.models import vae
 from studio.models.latent import LatentExplorer
 from studio.train.engine import Trainer, TrainSettings
 
 DATA = "builtin:n=48,seed=3"
 
+
+pytestmark = pytest.mark.usefixtures("isolated_app")  # QSettings and runs under tmp_path
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
@@ -194,8 +197,8 @@ def test_the_latest_vae_run_is_found_and_auto_loaded(qtbot, run_dir, tmp_path, m
 
     runs = tmp_path / "runs"
     shutil.copytree(run_dir, runs / "vae-copy")
-    assert latest_vae_run(runs) == runs / "vae-copy"
-    assert latest_vae_run(tmp_path / "empty") is None
+    assert newest_run(runs, ("vae",)) == runs / "vae-copy"
+    assert newest_run(tmp_path / "empty", ("vae",)) is None
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(runs))
     ws = VaeWorkspace(StudioContext())
     qtbot.addWidget(ws)
