@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         self.context.statusMessage.connect(self.statusBar().showMessage)
         self.context.datasetChanged.connect(self._on_dataset_changed)
+        self.context.runRequested.connect(self._on_run_requested)
         # torch's first import takes a second or two: find the device off the GUI thread.
         self._device_task = run_in_thread(_describe_device, self._set_device_text,
                                           lambda err: self._set_device_text(f"unknown ({err})"),
@@ -142,7 +143,9 @@ class MainWindow(QMainWindow):
 
     # --- training runs: handed to the workspace that trains that model -------------------------
     def choose_run(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(Path.home()))
+        from studio.train.run import default_runs_dir
+
+        folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(default_runs_dir()))
         if folder:
             self.open_run(folder)
 
@@ -163,6 +166,12 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(widget)
         widget.open_run(path)
         return widget
+
+    def _on_run_requested(self, path: str, resume: bool) -> None:
+        widget = self.open_run(path)
+        panel = getattr(widget, "training", widget)
+        if resume and panel is not None and callable(getattr(panel, "resume", None)):
+            panel.resume()
 
     def closeEvent(self, event) -> None:
         # Workspaces that run training stop it (keeping a checkpoint) and wait for their threads.

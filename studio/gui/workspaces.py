@@ -18,6 +18,7 @@ WORKSPACES: list[tuple[str, str]] = [
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
+    ("Runs", "studio.gui.runs_workspace:RunsWorkspace"),
 ]
 
 
