@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -39,7 +39,12 @@ from studio.train.run import default_runs_dir
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
                  "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder.")
 LAST_RUN_KEY = "models/pixelrnn"  # QSettings: the model used last, reopened on launch
-EXPORT_SCALE = 16  # a 20×20 canvas exports as 320×320 pixels
+MASK_HINT = ("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a <b>Rectangle</b>, or "
+             "<b>Cover 50 % / 75 %</b>. Or drop an image on the canvas.")
+MASK_HIDDEN_HINT = "<b>The mask is hidden</b>: you see the pixels under it. Show mask to edit it again."
+EXPORT_SCALE = 16
+TIPS = {"context": "Which earlier pixels each step sees: previous = the one before it (the lecture); "
+                   "2d = also the three above; 2d-wide = two pixels out in every earlier direction"}  # a 20×20 canvas exports as 320×320 pixels
 INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predicts each colour from "
          "the pixels before it. Train it here, then complete masked sprites on the "
          "<i>Complete a sprite</i> tab.")
@@ -94,9 +99,11 @@ class PixelRNNWorkspace(QWidget):
         self._loading: WorkerTask | None = None
 
         self.canvas = SpriteCanvas()
+        self.canvas.setAcceptDrops(True)
+        self.canvas.installEventFilter(self)  # an image dropped on it: see eventFilter
         self.tools = CanvasToolBars(self.canvas, self)
         self.training = TrainingPanel(
-            context, model="pixelrnn", intro=INTRO,
+            context, model="pixelrnn", intro=INTRO, tips=TIPS,
             plots=[PlotSpec("Loss (cross-entropy, nats)", keys=["loss"]),
                    PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])])
         self.pages = QTabWidget()
@@ -133,15 +140,13 @@ class PixelRNNWorkspace(QWidget):
         sprite_layout.addWidget(self.open_image_button)
 
         # Centre: tool bars, the canvas, the variants.
-        self.canvas_hint = QLabel("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a "
-                                  "<b>Rectangle</b>, or <b>Cover 50 % / 75 %</b>.")
+        self.canvas_hint = QLabel(MASK_HINT)
         self.canvas_hint.setStyleSheet("color: gray")
         self.canvas_hint.setWordWrap(True)
         self.show_mask = QPushButton("Hide mask")
         self.show_mask.setCheckable(True)
         self.show_mask.setToolTip("Hide the hatching to see the pixels under the mask")
-        self.show_mask.toggled.connect(lambda hide: (self.canvas.set_mask_visible(not hide),
-                                                     self.show_mask.setText("Show mask" if hide else "Hide mask")))
+        self.show_mask.toggled.connect(self._set_mask_hidden)
         hint_row = QHBoxLayout()
         hint_row.addWidget(self.canvas_hint, 1)
         hint_row.addWidget(self.show_mask)
@@ -217,10 +222,22 @@ class PixelRNNWorkspace(QWidget):
         self.browser.select(0)
         self._update_complete_button()
 
+    def _set_mask_hidden(self, hidden: bool) -> None:
+        self.canvas.set_mask_visible(not hidden)
+        self.show_mask.setText("Show mask" if hidden else "Hide mask")
+        self.canvas_hint.setText(MASK_HIDDEN_HINT if hidden else MASK_HINT)
+
+    def _new_sprite(self, sprite: np.ndarray, palette, text: str) -> None:
+        """Another sprite or image on the canvas: the old variants and the mask view go."""
+        self.variants.clear_variants()
+        self.variant_mask = None
+        self.show_mask.setChecked(False)
+        self.canvas.set_sprite(sprite, palette, text)
+
     def load_dataset_sprite(self, i: int) -> None:
         dataset = self.context.dataset
         if dataset is not None and 0 <= i < len(dataset):
-            self.canvas.set_sprite(dataset.indices[i], dataset.palette, f"Load sprite {dataset.label(i)}")
+            self._new_sprite(dataset.indices[i], dataset.palette, f"Load sprite {dataset.label(i)}")
 
     def load_image(self, path: str | Path) -> None:
         """Put an image file on the canvas (undoable); a bad file shows the loader's message."""
@@ -231,7 +248,19 @@ class PixelRNNWorkspace(QWidget):
         except (DatasetError, ValueError) as err:
             QMessageBox.warning(self, "Could not open image", str(err))
             return
-        self.canvas.set_sprite(sprite, self.canvas.palette, f"Open image {Path(path).name}")
+        self._new_sprite(sprite, self.canvas.palette, f"Open image {Path(path).name}")
+
+    def eventFilter(self, watched, event) -> bool:
+        """An image file dropped on the canvas goes on it, as Open image… does."""
+        if watched is self.canvas and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove) \
+                and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+            return True
+        if watched is self.canvas and event.type() == QEvent.Type.Drop and event.mimeData().hasUrls():
+            self.load_image(event.mimeData().urls()[0].toLocalFile())
+            event.acceptProposedAction()
+            return True
+        return super().eventFilter(watched, event)
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an image", "",

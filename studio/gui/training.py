@@ -64,7 +64,7 @@ class TrainingPanel(QWidget):
     def __init__(self, context: StudioContext, model: str = "gan", plots: list[PlotSpec] = (),
                  warnings: list[WarningRule] = (), intro: str = "", choices: dict | None = None,
                  sample_caption: str = "Samples at step {step}.", sample_every: int | None = None,
-                 parent: QWidget | None = None):
+                 tips: dict | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
         self.model = model
@@ -78,7 +78,7 @@ class TrainingPanel(QWidget):
         self._dirty = False
         self._shown_samples = None  # the monitor's (step, grid) the view shows
 
-        self._build(intro, choices, sample_every)
+        self._build(intro, choices, sample_every, tips)
         self._restore_form()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_MS)
@@ -104,8 +104,8 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------
-    def _build(self, intro: str, choices: dict | None, sample_every: int | None) -> None:
-        self.form = ConfigForm(self._module.Config, self._module.CONFIGS, choices)
+    def _build(self, intro: str, choices: dict | None, sample_every: int | None, tips: dict | None) -> None:
+        self.form = ConfigForm(self._module.Config, self._module.CONFIGS, choices, tips)
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.form)
 

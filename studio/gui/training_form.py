@@ -72,7 +72,9 @@ def _module_choices(module, name: str):
     """The model module's list of allowed values for a field: ``loss`` → ``LOSSES``."""
     for plural in (name.upper() + "S", name.upper() + "ES"):
         values = getattr(module, plural, None)
-        if isinstance(values, (tuple, list)) and all(isinstance(v, str) for v in values):
+        if isinstance(values, dict):  # e.g. pixelrnn.CONTEXTS: its names are the choices
+            values = tuple(values)
+        if isinstance(values, (tuple, list)) and values and all(isinstance(v, str) for v in values):
             return values
     return None
 
@@ -94,13 +96,13 @@ class ConfigForm(QWidget):
     changed = Signal()
 
     def __init__(self, config_cls, presets: dict | None = None, choices: dict | None = None,
-                 parent: QWidget | None = None):
+                 tips: dict | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.config_cls = config_cls
         self.presets = dict(presets or {})
         module = sys.modules.get(config_cls.__module__)
         hints = typing.get_type_hints(config_cls)
-        comments = _field_comments(config_cls)
+        comments = {**_field_comments(config_cls), **(tips or {})}  # tips: words for users
         defaults = next(iter(self.presets.values()), None) or config_cls()
         self._filling = False
 

@@ -98,3 +98,24 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     vae.x_slider.setValue(150)
     qtbot.waitUntil(lambda: vae.current_image() is not None)
     print(f"first launch: every workspace had its model {ready:.1f} s after the window was made")
+
+
+def test_help_has_a_guide_for_every_workspace_and_drops_open_folders(qtbot, tiny_runs, tmp_path):
+    from PIL import Image
+
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    for title in win.workspaces:
+        assert "No guide" not in win.guide_text(title), title
+    assert win.windowTitle().count("Studio") == 0  # the dataset's name; Qt adds the app's once
+    win.open_dropped(str(tiny_runs["gan"]))  # a run folder: its workspace
+    assert win.tabs.currentWidget() is win.workspaces["GAN"]
+    image = tmp_path / "blob.png"
+    Image.new("RGB", (20, 20), (200, 30, 30)).save(image)
+    pixelrnn = win.workspaces["PixelRNN"]
+    before = pixelrnn.canvas.state.sprite.copy()
+    win.open_dropped(str(image))  # an image: onto the PixelRNN canvas
+    assert win.tabs.currentWidget() is pixelrnn
+    assert (pixelrnn.canvas.state.sprite != before).any()
