@@ -112,3 +112,29 @@ def gan_code_space(window) -> None:
     loop.exec()
     ws.slider.setValue(45)
     ws.check_copies()
+
+
+def first_launch(window, timeout_s: int = 120) -> None:
+    """The shown workspace as a new user finds it (no runs, no settings): wait until it has
+    its shipped model; PixelRNN then completes a sprite covered 75 %, as a first click would."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    workspace = window.tabs.currentWidget()
+    title = window.tabs.tabText(window.tabs.currentIndex())
+    ready = {"PixelRNN": lambda: workspace.task is not None,
+             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None,
+             "GAN code space": lambda: workspace.line_frames is not None,
+             "GAN": lambda: workspace.points("d_loss") > 0}.get(title, lambda: True)
+    for _ in range(timeout_s * 10):
+        if ready():
+            break
+        pause = QEventLoop()
+        QTimer.singleShot(100, pause.quit)
+        pause.exec()
+    if title == "PixelRNN":
+        workspace.tools.actions["cover75"].trigger()
+        workspace.start_completion()
+        done = QEventLoop()
+        workspace.completionEnded.connect(done.quit)
+        QTimer.singleShot(timeout_s * 1000, done.quit)
+        done.exec()

@@ -284,7 +284,7 @@ class PixelRNNWorkspace(QWidget):
         if task is None:
             self.model_label.setText(NO_MODEL_HINT)
         else:
-            self.model_label.setText(f"<b>Ready.</b> {description}")
+            self.model_label.setText(f"<b>Ready:</b> {description}")
         self._update_complete_button()
         self.modelChanged.emit(task)
 

@@ -204,6 +204,10 @@ class RunsWorkspace(QWidget):
     def _draw_comparison(self) -> None:
         self.plot.clear()
         chosen, key = self.selected(), self.metric_box.currentText()
+        if not self.runs.runs:
+            self.compare_note.setText("No runs yet: press Train in the GAN, PixelRNN or VAE workspace, "
+                                      "or Add folder… for runs made elsewhere.")
+            return
         if len(chosen) != 2 or not key:
             self.compare_note.setText("Select two runs (Ctrl-click) to compare their curves."
                                       if len(chosen) != 2 else "These two runs logged no metric in common.")

@@ -359,13 +359,16 @@ class TrainingPanel(QWidget):
         self.monitor.launched(run_path, clear=clear)
         self.run_label.setText(f"Run: {run_path}")
         self.worker = worker
-        worker.started.connect(self._on_started)
-        worker.metrics.connect(self.monitor.add_record)
-        worker.samples.connect(self.monitor.set_samples)
-        worker.progress.connect(self.monitor.on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
+        # A method of this widget, so Qt queues each event to the GUI thread (a lambda would
+        # run on the training thread).
+        worker.event.connect(self._on_worker_event)
         worker.start()
+
+    def _on_worker_event(self, name: str, args: tuple) -> None:
+        handler = {"started": self._on_started, "metrics": self.monitor.add_record,
+                   "samples": self.monitor.set_samples, "progress": self.monitor.on_progress,
+                   "finished": self._on_finished, "failed": self._on_failed}[name]
+        handler(*args)
 
     def pause(self) -> None:
         if self.worker is not None and self.monitor.can("pause"):

@@ -1,7 +1,7 @@
 """The training engine on a worker thread, reporting through Qt signals (see studio/gui/training.py).
 
     worker = TrainingWorker.fresh("gan", config, sprites, settings, run_dir)   # or .resume(run_dir, ...)
-    worker.metrics.connect(...); worker.finished.connect(...)
+    worker.event.connect(lambda name, args: ...)   # ("metrics", (record,)), ("finished", (summary,)) ...
     worker.start()            # returns at once; the Trainer is built and run on the thread
     worker.pause() / worker.resume() / worker.stop()
     worker.wait(ms)           # only at shutdown: True once training has returned
@@ -48,41 +48,41 @@ class _SignalListener(TrainingListener):
         from studio.train.devices import describe_device
 
         device = describe_device(str(trainer.device))  # the same words as the status bar's
-        self.worker.started.emit({
+        self.worker.event.emit("started", ({
             "run": str(trainer.run.path) if trainer.run else None,
             "step": trainer.state.step, "total": trainer.total_steps,
             "epochs": trainer.settings.epochs, "batch_size": trainer.settings.batch_size,
             "device": device,
             "config": trainer.describe(),
-        })
+        },))
 
     def on_metrics(self, record: dict) -> None:
-        self.worker.metrics.emit(dict(record))
+        self.worker.event.emit("metrics", (dict(record),))
 
     def on_samples(self, step: int, grid) -> None:
-        self.worker.samples.emit(step, grid)
+        self.worker.event.emit("samples", (step, grid))
 
     def on_progress(self, progress) -> None:
-        self.worker.progress.emit(progress)
+        self.worker.event.emit("progress", (progress,))
 
     # finished / failed are emitted by the worker itself, after the trainer has returned.
 
 
 class TrainingWorker(QObject):
-    """One training run on a worker thread. Build with :meth:`fresh` or :meth:`resume`."""
+    """One training run on a worker thread. Build with :meth:`fresh` or :meth:`resume`.
 
-    #: {run, step, total, epochs, batch_size, device, config}: the trainer is built and starts.
-    started = Signal(object)
-    #: one logged record {"step", "epoch", "time", <metric>: float, ...} ("val/..." at epoch ends)
-    metrics = Signal(object)
-    #: (step, RGB uint8 grid [h, w, 3]) of samples from the model's fixed codes
-    samples = Signal(int, object)
-    #: a studio.train.engine.Progress (step, total, steps/s, sprites/s, ETA)
-    progress = Signal(object)
-    #: the engine's summary {status, step, total, checkpoint, run, metrics}
-    finished = Signal(object)
-    #: a message for the user; the traceback went to stderr
-    failed = Signal(str)
+    Everything the run reports arrives as one signal, ``event(name, args)``, queued to the GUI
+    thread, where the panel hands it to its TrainingMonitor:
+
+    - ``started`` ({run, step, total, epochs, batch_size, device, config},): the trainer is built
+    - ``metrics`` (record,): one logged record ("val/..." keys at epoch ends)
+    - ``samples`` (step, RGB uint8 grid [h, w, 3]): samples from the model's fixed codes
+    - ``progress`` (studio.train.engine.Progress,)
+    - ``finished`` (the engine's summary {status, step, total, checkpoint, run, metrics},)
+    - ``failed`` (a message for the user,): the traceback went to stderr
+    """
+
+    event = Signal(str, object)
 
     def __init__(self, make_trainer: Callable[[list, TrainingControl], Trainer], parent=None):
         super().__init__(parent)
@@ -146,9 +146,9 @@ class TrainingWorker(QObject):
         except BaseException as error:  # noqa: BLE001 - every failure must reach the user
             if not isinstance(error, TrainingError):
                 print(traceback.format_exc(), file=sys.stderr)
-            self.failed.emit(describe_error(error))
+            self.event.emit("failed", (describe_error(error),))
         else:
-            self.finished.emit(summary)
+            self.event.emit("finished", (summary,))
         finally:
             self._returned.set()
 

@@ -49,6 +49,7 @@ class LatentState:
         self.dims = tuple(explorer.informative_dims()[:2])
         self.changed.emit("explorer")
         self._rebuild_base()
+        self.changed.emit("dims")
 
     def set_mode(self, mode: str) -> None:
         if mode not in FIX_MODES:

@@ -71,4 +71,6 @@ def model_title(path: str | Path) -> str:
     """How a label names the model in use: the run folder's name, or "the shipped MODEL
     (built-in creatures)" for a pretrained one."""
     path = Path(path)
-    return f"the shipped {path.name} model (built-in creatures)" if is_pretrained(path) else path.name
+    names = {"gan": "GAN", "pixelrnn": "PixelRNN", "vae": "VAE", "transformer": "Transformer"}
+    return f"the shipped {names.get(path.name, path.name)} model (built-in creatures)" \
+        if is_pretrained(path) else path.name

@@ -64,6 +64,7 @@ def settle(qtbot, ws):
 def test_dims_default_to_the_two_most_informative_and_show_their_kl(workspace, explorer):
     first, second = explorer.informative_dims()[:2]
     assert workspace.dims() == (first, second)
+    assert (workspace.x_box.currentData(), workspace.y_box.currentData()) == (first, second)  # as shown
     kl = explorer.dimension_kl()
     assert workspace.x_box.count() == explorer.latent_dim
     assert f"KL {kl[first]:.2f}" in workspace.x_box.itemText(0)
