@@ -31,17 +31,16 @@ from __future__ import annotations
 
 __all__ = ["LABELS", "PlotSpec", "TrainingPanel", "WarningRule"]
 
-import json
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
-from studio.gui.training_form import ConfigForm
+from studio.gui.training_form import ConfigForm, RememberedSettings
 from studio.gui.training_plots import LABELS, LatestValues, LivePlots, PlotSpec  # noqa: F401
 from studio.gui.widgets import Banner, SquareImageView
 from studio.models import model_module
@@ -79,7 +78,10 @@ class TrainingPanel(QWidget):
         self._shown_samples = None  # the monitor's (step, grid) the view shows
 
         self._build(intro, choices, sample_every, tips)
-        self._restore_form()
+        self.memory = RememberedSettings(f"training/{model}", self.form, {
+            "epochs": self.epochs_box, "batch_size": self.batch_box, "sample_every": self.sample_box,
+            "device": self.device_box})
+        self.memory.restore()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
@@ -96,10 +98,6 @@ class TrainingPanel(QWidget):
         m.error_changed.connect(self._show_error_text)
         m.cleared.connect(self._clear_views)
         context.datasetChanged.connect(lambda _: self._update_buttons())
-        for box in (self.epochs_box, self.batch_box, self.sample_box):
-            box.valueChanged.connect(self._remember_form)
-        self.device_box.currentTextChanged.connect(self._remember_form)
-        self.form.changed.connect(self._remember_form)
         self.form.preset_box.currentTextChanged.connect(self._on_preset)
         self._update_buttons()
 
@@ -460,11 +458,12 @@ class TrainingPanel(QWidget):
         from studio.train.config import config_from_dict
 
         try:
-            if saved["model"] == self.model:
-                self.form.set_config(config_from_dict(self._module.Config, saved["model_config"]))
-            train = saved.get("train", {})
-            self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
-            self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
+            with self.memory.quiet():  # shown, not made the user's own settings
+                if saved["model"] == self.model:
+                    self.form.set_config(config_from_dict(self._module.Config, saved["model_config"]))
+                train = saved.get("train", {})
+                self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
+                self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
         except (ValueError, KeyError, TypeError) as err:
             self.show_error(f"{path / 'config.json'}: {err}")
 
@@ -472,42 +471,6 @@ class TrainingPanel(QWidget):
     def _on_preset(self, preset: str) -> None:
         if preset in self._module.CONFIGS and not self.monitor.busy:
             self.epochs_box.setValue(default_settings(self.model, preset).epochs)
-
-    def _settings_key(self) -> str:
-        return f"training/{self.model}"
-
-    def _remember_form(self, *_) -> None:
-        if getattr(self, "_restoring", False) or self.monitor.phase == "following":
-            return  # an opened run's settings are shown, not made the user's own
-        from studio.train.config import config_to_dict
-
-        try:
-            config = config_to_dict(self.form.config())
-        except (ValueError, TypeError):
-            return  # a half-typed field: remember it once it is valid
-        QSettings().setValue(self._settings_key(), json.dumps({
-            "config": config, "epochs": self.epochs_box.value(), "batch_size": self.batch_box.value(),
-            "sample_every": self.sample_box.value(), "device": self.device_box.currentText()}))
-
-    def _restore_form(self) -> None:
-        text = QSettings().value(self._settings_key(), "", type=str)
-        if not text:
-            return
-        self._restoring = True
-        try:
-            saved = json.loads(text)
-            from studio.train.config import config_from_dict
-
-            self.form.set_config(config_from_dict(self._module.Config, saved["config"]))
-            self.epochs_box.setValue(int(saved["epochs"]))
-            self.batch_box.setValue(int(saved["batch_size"]))
-            self.sample_box.setValue(int(saved["sample_every"]))
-            if self.device_box.findText(saved["device"]) >= 0:
-                self.device_box.setCurrentText(saved["device"])
-        except (ValueError, KeyError, TypeError):
-            pass  # settings from another version: keep the defaults
-        finally:
-            self._restoring = False
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:

@@ -87,7 +87,8 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     win.show()
     pixelrnn, vae = win.workspaces["PixelRNN"], win.workspaces["VAE"]
     walk, gan = win.workspaces["GAN code space"], win.workspaces["GAN"]
-    qtbot.waitUntil(lambda: pixelrnn.task is not None and vae.explorer is not None
+    qtbot.waitUntil(lambda: pixelrnn.task is not None and pixelrnn.canvas.state is not None
+                    and vae.explorer is not None
                     and walk.line_frames is not None and gan.points("d_loss") > 0, timeout=WAIT_MS)
     ready, cpu = time.monotonic() - start, time.process_time() - cpu
     assert "shipped PixelRNN model" in pixelrnn.model_label.text()
@@ -120,3 +121,21 @@ def test_help_has_a_guide_for_every_workspace_and_drops_open_folders(qtbot, tiny
     win.open_dropped(str(image))  # an image: onto the PixelRNN canvas
     assert win.tabs.currentWidget() is pixelrnn
     assert (pixelrnn.canvas.state.sprite != before).any()
+
+
+def test_the_training_form_is_remembered_and_a_preset_sets_its_epochs(qtbot):
+    from studio.gui.context import StudioContext
+    from studio.gui.training import TrainingPanel
+    from studio.models import vae
+    from studio.train.engine import default_settings
+
+    first = TrainingPanel(StudioContext(), model="vae")
+    qtbot.addWidget(first)
+    first.form.preset_box.setCurrentText("beta4")
+    assert first.epochs_box.value() == default_settings("vae", "beta4").epochs
+    first.epochs_box.setValue(7)
+    first.sample_box.setValue(33)
+    again = TrainingPanel(StudioContext(), model="vae")  # the next launch
+    qtbot.addWidget(again)
+    assert again.form.config() == vae.CONFIGS["beta4"]
+    assert (again.epochs_box.value(), again.sample_box.value()) == (7, 33)
