@@ -51,9 +51,10 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.run:
-        from studio.train.engine import load_trained
+        from studio.train.trained import TrainedRun
 
-        task, palette, _ = load_trained(args.run, "best", "cpu")
+        run = TrainedRun.open(args.run)
+        task, palette = run.task, run.palette
     else:
         data = find_course_data()
         palette = open_dataset(data).palette if data else open_dataset("builtin").palette

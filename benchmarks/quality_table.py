@@ -44,17 +44,17 @@ def main(argv=None) -> int:
 def quality_rows(runs, n: int, seed: int, grids: Path) -> list[dict]:
     from studio.data import grid_image
     from studio.models import scores
-    from studio.train.engine import load_trained
-    from studio.train.evaluate import run_data, score_run
-    from studio.train.run import RunDir
+    from studio.train.evaluate import score_run
+    from studio.train.trained import TrainedRun
 
     import numpy as np
 
     grids.mkdir(parents=True, exist_ok=True)
     rows, referenced = [], set()
     for run in map(Path, runs):
-        saved = RunDir(run).config()
-        sprites, train_idx, held_idx = run_data(saved)
+        opened = TrainedRun.open(run)
+        saved, sprites = opened.config, opened.dataset()
+        train_idx, held_idx = opened.split(sprites)
         source = saved["data"]["source"]
         if source not in referenced:  # the floor and the ceiling, once per data set
             referenced.add(source)
@@ -68,10 +68,9 @@ def quality_rows(runs, n: int, seed: int, grids: Path) -> list[dict]:
                              **reference[name], "bits_per_pixel": None, "cpu_minutes": None,
                              "grid": str(grid), "command": ""})
         result = score_run(run, n=n, seed=seed, reference=False)
-        task, palette, _ = load_trained(run)
         grid = grids / f"{run.name}.png"
-        grid_image(task.draw(GRID_SPRITES, seed=seed), palette, columns=8, scale=2).save(grid)
-        records = RunDir(run).metrics()
+        grid_image(opened.task.draw(GRID_SPRITES, seed=seed), opened.palette, columns=8, scale=2).save(grid)
+        records = opened.run.metrics()
         cpu = max((r.get("cpu", 0.0) for r in records), default=0.0)
         rows.append({"model": saved["model"], "preset": preset_name(saved), "data": source,
                      **{k: result[k] for k in COLUMNS}, "bits_per_pixel": result.get("bits_per_pixel"),

@@ -38,14 +38,12 @@ def register(subparsers) -> None:
 
 def cmd_complete(args) -> int:
     from studio.data import grid_image
-    from studio.data.errors import StudioError
     from studio.data.files import save_image
     from studio.models.completion import centre_hole, complete, cover_bottom
-    from studio.train.engine import load_trained
+    from studio.train.trained import TrainedRun
 
-    task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
-    if saved["model"] != "pixelrnn":
-        raise StudioError(f"a {saved['model']} run; completion needs a pixelrnn run", args.run_dir)
+    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device, model="pixelrnn")
+    task, palette, saved = run.task, run.palette, run.config
     size = task.size
     sprite = _sprite(args, saved, palette, size)
     if args.cover is not None:

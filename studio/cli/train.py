@@ -158,20 +158,23 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs_list(args) -> int:
-    from studio.train.run import list_runs
+    """The runs list the app's Runs view shows (studio.session.runs), as a table."""
+    from studio.session.runs import RunsList
 
-    runs = list_runs(args.dir)
+    runs = RunsList([args.dir]).refresh()
     if not runs:
         print(f"no runs under {args.dir}")
         return 0
-    print(f"{'run':40} {'model':9} {'step':>8} {'last metrics'}")
+    print(f"{'run':32} {'model':9} {'dataset':12} {'config':10} {'steps':>11} {'best held-out':28} {'date':16}")
     for run in runs:
-        config = run.config()
-        metrics = run.metrics()
-        last = metrics[-1] if metrics else {}
-        shown = ", ".join(f"{k}={v:.3g}" for k, v in last.items()
-                          if k not in RECORD_FIELDS and isinstance(v, float))[:60]
-        print(f"{str(run.path):40} {config['model']:9} {last.get('step', 0):>8} {shown}")
+        row = run.as_row()
+        if run.problem and run.model == "?":  # unreadable: say why, list the rest
+            print(f"{run.name:32} BROKEN: {run.problem}")
+            continue
+        steps = f"{row['steps']}/{row['total']}"
+        note = f"  ({run.problem})" if run.problem else ""
+        print(f"{run.name:32} {row['model']:9} {row['dataset'][:12]:12} {row['config'][:10]:10} {steps:>11} "
+              f"{row['best']:28} {row['date']:16}{note}")
     return 0
 
 
@@ -187,13 +190,14 @@ def cmd_sample(args) -> int:
 
     from studio.data import grid_image
     from studio.data.course import write_colormap, write_pixels
-    from studio.train.engine import load_trained
+    from studio.train.trained import TrainedRun
 
     from studio.data.files import save_image, write_bytes
     from studio.data.sprites import check_grid_size
 
     output = Path(args.output)
-    task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
+    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
+    task, palette = run.task, run.palette
     check_grid_size(args.n, *task.size, scale=args.scale)  # before drawing thousands of sprites
     sprites = np.asarray(task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k),
                          dtype=np.uint8)

@@ -1,18 +1,7 @@
 """The training engine: one loop for every model, headless, reporting through listeners.
 
-A model plugs in through its ``Task`` (see studio/models), an object with:
-
-    Task(config, palette: np.ndarray [K, 3] uint8, size: (H, W), device)
-    task.modules()  -> dict[str, nn.Module]      everything to checkpoint
-    task.optimizers() -> dict[str, Optimizer]
-    task.train_step(nets, batch) -> dict[str, Tensor]   one optimisation step; ``nets`` maps
-        each module name to what to call in training (DDP-wrapped / compiled), ``batch`` is
-        a LongTensor [B, H, W] of colour indices already on the device. Returns detached
-        scalars; the engine reads them only at logging steps so the GPU is never synced
-        per step.
-    task.evaluate(sprites) -> dict[str, float]  held-out metrics, no grad
-    task.sample(n) -> np.ndarray   [n, H, W] indices or [n, H, W, 3] RGB, for progress grids
-    task.selection_metric: str | None   evaluate() key to minimise for best.pt
+A model plugs in through its ``Task``: the typed interface in studio/train/task.py, which
+every model module's ``Task`` class provides.
 
 The engine owns everything the three models share: the device, the whole dataset on it,
 batching, bf16 autocast, DDP, pause/resume/stop, logging, samples, checkpoints, faults.
@@ -36,7 +25,6 @@ import studio
 from studio.data import SpriteSet, grid_image, is_builtin, open_dataset
 from studio.data.errors import ConfigError, OutputError, StudioError
 from studio.data.files import save_image
-from studio.data.palette import Palette
 from studio.models import model_module, scores
 from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from studio.train.config import check_fields, config_from_dict, config_to_dict
@@ -59,7 +47,7 @@ class TrainSettings:
     # models on a shared, noisy machine, where wall time says more about the neighbours.
     cpu_budget: float | None = None
     log_every: int = 10  # steps
-    sample_every: int = 200  # steps; grids are also drawn at the end
+    sample_every: int = 200  # steps; grids are also drawn at step 1 and at the end
     sample_count: int = 64  # sprites in each grid; 0: no grids at all
     eval_every: int = 1  # epochs
     # The yardstick of every model (studio/models/scores.py) on score_count fresh samples,
@@ -487,7 +475,8 @@ class Trainer:
                 self._progress(window_steps / max(now - window_start, 1e-9))
                 window_start, window_steps = now, 0
             self.state.elapsed += time.perf_counter() - t0
-            if s.sample_every and step % s.sample_every == 0:
+            # A first grid at step 1: what the untrained model draws, at once, not minutes later.
+            if s.sample_every and (step % s.sample_every == 0 or step == 1):
                 self._samples()
             if step % spe == 0:
                 done_epochs = step // spe
@@ -637,28 +626,8 @@ def _tensorboard_writer(run: RunDir):
 
 
 def load_trained(run_dir: str | Path, which: str = "best", device: str | None = None):
-    """(task, palette, config.json dict) from a run's checkpoint, ready for sampling / eval."""
-    run = RunDir(run_dir)
-    saved = run.config()
-    path = run.checkpoint(which)
-    state = load_checkpoint(path, map_location="cpu")
-    module = model_module(saved["model"])
-    config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
-    palette = Palette(np.array(saved["data"]["palette"], dtype=np.uint8))
-    dev = pick_device(device)
-    try:
-        task = module.Task(config, palette.colors, tuple(saved["data"]["size"]), dev)
-    except (ValueError, TypeError) as err:
-        raise ConfigError(f"the {saved['model']} config cannot build a model: {str(err).splitlines()[0]}",
-                          run.config_path) from None
-    if state.get("model") != saved["model"]:
-        raise CheckpointError(f"a {state.get('model')} checkpoint in a {saved['model']} run", path)
-    try:
-        for name, m in task.modules().items():
-            m.load_state_dict(state["modules"][name])
-            m.eval()
-    except (KeyError, RuntimeError, TypeError, AttributeError, ValueError) as err:
-        raise CheckpointError(f"does not fit the run's {saved['model']} model: "
-                              f"{str(err).splitlines()[0][:160] if str(err) else type(err).__name__}",
-                              path) from None
-    return task, palette, saved
+    """(task, palette, config.json dict): ``TrainedRun.open`` as a tuple, for older callers."""
+    from studio.train.trained import TrainedRun
+
+    run = TrainedRun.open(run_dir, which, device)
+    return run.task, run.palette, run.config

@@ -17,8 +17,7 @@ from studio.data import SpriteSet, open_dataset
 from studio.data.course import read_colormap, read_pixels
 from studio.data.errors import DatasetError
 from studio.models import scores
-from studio.train.engine import load_trained
-from studio.train.run import RunDir
+from studio.train.trained import TrainedRun
 
 #: evaluate() keys that are held-out bits per pixel: PixelRNN's exact −log p(x), the VAE's
 #: bound on it (−ELBO). The GAN has no likelihood.
@@ -29,21 +28,15 @@ def evaluate_run(run_dir: str | Path, which: str = "best", device: str | None = 
                  batch_size: int = 256, n: int = 512, seed: int = 0) -> dict:
     """Reopen the run's data with its split, evaluate the chosen checkpoint on both halves,
     and score ``n`` of its samples (``n=0``: no scores)."""
-    task, _, saved = load_trained(run_dir, which, device)
-    sprites, train_idx, held_idx = run_data(saved)
-    result = {"run": str(run_dir), "model": saved["model"], "checkpoint": RunDir(run_dir).checkpoint(which).name,
+    run = TrainedRun.open(run_dir, which, device)
+    task, sprites = run.task, run.dataset()
+    train_idx, held_idx = run.split(sprites)
+    result = {"run": str(run_dir), "model": run.model, "checkpoint": run.checkpoint.name,
               **_metrics(task, sprites, {"train": train_idx, "held_out": held_idx}, batch_size)}
     if n and len(held_idx):
         result["scores"] = scores.score_samples(task.draw(n, seed=seed), sprites.indices[train_idx],
                                                 sprites.indices[held_idx], sprites.palette, n=n, seed=seed)
     return result
-
-
-def run_data(saved: dict) -> tuple[SpriteSet, np.ndarray, np.ndarray]:
-    """A run's sprites (from its config.json dict), with its (train, held-out) index split."""
-    sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
-    train_idx, held_idx = sprites.split(saved["train"]["held_out"])
-    return sprites, train_idx, held_idx
 
 
 def held_out_bits(metrics: dict) -> float | None:
@@ -56,10 +49,12 @@ def score_run(run_dir: str | Path, n: int = 512, seed: int = 0, which: str = "be
     """The yardstick of ``n`` samples of a run's checkpoint against its own data's split (or
     against ``data``), held-out bits/px where the model has one, and (``reference``) the
     reference rows."""
-    task, palette, saved = load_trained(run_dir, which, device)
-    result = {"source": str(run_dir), "model": saved["model"], "checkpoint": RunDir(run_dir).checkpoint(which).name}
+    run = TrainedRun.open(run_dir, which, device)
+    task, palette = run.task, run.palette
+    result = {"source": str(run_dir), "model": run.model, "checkpoint": run.checkpoint.name}
     if data is None:
-        sprites, train_idx, held_idx = run_data(saved)
+        sprites = run.dataset()
+        train_idx, held_idx = run.split(sprites)
         bits = held_out_bits(_metrics(task, sprites, {"held_out": held_idx}).get("held_out", {}))
         if bits is not None:
             result["bits_per_pixel"] = bits

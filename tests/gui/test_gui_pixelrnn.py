@@ -24,6 +24,8 @@ from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
 
 
+pytestmark = pytest.mark.usefixtures("isolated_app")  # QSettings and runs under tmp_path
+
 @pytest.fixture(scope="module")
 def sprites():
     return open_dataset("builtin:n=48,seed=3")
@@ -33,7 +35,7 @@ def sprites():
 def workspace(qtbot, sprites, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
     context = StudioContext()
-    ws = PixelRNNWorkspace(context)
+    ws = PixelRNNWorkspace(context, auto_load=False)
     ws._context_ref = context  # keep the context alive as long as the widget
     qtbot.addWidget(ws)
     ws.resize(1280, 760)
