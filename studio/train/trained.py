@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.errors import ConfigError
+from studio.data.errors import ConfigError, StudioError
 from studio.data.palette import Palette
 from studio.models import MODEL_NAMES, model_module
-from studio.train.checkpoint import CheckpointError, load_checkpoint
+from studio.train.checkpoint import load_checkpoint
 from studio.train.config import config_from_dict
 from studio.train.run import RunDir
 
@@ -58,11 +58,7 @@ class TrainedRun:
         except (KeyError, TypeError, ValueError) as err:
             raise RunError(f"{run.config_path}: incomplete or damaged ({err}); "
                            f"retrain, or restore the file") from None
-        try:
-            checkpoint = run.checkpoint(which)
-        except FileNotFoundError:
-            raise RunError(f"{run.path}: no checkpoint yet (checkpoints/ is empty); "
-                           f"train it further or wait for its first checkpoint") from None
+        checkpoint = run.checkpoint(which)  # a StudioError naming what exists when there is none
         state = load_checkpoint(checkpoint, map_location="cpu")  # CheckpointError names the file
         from studio.train.devices import pick_device
 
@@ -135,8 +131,8 @@ def run_config(path: str | Path, model: str | tuple[str, ...] | None = None) -> 
     if not run.config_path.is_file():
         raise RunError(f"{run.path}: not a training run (no config.json); choose a run folder")
     try:
-        saved = run.config()
-    except CheckpointError as err:
+        saved = run.config()  # checked field by field: a ConfigError naming the file and line
+    except StudioError as err:
         raise RunError(str(err)) from None
     name = saved.get("model") if isinstance(saved, dict) else None
     if name not in MODEL_NAMES:

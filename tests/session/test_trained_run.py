@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from studio.data.errors import StudioError
+
 from studio.train.task import Task
 from studio.train.trained import RunError, TrainedRun
 
@@ -30,14 +32,15 @@ def test_what_is_wrong_is_named(tiny_runs, tmp_path):
     with pytest.raises(RunError, match="no config.json"):
         TrainedRun.open(tmp_path / "empty")
     (tmp_path / "alien").mkdir()
-    (tmp_path / "alien" / "config.json").write_text(json.dumps({"model": "diffusion"}))
-    with pytest.raises(RunError, match=r"alien/config.json: model 'diffusion' is not one this studio knows"):
+    alien = {**json.loads((tiny_runs["vae"] / "config.json").read_text()), "model": "diffusion"}
+    (tmp_path / "alien" / "config.json").write_text(json.dumps(alien))
+    with pytest.raises(RunError, match=r"alien/config.json: .*'diffusion'"):
         TrainedRun.open(tmp_path / "alien")
     with pytest.raises(RunError, match="a gan run; open a vae run here"):
         TrainedRun.open(tiny_runs["gan"], model="vae")
     (tmp_path / "fresh").mkdir()
     (tmp_path / "fresh" / "config.json").write_text((tiny_runs["vae"] / "config.json").read_text())
-    with pytest.raises(RunError, match="no checkpoint yet"):
+    with pytest.raises(StudioError, match="fresh: the run has no checkpoint yet"):
         TrainedRun.open(tmp_path / "fresh")
 
 
