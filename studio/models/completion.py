@@ -75,6 +75,15 @@ def centre_hole(size: tuple[int, int], fraction: float) -> np.ndarray:
     return mask
 
 
+def random_pixels(size: tuple[int, int], fraction: float, seed: int = 0) -> np.ndarray:
+    """``fraction`` of the pixels hidden, scattered at random (repeatable from ``seed``). Bool [H, W]."""
+    h, w = size
+    _check_fraction(fraction)
+    mask = np.zeros(h * w, dtype=bool)
+    mask[np.random.default_rng(seed).permutation(h * w)[:round(fraction * h * w)]] = True
+    return mask.reshape(h, w)
+
+
 def _check_fraction(fraction: float) -> None:
     if not 0 <= fraction <= 1:
         raise ValueError(f"the covered fraction must be between 0 and 1, got {fraction}")
@@ -96,7 +105,7 @@ def complete(task, sprite, mask, n_variants: int = 8, temperature: float = 1.0, 
     between steps by raising :class:`Cancelled`. Variants are distinct where the model allows
     (drawn without replacement from the weighted candidates) and sorted by ``log_likelihood``.
     """
-    sprite, hidden = _check_inputs(task, sprite, mask, n_variants)
+    sprite, hidden = check_inputs(task, sprite, mask, n_variants)
     later_visible = _visible_after_hidden(hidden)
     n = max(n_variants, PARTICLES) if later_visible else n_variants
     generator = make_generator(task, seed)
@@ -266,7 +275,7 @@ def make_generator(task, seed: int | None) -> torch.Generator:
     return generator
 
 
-def _check_inputs(task, sprite, mask, n_variants: int) -> tuple[np.ndarray, np.ndarray]:
+def check_inputs(task, sprite, mask, n_variants: int) -> tuple[np.ndarray, np.ndarray]:
     sprite, mask = np.asarray(sprite), np.asarray(mask)
     if sprite.shape != task.size or mask.shape != task.size:
         raise ValueError(f"sprite and mask must both be {task.size[0]}×{task.size[1]}, "

@@ -221,6 +221,18 @@ class Task:
     def sample(self, n: int) -> np.ndarray:
         return self.generate(first_codes(self.fixed_z, n))
 
+    # --- the hooks completion uses (studio/models/inpainting.py) --------------------------------
+    output_kind = "rgb"  # what generator_output gives: RGB in [-1, 1] (snapped to the palette)
+    num_colors = property(lambda self: len(self.palette))
+
+    def generator_output(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes [n, z_dim] → the EMA generator's RGB [n, 3, H, W] in [-1, 1], differentiable in z."""
+        return self.g_ema.module(z)
+
+    def realism_loss(self, output: torch.Tensor) -> torch.Tensor:
+        """The generator's loss through D for each sprite [n]: low where D takes it for real."""
+        return torch.func.vmap(lambda score: generator_loss(self.config.loss, score))(self.d(output).float())
+
 
 def ema_with_warmup(decay: float):
     """Exponential moving average whose decay ramps up to ``decay``: early on, a plain 0.999
