@@ -1,4 +1,4 @@
-"""`studio complete`: fill the hidden part of a sprite with a trained PixelRNN, several ways."""
+"""`studio complete`: fill the hidden part of a sprite with any trained model, several ways."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in t
 
 def register(subparsers) -> None:
     complete = subparsers.add_parser(
-        "complete", help="complete a partly hidden sprite with a trained PixelRNN run",
+        "complete", help="complete a partly hidden sprite with a trained run (any model)",
         description="Writes one row: the sprite, the sprite with its hidden pixels shown as a grey "
                     "checker, then the completions, best first.")
     complete.add_argument("run_dir")
@@ -22,10 +22,12 @@ def register(subparsers) -> None:
     hide.add_argument("--cover", type=float, metavar="FRACTION",
                       help="hide the bottom FRACTION of the pixels (the lecture's 0.5 and 0.75)")
     hide.add_argument("--hole", type=float, metavar="FRACTION", help="hide a centred hole of that area")
+    hide.add_argument("--random", type=float, metavar="FRACTION", help="hide that fraction of the pixels, at random")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
     complete.add_argument("-n", type=int, default=8, help="number of completions")
     complete.add_argument("-o", "--output", required=True)
-    complete.add_argument("--temperature", type=float, default=1.0)
+    complete.add_argument("--temperature", type=float, default=1.0,
+                          help="PixelRNN: softmax temperature; VAE/GAN: spread of the starting codes")
     complete.add_argument("--seed", type=int)
     complete.add_argument("--scale", type=int, default=4)
     complete.add_argument("--checkpoint", default="best")
@@ -35,32 +37,38 @@ def register(subparsers) -> None:
 
 def cmd_complete(args) -> int:
     from studio.data import grid_image
-    from studio.models.completion import centre_hole, complete, cover_bottom
+    from studio.models.completion import centre_hole, cover_bottom, random_pixels
+    from studio.models.inpainting import completer_for
     from studio.train.engine import load_trained
 
     task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
-    if saved["model"] != "pixelrnn":
-        raise SystemExit(f"studio: error: {args.run_dir} is a {saved['model']} run; completion needs a pixelrnn run")
+    completer = completer_for(task)
     size = task.size
     sprite = _sprite(args, saved, palette, size)
     if args.cover is not None:
         mask = cover_bottom(size, args.cover)
     elif args.hole is not None:
         mask = centre_hole(size, args.hole)
+    elif args.random is not None:
+        mask = random_pixels(size, args.random, seed=0 if args.seed is None else args.seed)
     else:
         mask = _read_mask(Path(args.mask), size)
-    variants = complete(task, sprite, mask, n_variants=args.n, temperature=args.temperature, seed=args.seed)
+    variants = completer.complete(sprite, mask, args.n, seed=args.seed, temperature=args.temperature)
     shown = palette.to_rgb(sprite)
-    hidden_rgb = shown.copy()
-    checker = (np.indices(size).sum(0) % 2).astype(bool)
-    hidden_rgb[mask & checker], hidden_rgb[mask & ~checker] = CHECKER
-    row = np.stack([shown, hidden_rgb] + [palette.to_rgb(v.sprite) for v in variants])
+    row = np.stack([shown, show_hidden(shown, mask)] + [palette.to_rgb(v.sprite) for v in variants])
     grid_image(row, palette, columns=len(row), scale=args.scale).save(args.output)
     print(f"wrote the sprite, its mask ({int(mask.sum())} of {mask.size} pixels hidden) and "
           f"{len(variants)} completions to {args.output}")
-    print("log-likelihood (nats) of each completion: "
-          + ", ".join(f"{v.log_likelihood:.1f}" for v in variants))
+    print(f"{completer.score_name} of each completion: " + ", ".join(f"{v.score:.1f}" for v in variants))
     return 0
+
+
+def show_hidden(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A sprite's RGB [H, W, 3] with its hidden pixels drawn as a grey checker."""
+    shown = rgb.copy()
+    checker = (np.indices(mask.shape).sum(0) % 2).astype(bool)
+    shown[mask & checker], shown[mask & ~checker] = CHECKER
+    return shown
 
 
 def _sprite(args, saved: dict, palette, size) -> np.ndarray:

@@ -87,3 +87,25 @@ def test_a_model_without_completion_says_so():
 
     with pytest.raises(ValueError, match="no completion for toygan models"):
         completer_for(ToyGan())
+
+
+@pytest.mark.parametrize("model", ["vae", "gan"])
+def test_cli_complete_works_for_a_code_model_run(tmp_path, sprites, model, capsys):
+    from PIL import Image
+
+    from studio.cli import main as studio_main
+    from studio.train.engine import Trainer, TrainSettings
+
+    run_dir = tmp_path / model
+    settings = TrainSettings(epochs=1, batch_size=16, log_every=1, sample_every=0, sample_count=4)
+    Trainer(model, TINY[model], sprites, settings, run_dir).run_training()
+    out = tmp_path / "complete.png"
+    assert studio_main(["complete", str(run_dir), "--index", "3", "--random", "0.5", "-n", "3",
+                        "-o", str(out), "--seed", "1", "--scale", "1"]) == 0
+    side = sprites.height
+    row = np.asarray(Image.open(out))
+    assert row.shape[1] == 5 * (side + 1) + 1  # sprite, mask, 3 variants; 1 px gaps
+    visible = ~random_pixels((side, side), 0.5, seed=1)  # --random draws its pixels from --seed
+    first_variant = row[1:side + 1, 2 * (side + 1) + 1:3 * (side + 1)]
+    assert np.array_equal(first_variant[visible], sprites.rgb(3)[visible])
+    assert "3 completions" in capsys.readouterr().out
