@@ -1,4 +1,5 @@
-"""`studio complete`: fill the hidden part of a sprite with a trained PixelRNN, several ways."""
+"""`studio complete`: fill the hidden part of a sprite with a trained PixelRNN or transformer,
+several ways; or, with ``--held-out``, complete every held-out sprite into one file (HW4's task)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,23 @@ CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in t
 
 def register(subparsers) -> None:
     complete = subparsers.add_parser(
-        "complete", help="complete a partly hidden sprite with a trained PixelRNN run",
+        "complete", help="complete a partly hidden sprite with a trained PixelRNN or transformer run",
         description="Writes one row: the sprite, the sprite with its hidden pixels shown as a grey "
-                    "checker, then the completions, best first.")
+                    "checker, then the completions, best first. With --held-out, the best completion "
+                    "of every held-out sprite of the run, one line of H·W colour indices each (the "
+                    "course's pixel_color.txt format, HW4's submission format): "
+                    "studio complete RUN --first 0.6 --held-out -o out.txt")
     complete.add_argument("run_dir")
     source = complete.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", type=int, help="a sprite of the run's dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
+    source.add_argument("--held-out", action="store_true",
+                        help="every held-out sprite of the run's split, written as text to -o")
     hide = complete.add_mutually_exclusive_group(required=True)
     hide.add_argument("--cover", type=float, metavar="FRACTION",
                       help="hide the bottom FRACTION of the pixels (the lecture's 0.5 and 0.75)")
+    hide.add_argument("--first", type=float, metavar="FRACTION",
+                      help="keep the first FRACTION of the pixels in raster order, hide the rest (HW4: 0.6)")
     hide.add_argument("--hole", type=float, metavar="FRACTION", help="hide a centred hole of that area")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
     complete.add_argument("-n", type=int, default=8, help="number of completions")
@@ -35,20 +43,25 @@ def register(subparsers) -> None:
 
 def cmd_complete(args) -> int:
     from studio.data import grid_image
-    from studio.models.completion import centre_hole, complete, cover_bottom
+    from studio.models.completion import RASTER_MODELS, centre_hole, complete, cover_bottom, given_first
     from studio.train.engine import load_trained
 
     task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
-    if saved["model"] != "pixelrnn":
-        raise SystemExit(f"studio: error: {args.run_dir} is a {saved['model']} run; completion needs a pixelrnn run")
+    if saved["model"] not in RASTER_MODELS:
+        raise SystemExit(f"studio: error: {args.run_dir} is a {saved['model']} run; completion needs a "
+                         f"{' or '.join(RASTER_MODELS)} run")
     size = task.size
-    sprite = _sprite(args, saved, palette, size)
     if args.cover is not None:
         mask = cover_bottom(size, args.cover)
+    elif args.first is not None:
+        mask = given_first(size, args.first)
     elif args.hole is not None:
         mask = centre_hole(size, args.hole)
     else:
         mask = _read_mask(Path(args.mask), size)
+    if args.held_out:
+        return _complete_held_out(args, task, saved, mask)
+    sprite = _sprite(args, saved, palette, size)
     variants = complete(task, sprite, mask, n_variants=args.n, temperature=args.temperature, seed=args.seed)
     shown = palette.to_rgb(sprite)
     hidden_rgb = shown.copy()
@@ -60,6 +73,26 @@ def cmd_complete(args) -> int:
           f"{len(variants)} completions to {args.output}")
     print("log-likelihood (nats) of each completion: "
           + ", ".join(f"{v.log_likelihood:.1f}" for v in variants))
+    return 0
+
+
+def _complete_held_out(args, task, saved: dict, mask: np.ndarray) -> int:
+    """The likeliest of ``-n`` completions of each held-out sprite, one line each, in the
+    split's order (``studio eval``'s held-out sprites)."""
+    from studio.data import open_dataset
+    from studio.data.course import write_pixels
+    from studio.models.completion import complete
+
+    sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
+    _, held = sprites.split(saved["train"]["held_out"])
+    if len(held) == 0:
+        raise SystemExit(f"studio: error: {args.run_dir} holds no sprites out")
+    completed = [complete(task, sprites.indices[i], mask, n_variants=args.n, temperature=args.temperature,
+                          seed=None if args.seed is None else args.seed + k)[0].sprite
+                 for k, i in enumerate(held)]
+    write_pixels(np.stack(completed), args.output)
+    print(f"wrote completions of the {len(held)} held-out sprites ({int(mask.sum())} of {mask.size} "
+          f"pixels hidden each, the likeliest of {args.n}) to {args.output}")
     return 0
 
 
