@@ -96,10 +96,9 @@ class CausalSelfAttention(nn.Module):
         # B·heads·T² weights cost a third of a training step; the residual dropout stays.
         if start == 0:  # the whole prefix is in this call: the plain causal mask
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        else:  # attend to the cached positions too; query i is position start+i
-            mask = torch.ones(t, start + t, dtype=torch.bool, device=x.device).tril(diagonal=start)
-            y = F.scaled_dot_product_attention(q, keys[:, :, :start + t], values[:, :, :start + t],
-                                               attn_mask=None if t == 1 else mask)
+        else:  # attend to the cached positions too; query i is position start+i, sees keys ≤ it
+            mask = None if t == 1 else torch.ones(t, start + t, dtype=torch.bool, device=x.device).tril(start)
+            y = F.scaled_dot_product_attention(q, keys[:, :, :start + t], values[:, :, :start + t], attn_mask=mask)
         y = y.transpose(1, 2).reshape(b, t, c)  # the heads side by side again
         return self.resid_dropout(self.c_proj(y))
 
@@ -165,9 +164,12 @@ class Transformer(RasterNet):
         The state is the KV cache (keys, values), and with ``copy`` also the colours used so
         far [1, B, K]: every part has the batch in dimension 1, as PixelRNN's. A call with
         ``start`` > 0 needs the state of the calls before it."""
+        return self._run(self.input(tokens, start), tokens, start, state)
+
+    def _run(self, x: torch.Tensor, tokens: torch.Tensor, start: int, state):
+        """``forward`` from the input embeddings x [B, T, C] on."""
         if state is None and start > 0:
             raise ValueError(f"position {start} needs the KV cache of positions 0…{start - 1}")
-        x = self.input(tokens, start)
         used = None if state is None or not self.config.copy else state[2][0]
         if self.config.copy:
             used = self.copy_head.used_colours(tokens, used)
@@ -184,12 +186,17 @@ class Transformer(RasterNet):
         return self.copy_head(logits, out, tokens, used), (keys, values, used[:, -1][None])
 
     # --- one step at a time, for sampling -----------------------------------------------------
-    def step_tables(self) -> tuple:
-        return ()  # nothing to precompute: the KV cache is what makes a step cheap
+    def step_tables(self) -> tuple[torch.Tensor]:
+        """Every position's embedding, [H·W, C]: a step then looks its own up. (The KV cache is
+        what makes a step cheap; this only saves a few small operations per pixel.)"""
+        positions = torch.arange(self.num_pixels, device=self.input.embed.weight.device)
+        return (self.input.position_embedding(positions) + self.input.embed.weight.new_zeros(1),)
 
     def step(self, tokens: torch.Tensor, t: int, state, tables):
-        """One pixel: tokens [B, J] of position ``t`` → (logits [B, K], state)."""
-        logits, state = self(tokens[:, None], t, state)
+        """One pixel: tokens [B, J] of position ``t`` → (logits [B, K], state); the same
+        numbers as ``forward`` on that position."""
+        x = self.input.embed(tokens + self.input.embed_offset).sum(1) + tables[0][t]
+        logits, state = self._run(x[:, None], tokens[:, None], t, state)
         return logits[:, 0], state
 
 
