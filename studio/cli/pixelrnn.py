@@ -1,4 +1,5 @@
-"""`studio complete`: fill the hidden part of a sprite with any trained model, several ways."""
+"""`studio complete`: fill the hidden part of a sprite with any trained model, several ways; or,
+with ``--held-out``, complete every held-out sprite into one file (HW4's task)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ def register(subparsers) -> None:
     complete = subparsers.add_parser(
         "complete", help="complete a partly hidden sprite with a trained run (any model)",
         description="Writes one row: the sprite, the sprite with its hidden pixels shown as a grey "
-                    "checker, then the completions, best first.")
+                    "checker, then the completions, best first. With --held-out, the best completion "
+                    "of every held-out sprite of the run, one line of H·W colour indices each (the "
+                    "course's pixel_color.txt format, HW4's submission format): "
+                    "studio complete RUN --first 0.6 --held-out -o out.txt")
     complete.add_argument("run_dir")
     source = complete.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", type=int, help="a sprite of the run's dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
+    source.add_argument("--held-out", action="store_true",
+                        help="every held-out sprite of the run's split, written as text to -o")
     hide = complete.add_mutually_exclusive_group(required=True)
     hide.add_argument("--cover", type=float, metavar="FRACTION",
                       help="hide the bottom FRACTION of the pixels (the lecture's 0.5 and 0.75)")
+    hide.add_argument("--first", type=float, metavar="FRACTION",
+                      help="keep the first FRACTION of the pixels in raster order, hide the rest (HW4: 0.6)")
     hide.add_argument("--hole", type=float, metavar="FRACTION", help="hide a centred hole of that area")
     hide.add_argument("--random", type=float, metavar="FRACTION", help="hide that fraction of the pixels, at random")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
@@ -37,22 +45,26 @@ def register(subparsers) -> None:
 
 def cmd_complete(args) -> int:
     from studio.data import grid_image
-    from studio.models.completion import centre_hole, cover_bottom, random_pixels
+    from studio.models.completion import centre_hole, cover_bottom, given_first, random_pixels
     from studio.models.inpainting import completer_for
     from studio.train.engine import load_trained
 
     task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
     completer = completer_for(task)
     size = task.size
-    sprite = _sprite(args, saved, palette, size)
     if args.cover is not None:
         mask = cover_bottom(size, args.cover)
+    elif args.first is not None:
+        mask = given_first(size, args.first)
     elif args.hole is not None:
         mask = centre_hole(size, args.hole)
     elif args.random is not None:
         mask = random_pixels(size, args.random, seed=0 if args.seed is None else args.seed)
     else:
         mask = _read_mask(Path(args.mask), size)
+    if args.held_out:
+        return _complete_held_out(args, completer, saved, mask)
+    sprite = _sprite(args, saved, palette, size)
     variants = completer.complete(sprite, mask, args.n, seed=args.seed, temperature=args.temperature)
     shown = palette.to_rgb(sprite)
     row = np.stack([shown, show_hidden(shown, mask)] + [palette.to_rgb(v.sprite) for v in variants])
@@ -69,6 +81,23 @@ def show_hidden(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     checker = (np.indices(mask.shape).sum(0) % 2).astype(bool)
     shown[mask & checker], shown[mask & ~checker] = CHECKER
     return shown
+def _complete_held_out(args, completer, saved: dict, mask: np.ndarray) -> int:
+    """The best of ``-n`` completions of each held-out sprite, one line each, in the split's
+    order (``studio eval``'s held-out sprites)."""
+    from studio.data import open_dataset
+    from studio.data.course import write_pixels
+
+    sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
+    _, held = sprites.split(saved["train"]["held_out"])
+    if len(held) == 0:
+        raise SystemExit(f"studio: error: {args.run_dir} holds no sprites out")
+    completed = [completer.complete(sprites.indices[i], mask, args.n, temperature=args.temperature,
+                                    seed=None if args.seed is None else args.seed + k)[0].sprite
+                 for k, i in enumerate(held)]
+    write_pixels(np.stack(completed), args.output)
+    print(f"wrote completions of the {len(held)} held-out sprites ({int(mask.sum())} of {mask.size} "
+          f"pixels hidden each, the best of {args.n} by {completer.score_name}) to {args.output}")
+    return 0
 
 
 def _sprite(args, saved: dict, palette, size) -> np.ndarray:

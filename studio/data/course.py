@@ -41,11 +41,20 @@ def save_course(sprites: SpriteSet, folder: str | Path) -> Path:
     """Write ``sprites`` as ``pixel_color.txt`` + ``colormap.txt`` in ``folder``; returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in sprites.indices)
-    # Like the course's own files: no newline after the last line.
-    (folder / PIXELS_FILE).write_text("\n".join(rows), encoding="ascii")
+    write_pixels(sprites.indices, folder / PIXELS_FILE)
     write_colormap(sprites.palette, folder / COLORMAP_FILE)
     return folder
+
+
+def write_pixels(indices: np.ndarray, file: str | Path) -> None:
+    """Sprites [N, H, W] as the course's pixel_color.txt: one sprite a line, its H·W colour
+    indices row-major, separated by spaces (also HW4's submission format). Written atomically."""
+    file = Path(file)
+    rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in np.asarray(indices))
+    tmp = file.with_name(file.name + ".tmp")
+    # Like the course's own files: no newline after the last line.
+    tmp.write_text("\n".join(rows), encoding="ascii")
+    tmp.replace(file)
 
 
 def write_colormap(palette: Palette, file: str | Path) -> None:

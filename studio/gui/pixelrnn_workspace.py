@@ -417,8 +417,10 @@ def _load_pixelrnn_run(path: Path):
 
     run = RunDir(path)
     saved = run.config()
-    if saved.get("model") != "pixelrnn":
-        raise ValueError(f"{path} is a {saved.get('model')} run; open a PixelRNN run")
+    from studio.models.completion import RASTER_MODELS
+
+    if saved.get("model") not in RASTER_MODELS:
+        raise ValueError(f"{path} is a {saved.get('model')} run; open a PixelRNN or transformer run")
     task, _palette, _saved = load_trained(path, "best")
     checkpoint = run.checkpoint("best")
     score = _best_held_out(run)

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from studio.data import open_dataset
-from studio.models import gan, pixelrnn, vae
+from studio.models import gan, pixelrnn, transformer, vae
 from studio.models.completion import centre_hole, cover_bottom, random_pixels
 from studio.models.inpainting import completer_for
 
 DATA = "builtin:n=32,size=12,seed=3"  # 12×12: the VAE and GAN need sides divisible by 4
 TINY = {"pixelrnn": pixelrnn.Config(hidden=16, embed=8, context="2d", position=True),
+        "transformer": transformer.Config(n_embd=16, n_head=2, n_layer=1),
         "vae": vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0),
         "gan": gan.Config(z_dim=8, width=8)}
 
@@ -26,7 +27,7 @@ def sprites():
 @pytest.fixture(scope="module", params=list(TINY))
 def task(request, sprites):
     torch.manual_seed(0)
-    module = {"pixelrnn": pixelrnn, "vae": vae, "gan": gan}[request.param]
+    module = {"pixelrnn": pixelrnn, "transformer": transformer, "vae": vae, "gan": gan}[request.param]
     task = module.Task(TINY[request.param], sprites.palette.colors, (sprites.height, sprites.width),
                        torch.device("cpu"))
     batch = torch.from_numpy(sprites.indices[:16]).long()
