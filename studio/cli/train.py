@@ -41,12 +41,18 @@ def register(subparsers) -> None:
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
     evaluate.add_argument("--device")
+    evaluate.add_argument("-n", type=int, default=512,
+                          help="samples the yardstick scores (see `studio score`; 0: none)")
     evaluate.set_defaults(func=cmd_eval)
 
-    sample = subparsers.add_parser("sample", help="draw sprites from a trained run into a grid PNG")
+    sample = subparsers.add_parser("sample", help="draw sprites from a trained run: a grid PNG, "
+                                                  "the course's text format or a NumPy array")
     sample.add_argument("run_dir")
     sample.add_argument("-n", type=int, default=64)
-    sample.add_argument("-o", "--output", required=True)
+    sample.add_argument("-o", "--output", required=True,
+                        help="FILE.png: a grid; FILE.txt: one sprite a line of palette indices (the "
+                             "course's pixel_color format, palette beside it as FILE.colormap.txt); "
+                             "FILE.npy: indices [n, H, W] uint8")
     sample.add_argument("--temperature", type=float, default=1.0,
                         help="PixelRNN: softmax temperature; GAN/VAE: scale of the code's spread")
     sample.add_argument("--top-k", type=int, help="PixelRNN only: draw from the k likeliest colours")
@@ -162,17 +168,32 @@ def cmd_runs_list(args) -> int:
 def cmd_eval(args) -> int:
     from studio.train.evaluate import evaluate_run
 
-    print(json.dumps(evaluate_run(args.run_dir, args.checkpoint, args.device)))
+    print(json.dumps(evaluate_run(args.run_dir, args.checkpoint, args.device, n=args.n)))
     return 0
 
 
 def cmd_sample(args) -> int:
+    import numpy as np
+
     from studio.data import grid_image
+    from studio.data.course import write_colormap, write_pixels
     from studio.train.engine import load_trained
 
+    output = Path(args.output)
     task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
-    sprites = task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
-    grid_image(sprites, palette, scale=args.scale).save(args.output)
-    print(f"wrote {args.n} samples to {Path(args.output)}")
+    sprites = np.asarray(task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k),
+                         dtype=np.uint8)
+    if output.suffix == ".txt":
+        write_pixels(sprites, output)
+        write_colormap(palette, output.with_suffix(".colormap.txt"))
+        print(f"wrote {args.n} sprites to {output} (palette: {output.with_suffix('.colormap.txt')})")
+        return 0
+    if output.suffix == ".npy":
+        tmp = output.with_name(output.name + ".tmp.npy")
+        np.save(tmp, sprites)
+        tmp.replace(output)
+    else:
+        grid_image(sprites, palette, scale=args.scale).save(output)
+    print(f"wrote {args.n} samples to {output}")
     return 0
 

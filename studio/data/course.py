@@ -33,7 +33,7 @@ def load_course(path: str | Path) -> SpriteSet:
     if not pixels_file.is_file():
         raise DatasetError(f"no {PIXELS_FILE} here", pixels_file)
     palette = read_colormap(pixels_file.parent / COLORMAP_FILE)
-    indices = _read_pixels(pixels_file, palette)
+    indices = read_pixels(pixels_file, palette)
     return SpriteSet(indices, palette, name=pixels_file.parent.name or "course", source=str(path))
 
 
@@ -49,17 +49,20 @@ def save_course(sprites: SpriteSet, folder: str | Path) -> Path:
 def write_pixels(indices: np.ndarray, file: str | Path) -> None:
     """Sprites [N, H, W] as the course's pixel_color.txt: one sprite a line, its H·W colour
     indices row-major, separated by spaces (also HW4's submission format). Written atomically."""
-    file = Path(file)
     rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in np.asarray(indices))
-    tmp = file.with_name(file.name + ".tmp")
     # Like the course's own files: no newline after the last line.
-    tmp.write_text("\n".join(rows), encoding="ascii")
-    tmp.replace(file)
+    _write_atomically(Path(file), "\n".join(rows))
 
 
 def write_colormap(palette: Palette, file: str | Path) -> None:
     lines = (f"{r} {g} {b}" for r, g, b in palette.colors.tolist())
-    Path(file).write_text("\n".join(lines), encoding="ascii")
+    _write_atomically(Path(file), "\n".join(lines))
+
+
+def _write_atomically(file: Path, text: str) -> None:
+    tmp = file.with_name(file.name + ".tmp")
+    tmp.write_text(text, encoding="ascii")
+    tmp.replace(file)
 
 
 def read_colormap(file: str | Path) -> Palette:
@@ -81,7 +84,11 @@ def read_colormap(file: str | Path) -> Palette:
     return Palette(np.array(colors, dtype=np.uint8))
 
 
-def _read_pixels(file: Path, palette: Palette) -> np.ndarray:
+def read_pixels(file: str | Path, palette: Palette) -> np.ndarray:
+    """Sprites [n, H, W] uint8 from a file of the course's lines of indices into ``palette``."""
+    file = Path(file)
+    if not file.is_file():
+        raise DatasetError("no such file", file)
     rows, count = [], None
     for line_no, tokens in _numbered_lines(file):
         if count is None:  # the first sprite fixes the size

@@ -20,7 +20,8 @@ banner, an error banner, one plot per :class:`PlotSpec` and the latest sample gr
 
 - :class:`PlotSpec` ``(title, keys, log_y=False, labels=None)``: the metric keys drawn on one
   plot against the step; ``"val/..."`` keys (held-out evaluation, logged at epoch ends) are
-  drawn as dots. ``labels`` maps a key to its legend text (defaults: :data:`LABELS`).
+  drawn as dots. ``labels`` maps a key to its legend text (defaults: :data:`LABELS`). The
+  yardstick's plots (``YARDSTICK_PLOTS``: val/c2st, precision, recall, copy rate) follow.
 - :class:`WarningRule` ``(key, below=None, above=None, message="")``: while the latest value of
   ``key`` is below / above the threshold, the yellow banner shows ``message``.
 - Runs go to ``new_run_path(model, panel.runs_dir)``: ``runs_dir`` None means
@@ -57,7 +58,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGri
 
 from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm
-from studio.gui.training_plots import (LABELS, LatestValues, LivePlots, MetricHistory, PlotSpec,  # noqa: F401
+from studio.gui.training_plots import (LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, MetricHistory, PlotSpec,  # noqa: F401
                                        format_seconds)
 from studio.gui.widgets import PixelImageView
 from studio.models import model_module
@@ -140,7 +141,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.model = model
-        self.plot_specs = list(plots)
+        self.plot_specs = list(plots) + YARDSTICK_PLOTS  # the workspace's, then every model's yardstick
         self.warning_rules = list(warnings)
         self.sample_caption_text = sample_caption  # "{step}" is replaced by the grid's step
         self.runs_dir: str | Path | None = None  # None: default_runs_dir()

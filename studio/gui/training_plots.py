@@ -22,7 +22,8 @@ from studio.train.engine import RECORD_FIELDS
 LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
           "d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖", "loss": "loss",
           "bits_per_pixel": "bits/pixel", "recon": "reconstruction", "kl": "KL", "elbo": "ELBO",
-          "diversity_ratio": "diversity ratio", "mmd": "MMD"}
+          "diversity_ratio": "diversity ratio", "mmd": "MMD",
+          "c2st": "C2ST accuracy", "copy_rate": "copy rate"}
 COLORS = ("#2f7ed8", "#f28e2b", "#3a9e4f", "#e15759", "#9c6ade", "#17a2b8", "#c9a227")
 
 
@@ -38,6 +39,14 @@ class PlotSpec:
     def label(self, key: str) -> str:
         name = self.labels.get(key) or LABELS.get(key.removeprefix("val/"), key.removeprefix("val/"))
         return f"{name} (held-out)" if key.startswith("val/") else name
+
+
+#: The yardstick every model's run logs (studio/models/scores.py, TrainSettings.score_every):
+#: every TrainingPanel draws these after its workspace's own plots.
+YARDSTICK_PLOTS = [
+    PlotSpec("Classifier two-sample test on samples (0.5 = indistinguishable from real)", keys=["val/c2st"]),
+    PlotSpec("Samples: precision, recall, copy rate", keys=["val/precision", "val/recall", "val/copy_rate"]),
+]
 
 
 class MetricHistory:

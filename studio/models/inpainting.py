@@ -219,19 +219,16 @@ class GANCompletion(_CodeFit):
         return [self.task.g_ema, self.task.d]
 
     def loss(self, codes, x, visible):
-        out = self.task.generator_output(codes)
+        out, realism = self.task.completion_terms(codes)
         if self.task.output_kind == "rgb":  # L1 colour distance on the visible pixels, as Yeh et al.
             target = self.task.palette_rgb[x].permute(2, 0, 1)  # [3, H, W] in [-1, 1]
             context = ((out.float() - target).abs().sum(1) * visible).flatten(1).sum(1)
         else:  # palette logits: the generator's own likelihood of the visible colours
             context = visible_nll(out, x, visible)
-        return context + self.weight * self.task.realism_loss(out)
+        return context + self.weight * realism
 
     def most_likely(self, codes):
-        out = self.task.generator_output(codes)
-        if self.task.output_kind == "rgb":
-            return torch.as_tensor(self.task.snap(out.float()), dtype=torch.long, device=codes.device)
-        return out.argmax(1)
+        return torch.as_tensor(self.task.generate(codes), dtype=torch.long, device=codes.device)
 
 
 COMPLETERS = {"pixelrnn": Autoregressive, "transformer": Autoregressive, "vae": VAECompletion,

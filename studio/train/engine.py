@@ -35,7 +35,7 @@ import torch
 import studio
 from studio.data import SpriteSet, grid_image, open_dataset
 from studio.data.palette import Palette
-from studio.models import model_module
+from studio.models import model_module, scores
 from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from studio.train.config import config_from_dict, config_to_dict
 from studio.train.devices import pick_device
@@ -60,6 +60,12 @@ class TrainSettings:
     sample_every: int = 200  # steps; grids are also drawn at the end
     sample_count: int = 64  # sprites in each grid; 0: no grids at all
     eval_every: int = 1  # epochs
+    # The yardstick of every model (studio/models/scores.py) on score_count fresh samples,
+    # logged as val/c2st, val/precision, ... at every score_every-th evaluation epoch; 0: off.
+    # Cheap settings (a few seconds); `studio score` gives the full 512-sample figures. Its
+    # CPU time is not counted in the run's `cpu` (it measures, it does not train).
+    score_every: int = 10  # epochs
+    score_count: int = 128
     checkpoint_every: int = 5  # epochs; a checkpoint is also written at every stop
     keep_checkpoints: int = 3
     amp: bool = True  # bf16 autocast, on CUDA only
@@ -82,6 +88,8 @@ def default_settings(model: str, preset: str | None = None, **overrides) -> Trai
 
 #: The bookkeeping fields of every logged record; all its other keys are metrics.
 RECORD_FIELDS = ("step", "epoch", "time", "cpu")
+SCORE_SEED = 777  # the draw the training-time yardstick scores
+SCORE_CLASSIFIER_EPOCHS = 6  # half of `studio score`'s: a trend for the monitor, in seconds
 
 
 @dataclass
@@ -169,6 +177,8 @@ class Trainer:
         # Only rank 0 writes the run; the others train their slice of each batch.
         self.run = RunDir(run_dir) if run_dir is not None and self.dist.is_main else None
         self.state = _State()
+        self._cpu_start = time.process_time()  # process_time() when cpu_seconds was 0
+        self._real_sets = None  # (train, held-out) indices on the CPU, for the yardstick
         torch.manual_seed(self.settings.seed)
         self.task = model_module(model).Task(config, sprites.palette.colors,
                                              (sprites.height, sprites.width), self.device)
@@ -335,7 +345,7 @@ class Trainer:
         order, metrics, record, logged_step = None, None, None, -1
         window_start, window_steps = time.perf_counter(), 0
         status = "finished"
-        cpu_start = time.process_time() - self.state.cpu_seconds
+        self._cpu_start = time.process_time() - self.state.cpu_seconds
         while self.state.step < total:
             self.control.wait_while_paused()
             if self.control.stop_requested:
@@ -354,7 +364,7 @@ class Trainer:
             with autocast:
                 metrics = self.task.train_step(self.nets, self.train_data[idx])
             self.state.step += 1
-            self.state.cpu_seconds = time.process_time() - cpu_start
+            self.state.cpu_seconds = time.process_time() - self._cpu_start
             step = self.state.step
             window_steps += 1
             if step % s.log_every == 0 or step == total:
@@ -438,19 +448,37 @@ class Trainer:
         for module in self.task.modules().values():
             module.eval()
         with torch.no_grad():
-            scores = self.task.evaluate(self.held_data)
+            metrics = self.task.evaluate(self.held_data)
+            epoch = self.state.step // self.steps_per_epoch
+            if self.settings.score_every and epoch % self.settings.score_every == 0:
+                metrics = {**metrics, **self._yardstick()}
         for module in self.task.modules().values():
             module.train()
-        if not scores:
+        if not metrics:
             return
         record = {"step": self.state.step, "epoch": round(self.state.step / self.steps_per_epoch, 4),
                   "time": round(self.state.elapsed, 3), "cpu": round(self.state.cpu_seconds, 3)}
-        record.update({f"val/{k}": float(v) for k, v in scores.items()})
+        record.update({f"val/{k}": float(v) for k, v in metrics.items()})
         self._record(record, writer)
         key = self.task.selection_metric
-        if key and key in scores and scores[key] < self.state.best:
-            self.state.best = float(scores[key])
+        if key and key in metrics and metrics[key] < self.state.best:
+            self.state.best = float(metrics[key])
             self._save(self.run.best_checkpoint if self.run else None)
+
+    def _yardstick(self) -> dict[str, float]:
+        """scores.score_samples of score_count samples (the same seed each time, so two
+        evaluations differ only by the model), with a cheap classifier. Its CPU time moves
+        the CPU clock's origin: the run's `cpu` and its budget count training only."""
+        if min(len(self.train_data), self.settings.score_count) < scores.CLASSIFIER_FOLDS:
+            return {}  # too few sprites to cross-validate a classifier on
+        started = time.process_time()
+        if self._real_sets is None:
+            self._real_sets = self.train_data.cpu().numpy(), self.held_data.cpu().numpy()
+        samples = self.task.draw(self.settings.score_count, seed=SCORE_SEED)
+        result = scores.score_samples(samples, *self._real_sets, self.sprites.palette,
+                                      n=self.settings.score_count, classifier_epochs=SCORE_CLASSIFIER_EPOCHS)
+        self._cpu_start += time.process_time() - started
+        return result
 
     def _samples(self) -> None:
         if not self.dist.is_main or not self.settings.sample_count:

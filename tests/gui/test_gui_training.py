@@ -266,3 +266,14 @@ def test_settings_form_is_generated_from_the_config_dataclass(qtbot, tiny_set):
     assert panel.form.preset() == "custom" and panel.form.config().lr_g == pytest.approx(5e-4)
     panel.form.set_config(gan.CONFIGS["hinge-sn"])
     assert panel.form.preset() == "hinge-sn" and editors["spectral_norm"].isChecked()
+
+
+def test_every_model_panel_plots_the_yardstick_at_its_interval(qtbot, tiny_set):
+    panel = make_panel(qtbot, tiny_set, epochs=2)
+    panel.settings_overrides = {"score_every": 1, "score_count": 16}
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS):
+        assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.curves["val/c2st"].xData is not None, timeout=WAIT_MS)
+    for key in ("val/c2st", "val/precision", "val/recall", "val/copy_rate"):
+        assert panel.points(key) == 2, key  # one score per epoch end
+    assert panel.latest.rows["val/c2st"].text() != "—"
