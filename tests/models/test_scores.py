@@ -1,0 +1,101 @@
+"""The yardstick (studio/models/scores.py) tested on what its numbers mean: real sprites
+against real ones score as a perfect model would, broken ones as a hopeless one, copies as
+copies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from studio.data import open_dataset
+from studio.data.builtin import builtin_creatures
+from studio.models import scores
+from studio.models.scores import SCORE_KEYS, reference_rows, score_samples
+
+CHEAP = dict(n=160, classifier_epochs=6)
+
+
+@pytest.fixture(scope="module")
+def split():
+    sprites = builtin_creatures(n=400, seed=5)
+    train, held = sprites.split(0.25)
+    return sprites.indices[train], sprites.indices[held], sprites.palette
+
+
+@pytest.fixture(scope="module")
+def rows(split):
+    train, held, palette = split
+    return reference_rows(train, held, palette, seed=0, **CHEAP)
+
+
+def test_real_sprites_are_indistinguishable_from_real_ones(rows):
+    real = rows["real"]
+    assert set(real) == set(SCORE_KEYS)
+    assert 0.35 <= real["c2st"] <= 0.65
+    assert real["precision"] > 0.5 and real["recall"] > 0.5
+    assert real["copy_rate"] <= 0.1  # by construction: the held-out quantile of the threshold
+
+
+def test_shuffled_pixels_are_told_apart_and_far_from_the_real_manifold(rows):
+    real, shuffled = rows["real"], rows["shuffled"]
+    assert shuffled["c2st"] >= 0.9
+    assert shuffled["precision"] < real["precision"] / 2
+    assert shuffled["mmd2"] > 3 * real["mmd2"]
+
+
+def test_a_copy_of_the_training_set_is_flagged_as_copied(split):
+    train, held, palette = split
+    copied = score_samples(train, train, held, palette, seed=0, **CHEAP)
+    assert copied["copy_rate"] == 1.0
+    assert copied["c2st"] <= 0.65  # a copy fools the classifier; the copy rate is what catches it
+
+
+def test_empty_frames_are_not_copies_and_are_told_apart(split):
+    train, held, palette = split
+    empty = score_samples(np.zeros((64, *train.shape[1:]), np.uint8), train, held, palette, seed=0, **CHEAP)
+    assert empty["copy_rate"] == 0.0
+    assert empty["c2st"] >= 0.9 and empty["recall"] < 0.05
+
+
+def test_the_same_seed_gives_the_same_scores_and_leaves_the_global_rng_alone(split):
+    train, held, palette = split
+    torch.manual_seed(7)
+    before = torch.get_rng_state()
+    first = score_samples(held, train, held, palette, seed=3, **CHEAP)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert score_samples(held, train, held, palette, seed=3, **CHEAP) == first
+
+
+def test_rgb_samples_are_scored_as_the_palette_sprites_they_snap_to(split):
+    train, held, palette = split
+    as_rgb = palette.to_rgb(held)
+    assert score_samples(as_rgb, train, held, palette, seed=1, **CHEAP) == \
+        score_samples(held, train, held, palette, seed=1, **CHEAP)
+
+
+def test_bad_input_is_refused_with_its_shape(split):
+    train, held, palette = split
+    with pytest.raises(ValueError, match="shape"):
+        score_samples(np.zeros((4, 20)), train, held, palette)
+    with pytest.raises(ValueError, match="held-out"):
+        score_samples(held, train, held[:0], palette)
+
+
+def test_course_data_reference_rows_bracket_the_scale(course_dir):
+    sprites = open_dataset(course_dir)
+    train, held = sprites.split(0.1)
+    rows = reference_rows(sprites.indices[train], sprites.indices[held], sprites.palette, n=256,
+                          classifier_epochs=6)
+    assert rows["real"]["c2st"] <= 0.65 and rows["shuffled"]["c2st"] >= 0.85
+    assert rows["shuffled"]["precision"] < rows["real"]["precision"]
+
+
+def test_creature_distance_ignores_shared_background(split):
+    _, _, palette = split
+    a = np.zeros((1, 4, 4), np.uint8)
+    b = a.copy()
+    b[0, 0, 0] = 1  # one creature pixel: over it, the whole difference is that pixel's ΔE
+    delta_e = np.linalg.norm(palette.lab[0] - palette.lab[1])
+    assert float(scores.creature_distances(a, b, palette)) == pytest.approx(delta_e, rel=1e-5)
+    assert float(scores.creature_distances(a, a, palette)) == 0.0
