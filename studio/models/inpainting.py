@@ -91,8 +91,8 @@ class Autoregressive:
 
 
 # --- code-fitting models: one optimiser over codes, each model its own loss ---------------------
-STARTS = 16  # codes optimised at once (at least n): distinct local optima are distinct variants
-STEPS = 40  # Adam steps on the codes
+STARTS = 8  # codes optimised at once (at least n): distinct local optima are distinct variants
+STEPS = 30  # Adam steps on the codes
 LR = 0.1  # codes are N(0, I)-sized, so a tenth of a unit per step
 
 
