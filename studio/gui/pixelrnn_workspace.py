@@ -58,11 +58,11 @@ class CompletionJob(QObject):
         self.worker: WorkerTask | None = None  # the run_in_thread handle, once started
 
     def run(self):
-        from studio.models.completion import complete
+        from studio.models.inpainting import completer_for  # any model's run completes
 
-        return complete(self.task, self.sprite, self.mask, n_variants=self.n_variants,
-                        temperature=self.temperature, progress=self.progressed.emit,
-                        cancel=self._cancel.is_set)
+        return completer_for(self.task).complete(self.sprite, self.mask, self.n_variants,
+                                                 temperature=self.temperature, progress=self.progressed.emit,
+                                                 cancel=self._cancel.is_set)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -293,8 +293,9 @@ class PixelRNNWorkspace(QWidget):
         state, palette = self.canvas.state, self.canvas.palette
         if state is None:
             return "No sprite on the canvas yet."
-        if not np.array_equal(np.asarray(self.task.palette), palette.colors):
-            return (f"This model was trained on another palette ({len(self.task.palette)} colours; the "
+        colours = _task_colours(self.task)
+        if not np.array_equal(colours, palette.colors):
+            return (f"This model was trained on another palette ({len(colours)} colours; the "
                     f"dataset has {len(palette)}): open the dataset it was trained on.")
         if tuple(self.task.size) != state.shape:
             return f"This model draws {self.task.size[0]}×{self.task.size[1]} sprites, the canvas is " \
@@ -343,6 +344,8 @@ class PixelRNNWorkspace(QWidget):
             self.controls.show_progress(done, total)
 
     def _on_completed(self, job: CompletionJob, completions: list) -> None:
+        from studio.models.inpainting import completer_for
+
         self._end_job()
         if self.model_fits() is not None:  # the dataset changed meanwhile: other colours, other size
             self.controls.hint.setText("The dataset changed while completing: press Complete again.")
@@ -350,7 +353,8 @@ class PixelRNNWorkspace(QWidget):
             return
         self.variant_mask = job.mask
         self.variants.set_variants(np.stack([c.sprite for c in completions]),
-                                   [c.log_likelihood for c in completions], self.canvas.palette)
+                                   [c.score for c in completions], self.canvas.palette,
+                                   completer_for(self.task).score_name)
         self.controls.hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
                                    "on the canvas; Complete again for new ones.")
         self.completionEnded.emit(completions)
@@ -417,14 +421,21 @@ def _load_pixelrnn_run(path: Path):
 
     run = RunDir(path)
     saved = run.config()
-    from studio.models.completion import RASTER_MODELS
+    from studio.models.inpainting import completer_for
 
-    if saved.get("model") not in RASTER_MODELS:
-        raise ValueError(f"{path} is a {saved.get('model')} run; open a PixelRNN or transformer run")
     task, _palette, _saved = load_trained(path, "best")
+    completer_for(task)  # a ValueError (shown in a dialog) for a model that cannot complete
     checkpoint = run.checkpoint("best")
     score = _best_held_out(run)
     return task, f"{path.name} · {checkpoint.name}" + (f" · held-out {score:.2f} bits/pixel" if score else "")
+
+
+def _task_colours(task) -> np.ndarray:
+    """The palette [K, 3] uint8 a task was trained with, whatever the model."""
+    palette = getattr(task, "palette", None)
+    if palette is None:  # the VAE keeps it as a tensor only
+        return task.palette_rgb.cpu().numpy()
+    return np.asarray(getattr(palette, "colors", palette))
 
 
 def _best_held_out(run) -> float | None:
