@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.cli.args import MAX_FRAMES, SCALE, SEED, image_output, int_range, positive_int
+from studio.cli.args import MAX_FRAMES, SEED, image_output, int_range, positive_int
 
 
 def register(subparsers) -> None:

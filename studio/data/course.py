@@ -54,7 +54,8 @@ def save_course(sprites: SpriteSet, folder: str | Path) -> Path:
 
 
 def write_pixels(indices: np.ndarray, file: str | Path) -> None:
-    """Sprites [n, H, W] as the course's lines of indices, written atomically (temp + rename)."""
+    """Sprites [N, H, W] as the course's pixel_color.txt: one sprite a line, its H·W colour
+    indices row-major, separated by spaces (also HW4's submission format). Written atomically."""
     rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in np.asarray(indices))
     # Like the course's own files: no newline after the last line.
     write_text(file, "\n".join(rows))

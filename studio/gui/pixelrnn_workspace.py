@@ -67,11 +67,11 @@ class CompletionJob(QObject):
         self.worker: WorkerTask | None = None  # the run_in_thread handle, once started
 
     def run(self):
-        from studio.models.completion import complete
+        from studio.models.inpainting import completer_for  # any model's run completes
 
-        return complete(self.task, self.sprite, self.mask, n_variants=self.n_variants,
-                        temperature=self.temperature, progress=self.progressed.emit,
-                        cancel=self._cancel.is_set)
+        return completer_for(self.task).complete(self.sprite, self.mask, self.n_variants,
+                                                 temperature=self.temperature, progress=self.progressed.emit,
+                                                 cancel=self._cancel.is_set)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -344,8 +344,9 @@ class PixelRNNWorkspace(QWidget):
         state, palette = self.canvas.state, self.canvas.palette
         if state is None:
             return "No sprite on the canvas yet."
-        if not np.array_equal(np.asarray(self.task.palette), palette.colors):
-            return (f"This model was trained on another palette ({len(self.task.palette)} colours; the "
+        colours = _task_colours(self.task)
+        if not np.array_equal(colours, palette.colors):
+            return (f"This model was trained on another palette ({len(colours)} colours; the "
                     f"dataset has {len(palette)}): open the dataset it was trained on.")
         if tuple(self.task.size) != state.shape:
             return f"This model draws {self.task.size[0]}×{self.task.size[1]} sprites, the canvas is " \
@@ -394,6 +395,8 @@ class PixelRNNWorkspace(QWidget):
             self.controls.show_progress(done, total)
 
     def _on_completed(self, job: CompletionJob, completions: list) -> None:
+        from studio.models.inpainting import completer_for
+
         self._end_job()
         if self.model_fits() is not None:  # the dataset changed meanwhile: other colours, other size
             self.controls.hint.setText("The dataset changed while completing: press Complete again.")
@@ -401,7 +404,8 @@ class PixelRNNWorkspace(QWidget):
             return
         self.variant_mask = job.mask
         self.variants.set_variants(np.stack([c.sprite for c in completions]),
-                                   [c.log_likelihood for c in completions], self.canvas.palette)
+                                   [c.score for c in completions], self.canvas.palette,
+                                   completer_for(self.task).score_name)
         self.controls.hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
                                    "on the canvas; Complete again for new ones.")
         self.completionEnded.emit(completions)
@@ -465,8 +469,19 @@ def _load_pixelrnn_run(path: Path):
     """(task, description) from a run folder's best checkpoint; runs on a worker thread."""
     from studio.train.trained import TrainedRun
 
-    run = TrainedRun.open(path, model=AUTOREGRESSIVE)
+    from studio.models.inpainting import completer_for
+
+    run = TrainedRun.open(path)
+    completer_for(run.task)  # a ValueError (shown in a dialog) for a model that cannot complete
     return run.task, run.describe(model_title(path))
+
+
+def _task_colours(task) -> np.ndarray:
+    """The palette [K, 3] uint8 a task was trained with, whatever the model."""
+    palette = getattr(task, "palette", None)
+    if palette is None:  # the VAE keeps it as a tensor only
+        return task.palette_rgb.cpu().numpy()
+    return np.asarray(getattr(palette, "colors", palette))
 
 
 def _describe(error: BaseException) -> str:

@@ -142,3 +142,61 @@ def test_bad_configs_are_refused():
         vae.Config(latent_dim=1)
     with pytest.raises(ValueError, match="divisible by 4"):
         vae.Task(TINY, np.zeros((3, 3), np.uint8), (18, 18), torch.device("cpu"))
+
+
+# --- what the deeper presets add ------------------------------------------------------------
+def test_free_bits_floor_each_dimensions_batch_mean_kl():
+    kl = torch.tensor([[0.2, 3.0], [0.4, 1.0]])  # [B=2, D=2]: dimension means 0.3 and 2.0 nats
+    assert float(vae.kl_penalty(kl, 0.0)) == pytest.approx(2.3)  # no floor: the true KL
+    assert float(vae.kl_penalty(kl, 0.5)) == pytest.approx(0.5 + 2.0)  # dim 0 pays the floor, not less
+
+
+def test_learning_rate_follows_a_half_cosine_to_lr_min_then_stays():
+    cfg = vae.Config(lr=1e-3, lr_min=1e-4, lr_decay_steps=100)
+    assert vae.learning_rate(cfg, 0) == pytest.approx(1e-3)
+    assert vae.learning_rate(cfg, 50) == pytest.approx(5.5e-4)
+    assert vae.learning_rate(cfg, 100) == pytest.approx(1e-4) and vae.learning_rate(cfg, 500) == pytest.approx(1e-4)
+    assert vae.learning_rate(vae.Config(lr=2e-3), 10 ** 6) == 2e-3  # lr_decay_steps = 0: constant
+
+
+def test_residual_resize_config_trains_and_sets_the_scheduled_learning_rate(sprites):
+    cfg = vae.Config(width=8, hidden=16, embed_dim=4, blocks=1, upsample="resize", free_bits=0.5, dropout=0.1,
+                     lr=1e-2, lr_min=1e-3, lr_decay_steps=4, mirror=True, kl_warmup_steps=0)
+    task = make_task(sprites, cfg)
+    assert any(isinstance(m, vae.ResidualBlock) for m in task.vae.decoder.modules())
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in task.vae.modules())
+    before = task.evaluate(batch(sprites, 16))["elbo_bits_per_pixel"]
+    lrs = [float(task.train_step(task.modules(), batch(sprites, 16))["lr"]) for _ in range(6)]
+    assert lrs[0] == pytest.approx(1e-2) and lrs[-1] == pytest.approx(1e-3)
+    assert task.evaluate(batch(sprites, 16))["elbo_bits_per_pixel"] < before - 0.5
+    assert task.decode(np.zeros((2, cfg.latent_dim))).shape == (2, 20, 20)
+
+
+def test_an_older_runs_config_rebuilds_the_network_its_checkpoint_holds():
+    from studio.train.config import config_from_dict
+
+    # The fields a run saved before residual blocks existed: they must give the same network.
+    old = {"latent_dim": 10, "width": 64, "hidden": 256, "embed_dim": 16, "variational": True,
+           "beta": 1.0, "kl_warmup_steps": 500, "lr": 1e-3, "weight_decay": 0.0}
+    net = vae.VAE(config_from_dict(vae.Config, old), 167, (20, 20))
+    shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    assert shapes == {  # the state dict of that network, as its checkpoints hold it
+        "step": (), "encoder.embed.weight": (167, 16),
+        "encoder.convs.0.weight": (64, 16, 4, 4), "encoder.convs.0.bias": (64,),
+        "encoder.convs.2.weight": (128, 64, 4, 4), "encoder.convs.2.bias": (128,),
+        "encoder.head.1.weight": (256, 3200), "encoder.head.1.bias": (256,),
+        "encoder.head.3.weight": (20, 256), "encoder.head.3.bias": (20,),
+        "decoder.mlp.0.weight": (256, 10), "decoder.mlp.0.bias": (256,),
+        "decoder.mlp.2.weight": (3200, 256), "decoder.mlp.2.bias": (3200,),
+        "decoder.upsample.0.weight": (128, 64, 4, 4), "decoder.upsample.0.bias": (64,),  # transposed convs
+        "decoder.upsample.2.weight": (64, 64, 4, 4), "decoder.upsample.2.bias": (64,),
+        "decoder.upsample.4.weight": (167, 64, 1, 1), "decoder.upsample.4.bias": (167,)}
+
+
+def test_presets_name_their_training_settings():
+    from studio.train.engine import default_settings
+
+    assert next(iter(vae.CONFIGS)) != "quick" and "quick" in vae.CONFIGS and "lecture" in vae.CONFIGS
+    quick = default_settings("vae", "quick")
+    assert quick.cpu_budget == 300 and quick.epochs == vae.PRESET_SETTINGS["quick"]["epochs"]
+    assert default_settings("vae").epochs == vae.DEFAULT_EPOCHS
