@@ -85,8 +85,9 @@ def preset_name(saved: dict) -> str:
     from studio.train.config import config_to_dict
 
     configs = model_module(saved["model"]).CONFIGS
+    # Through JSON as config.json was: its lists are the dataclass's tuples.
     return next((name for name, config in configs.items()
-                 if config_to_dict(config) == saved["model_config"]), "custom")
+                 if json.loads(json.dumps(config_to_dict(config))) == saved["model_config"]), "custom")
 
 
 def train_command(saved: dict) -> str:
