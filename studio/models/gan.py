@@ -86,7 +86,9 @@ class Config:
 DEFAULT_EPOCHS = 300
 
 # The first is the default. On the course data at 2.5 CPU-minutes (benchmarks/gan_ablation.py),
-# D seeing the snapped sprite ("snap") beat the RGB DCGAN, the palette logits and DiffAugment.
+# D seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st (0.974 against 0.967) with
+# 3× its recall and a copy rate of 0.6 % against 12 %, at the lowest cost per step; the palette
+# logits had almost no precision and DiffAugment made every score worse at that budget.
 CONFIGS = {
     "snap": Config(output="snap"),
     "quick": Config(output="snap"),  # the default's first 5 CPU-minutes
