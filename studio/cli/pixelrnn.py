@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.cli.args import SCALE, SEED, float_range, image_output, int_range, positive_float, positive_int
+
 CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in the input column
 
 
@@ -16,18 +18,19 @@ def register(subparsers) -> None:
                     "checker, then the completions, best first.")
     complete.add_argument("run_dir")
     source = complete.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int, help="a sprite of the run's dataset, by index")
+    source.add_argument("--index", type=int_range(0), help="a sprite of the run's dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
     hide = complete.add_mutually_exclusive_group(required=True)
-    hide.add_argument("--cover", type=float, metavar="FRACTION",
+    hide.add_argument("--cover", type=float_range(0.0, 1.0), metavar="FRACTION",
                       help="hide the bottom FRACTION of the pixels (the lecture's 0.5 and 0.75)")
-    hide.add_argument("--hole", type=float, metavar="FRACTION", help="hide a centred hole of that area")
+    hide.add_argument("--hole", type=float_range(0.0, 1.0), metavar="FRACTION",
+                      help="hide a centred hole of that area")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
-    complete.add_argument("-n", type=int, default=8, help="number of completions")
-    complete.add_argument("-o", "--output", required=True)
-    complete.add_argument("--temperature", type=float, default=1.0)
-    complete.add_argument("--seed", type=int)
-    complete.add_argument("--scale", type=int, default=4)
+    complete.add_argument("-n", type=positive_int(max=256), default=8, help="number of completions, 1..256")
+    complete.add_argument("-o", "--output", required=True, type=image_output())
+    complete.add_argument("--temperature", type=positive_float(max=100), default=1.0)
+    complete.add_argument("--seed", type=SEED)
+    complete.add_argument("--scale", type=SCALE, default=4)
     complete.add_argument("--checkpoint", default="best")
     complete.add_argument("--device")
     complete.set_defaults(func=cmd_complete)
@@ -35,12 +38,14 @@ def register(subparsers) -> None:
 
 def cmd_complete(args) -> int:
     from studio.data import grid_image
+    from studio.data.errors import StudioError
+    from studio.data.files import save_image
     from studio.models.completion import centre_hole, complete, cover_bottom
     from studio.train.engine import load_trained
 
     task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
     if saved["model"] != "pixelrnn":
-        raise SystemExit(f"studio: error: {args.run_dir} is a {saved['model']} run; completion needs a pixelrnn run")
+        raise StudioError(f"a {saved['model']} run; completion needs a pixelrnn run", args.run_dir)
     size = task.size
     sprite = _sprite(args, saved, palette, size)
     if args.cover is not None:
@@ -55,7 +60,7 @@ def cmd_complete(args) -> int:
     checker = (np.indices(size).sum(0) % 2).astype(bool)
     hidden_rgb[mask & checker], hidden_rgb[mask & ~checker] = CHECKER
     row = np.stack([shown, hidden_rgb] + [palette.to_rgb(v.sprite) for v in variants])
-    grid_image(row, palette, columns=len(row), scale=args.scale).save(args.output)
+    save_image(grid_image(row, palette, columns=len(row), scale=args.scale), args.output)
     print(f"wrote the sprite, its mask ({int(mask.sum())} of {mask.size} pixels hidden) and "
           f"{len(variants)} completions to {args.output}")
     print("log-likelihood (nats) of each completion: "
@@ -69,8 +74,10 @@ def _sprite(args, saved: dict, palette, size) -> np.ndarray:
     if args.index is not None:
         sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
         if not 0 <= args.index < len(sprites):
-            raise SystemExit(f"studio: error: --index {args.index} is outside the run's "
-                             f"{len(sprites)} sprites")
+            from studio.data.errors import StudioError
+
+            raise StudioError(f"--index {args.index} is outside the run's {len(sprites)} sprites",
+                              hint=f"choose 0..{len(sprites) - 1}")
         return sprites.indices[args.index]
     rgb = _read_png(Path(args.image), size, "RGB")
     return palette.nearest(rgb)
@@ -81,22 +88,20 @@ def _read_mask(path: Path, size) -> np.ndarray:
 
 
 def _read_png(path: Path, size, mode: str) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     from studio.data.errors import DatasetError
+    from studio.data.images import open_image
 
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        with Image.open(path) as image:
-            if image.mode in ("RGBA", "LA", "P") and mode == "RGB":
-                # Transparent pixels are background: composite on white, as the course did.
-                rgba = image.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(white, rgba)
-            array = np.asarray(image.convert(mode))
-    except (UnidentifiedImageError, OSError) as err:
-        raise DatasetError(f"not a readable image: {err}", path) from None
+        raise DatasetError("no such file", path)
+    with open_image(path) as image:
+        if image.mode in ("RGBA", "LA", "P") and mode == "RGB":
+            # Transparent pixels are background: composite on white, as the course did.
+            rgba = image.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(white, rgba)
+        array = np.asarray(image.convert(mode))
     if array.shape[:2] != tuple(size):
         raise DatasetError(f"is {array.shape[0]}×{array.shape[1]}, the run's sprites are "
                            f"{size[0]}×{size[1]}", path)

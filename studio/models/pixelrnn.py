@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models import check_sizes
+
 CONTEXTS = {
     # (dy, dx) of the pixels a step reads; "previous" is the raster predecessor (dy, dx) = (0, -1)
     # that wraps to the end of the row above at the start of a row, as in the lecture.
@@ -58,6 +60,7 @@ class Config:
     grad_clip: float = 1.0  # max gradient norm: keeps the LSTM's rare gradient spikes harmless
 
     def __post_init__(self):
+        check_sizes(self, "hidden", "layers", "embed")
         if self.context not in CONTEXTS:
             raise ValueError(f"unknown PixelRNN context {self.context!r}; choose one of {', '.join(CONTEXTS)}")
         if not 0 <= self.dropout < 1:

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models import check_sizes
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 
 
@@ -62,6 +63,7 @@ class Config:
     dropout: float = 0.0  # inside each residual block: 713 sprites are few, and the decoder memorises them
 
     def __post_init__(self):
+        check_sizes(self, "width", "hidden", "embed_dim")
         if self.latent_dim < 2:
             raise ValueError(f"latent_dim must be at least 2 (the explorer shows two), got {self.latent_dim}")
         if self.beta < 0 or self.kl_warmup_steps < 0 or self.free_bits < 0:
