@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.data import grid_image, open_dataset  # noqa: E402
 from studio.train.config import resolve_config  # noqa: E402
-from studio.train.engine import Trainer, TrainSettings, load_trained  # noqa: E402
+from studio.train.engine import Trainer, TrainSettings  # noqa: E402
 from studio.train.evaluate import evaluate_run  # noqa: E402
+from studio.train.trained import TrainedRun  # noqa: E402
 
 
 def train(config_name: str, data: str, steps: int, out: Path) -> Path:
@@ -65,7 +66,8 @@ def main(argv=None) -> int:
     panels = []
     print(f"{'model':14} {'held-out recon bits/px':>23} {'-ELBO bits/px':>14} {'background share':>17}")
     for name, run in runs.items():
-        task, palette, saved = load_trained(run, "best", "cpu")
+        opened = TrainedRun.open(run)
+        task, palette = opened.task, opened.palette
         codes = torch.randn(args.n, task.config.latent_dim, generator=torch.Generator().manual_seed(args.seed))
         sprites = task.decode(codes)  # the same codes for both
         held = evaluate_run(run, "best", "cpu")["held_out"]

@@ -36,10 +36,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
-from studio.data import open_dataset
+
 from studio.models.completion import (PARTICLES, centre_hole, choose_variants, cover_bottom, make_generator,
                                       run_sampler)
-from studio.train.engine import load_trained
+from studio.train.trained import TrainedRun
 
 MASKS = {"centre hole 25 %": lambda size: centre_hole(size, 0.25),
          "cover 50 %": lambda size: cover_bottom(size, 0.5),
@@ -72,9 +72,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    task, palette, saved = load_trained(args.run, args.checkpoint, "cpu")
-    data = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
-    _, held = data.split(saved["train"]["held_out"])
+    run = TrainedRun.open(args.run, args.checkpoint, model="pixelrnn")
+    task, palette, data = run.task, run.palette, run.dataset()
+    _, held = run.split(data)
     held = held[:args.sprites] if args.sprites else held
     lab = torch.from_numpy(palette.lab)
 
@@ -111,7 +111,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({"run": args.run, "checkpoint": args.checkpoint, "rows": rows}, indent=1))
         return 0
-    print(f"run {args.run} ({saved['model_config']['hidden']} cells, context {saved['model_config']['context']}), "
+    print(f"run {args.run} ({run.config['model_config']['hidden']} cells, context {run.config['model_config']['context']}), "
           f"{len(held)} held-out sprites, {args.variants} variants, smc {max(args.variants, PARTICLES)} particles, "
           f"evidence from {args.evidence_particles}")
     print(f"{'mask':18} {'method':6} {'nll bits/px':>11} {'ΔE best':>8} {'ΔE mean':>8} {'miss best':>9}")

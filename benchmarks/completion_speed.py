@@ -1,12 +1,14 @@
-"""How fast does a PixelRNN complete a sprite and draw new ones on this machine?
+"""How fast does a PixelRNN or a transformer complete a sprite and draw new ones on this machine?
 
 Times (a) completing a 75 %-covered sprite, 8 variants (the canvas's case; no visible pixel
 follows the hole, so it is one batched pass), (b) a centre hole covering 25 % (SMC with its
 particles, since visible pixels follow the hole), and (c) drawing 64 sprites from scratch, with
-the lecture's LSTM-512 (a trained run's best.pt with --run, else fresh weights: the work per
-pixel is the same). Each case runs --repeats times; the table gives best and median seconds.
+the lecture's LSTM-512 or --model/--config (a trained run's best.pt with --run, else fresh
+weights: the work per pixel is the same). Each case runs --repeats times; the table gives best
+and median seconds.
 
     python benchmarks/completion_speed.py [--run RUN_DIR] [--threads 1] [--repeats 7] [--json]
+    python benchmarks/completion_speed.py --model transformer --config 2d-copy --threads 1
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from studio.data import find_course_data, open_dataset
-from studio.models import pixelrnn
+from studio.models import model_module
 from studio.models.completion import PARTICLES, centre_hole, complete, cover_bottom
 
 
@@ -42,8 +44,9 @@ def timed(fn, repeats: int) -> tuple[list[float], list[float]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", help="a trained pixelrnn run (default: fresh lecture weights)")
-    parser.add_argument("--config", default="lecture", help="config for fresh weights")
+    parser.add_argument("--run", help="a trained pixelrnn or transformer run (default: fresh weights)")
+    parser.add_argument("--model", default="pixelrnn", choices=["pixelrnn", "transformer"])
+    parser.add_argument("--config", help="config for fresh weights (default: pixelrnn lecture, transformer hw4)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", action="store_true")
@@ -51,13 +54,16 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.run:
-        from studio.train.engine import load_trained
+        from studio.train.trained import TrainedRun
 
-        task, palette, _ = load_trained(args.run, "best", "cpu")
+        run = TrainedRun.open(args.run)
+        task, palette = run.task, run.palette
     else:
         data = find_course_data()
         palette = open_dataset(data).palette if data else open_dataset("builtin").palette
-        task = pixelrnn.Task(pixelrnn.CONFIGS[args.config], palette.colors, (20, 20), torch.device("cpu"))
+        module = model_module(args.model)
+        config = module.CONFIGS[args.config or {"pixelrnn": "lecture", "transformer": "hw4"}[args.model]]
+        task = module.Task(config, palette.colors, (20, 20), torch.device("cpu"))
         task.net.eval()
     sprite = np.zeros(task.size, np.uint8)
     cases = {
@@ -75,13 +81,12 @@ def main() -> int:
             row["sprites_per_s_best"] = 64 / min(t)
             row["sprites_per_s_median"] = 64 / statistics.median(t)
         rows.append(row)
-    info = {"threads": torch.get_num_threads(), "hidden": task.config.hidden, "layers": task.config.layers,
-            "context": task.config.context, "repeats": args.repeats, "rows": rows}
+    info = {"threads": torch.get_num_threads(), "model": type(task.net).__name__, "config": repr(task.config),
+            "repeats": args.repeats, "rows": rows}
     if args.json:
         print(json.dumps(info, indent=1))
         return 0
-    print(f"PixelRNN {task.config.hidden} cells × {task.config.layers} layer(s), context "
-          f"{task.config.context}, {info['threads']} torch thread(s), {args.repeats} repeats")
+    print(f"{task.config}, {info['threads']} torch thread(s), {args.repeats} repeats")
     print(f"{'case':58} {'best s':>8} {'median s':>9} {'cpu best s':>10} {'cpu median s':>12} {'sprites/s':>10}")
     for r in rows:
         rate = f"{r['sprites_per_s_best']:.1f} / {r['sprites_per_s_median']:.1f}" if "sprites_per_s_median" in r else ""

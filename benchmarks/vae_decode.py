@@ -29,10 +29,10 @@ from studio.models.latent import LatentExplorer  # noqa: E402
 
 def make_explorer(run: str | None) -> LatentExplorer:
     if run:
-        from studio.train.engine import load_trained
+        from studio.train.trained import TrainedRun
 
-        task, palette, _ = load_trained(run, "best", "cpu")
-        return LatentExplorer(task, palette, None)
+        opened = TrainedRun.open(run, model="vae")
+        return LatentExplorer(opened.task, opened.palette, None)
     colors = np.random.default_rng(0).integers(0, 256, (167, 3), dtype=np.uint8)
     task = vae.Task(vae.CONFIGS["lecture"], colors, (20, 20), torch.device("cpu"))
     return LatentExplorer(task, Palette(colors), None)

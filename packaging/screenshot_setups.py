@@ -64,10 +64,10 @@ def vae_explorer(window, sprite: int = 12) -> None:
     ws.runLoaded.connect(loop.quit)
     ws.runFailed.connect(loop.quit)
     QTimer.singleShot(120_000, loop.quit)
-    from studio.gui.vae_workspace import latest_vae_run
+    from studio.session.pretrained import newest_run
     from studio.train.run import default_runs_dir
 
-    run = os.environ.get("STUDIO_SCREENSHOT_RUN") or latest_vae_run(default_runs_dir())
+    run = os.environ.get("STUDIO_SCREENSHOT_RUN") or newest_run(default_runs_dir(), ("vae",))
     if run is None:
         raise SystemExit("vae_explorer: no VAE run; set STUDIO_SCREENSHOT_RUN=RUN_DIR")
     ws.load_run(run)
@@ -102,12 +102,39 @@ def gan_code_space(window) -> None:
     loop = QEventLoop()
     ws.framesReady.connect(loop.quit)
     QTimer.singleShot(120_000, loop.quit)
-    from studio.gui.gan_explorer import latest_gan_run
+    from studio.session.pretrained import newest_run
+    from studio.train.run import default_runs_dir
 
-    run = os.environ.get("STUDIO_SCREENSHOT_GAN_RUN") or latest_gan_run()
+    run = os.environ.get("STUDIO_SCREENSHOT_GAN_RUN") or newest_run(default_runs_dir(), ("gan",))
     if run is None:
         raise SystemExit("gan_code_space: no GAN run; set STUDIO_SCREENSHOT_GAN_RUN=RUN_DIR")
     ws.open_run(run)
     loop.exec()
     ws.slider.setValue(45)
     ws.check_copies()
+
+
+def first_launch(window, timeout_s: int = 120) -> None:
+    """The shown workspace as a new user finds it (no runs, no settings): wait until it has
+    its shipped model; PixelRNN then completes a sprite covered 75 %, as a first click would."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    workspace = window.tabs.currentWidget()
+    title = window.tabs.tabText(window.tabs.currentIndex())
+    ready = {"PixelRNN": lambda: workspace.task is not None,
+             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None,
+             "GAN code space": lambda: workspace.line_frames is not None,
+             "GAN": lambda: workspace.points("d_loss") > 0}.get(title, lambda: True)
+    for _ in range(timeout_s * 10):
+        if ready():
+            break
+        pause = QEventLoop()
+        QTimer.singleShot(100, pause.quit)
+        pause.exec()
+    if title == "PixelRNN":
+        workspace.tools.actions["cover75"].trigger()
+        workspace.start_completion()
+        done = QEventLoop()
+        workspace.completionEnded.connect(done.quit)
+        QTimer.singleShot(timeout_s * 1000, done.quit)
+        done.exec()

@@ -33,3 +33,29 @@ def isolated_app(qapp, tmp_path, monkeypatch):
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     return tmp_path / "settings"
+
+
+#: The smallest config of each model: a run of each trains in about a second on a CPU.
+TINY_CONFIGS = {"gan": dict(z_dim=8, width=8), "pixelrnn": dict(hidden=8, embed=4),
+                "vae": dict(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)}
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory):
+    """{model: run folder}: one finished tiny run of every model on 48 built-in creatures."""
+    import torch
+
+    from studio.data import open_dataset
+    from studio.models import model_module
+    from studio.train.engine import Trainer, TrainSettings
+
+    torch.set_num_threads(1)  # a shared machine: more threads only wait for each other
+    root = tmp_path_factory.mktemp("tiny-runs")
+    sprites = open_dataset("builtin:n=48,seed=3")
+    settings = TrainSettings(epochs=2, batch_size=8, log_every=2, sample_every=0, sample_count=4)
+    runs = {}
+    for model, fields in TINY_CONFIGS.items():
+        config = model_module(model).Config(**fields)
+        Trainer(model, config, sprites, settings, root / f"{model}-tiny").run_training()
+        runs[model] = root / f"{model}-tiny"
+    return runs

@@ -13,7 +13,7 @@ import sys
 import studio
 
 # Modules under studio.cli that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES = ["data", "train", "vae", "pixelrnn", "gan_tools"]
+COMMAND_MODULES = ["data", "train", "score", "vae", "pixelrnn", "gan_tools"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     gui.set_defaults(func=_open_gui)
     for name in COMMAND_MODULES:
         importlib.import_module(f"studio.cli.{name}").register(subparsers)
+    parser.command_names = set(subparsers.choices)
     return parser
+
+
+def _is_path(word: str) -> bool:
+    """A first argument that names a folder or file rather than a command."""
+    from pathlib import Path
+
+    return not word.startswith("-") and ("/" in word or "\\" in word or Path(word).exists())
 
 
 def _open_gui(args) -> int:
@@ -49,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if argv and argv[0] not in parser.command_names and _is_path(argv[0]):
+            argv = ["gui", *argv]  # `studio RUN_DIR` / `studio DATASET`: open it in the app
         args = parser.parse_args(argv)
         if args.command is None:
             return _open_gui(args)

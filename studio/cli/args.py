@@ -89,6 +89,17 @@ def image_output(*suffixes: str):
     return parse
 
 
+def sprite_output():
+    """An output for drawn sprites: FILE.txt (the course's format), FILE.npy, or an image."""
+    as_image = image_output()
+
+    def parse(text: str) -> str:
+        return text if Path(text).suffix.lower() in (".txt", ".npy") else as_image(text)
+
+    parse.__name__ = "sprite file"
+    return parse
+
+
 def usage_error(err: Exception):
     """A command-line request the data cannot satisfy (an index past the dataset's end, a
     dimension the model lacks), found once the run is open: the API's ValueError as a StudioError."""

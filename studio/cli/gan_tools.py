@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.cli.args import MAX_FRAMES, SCALE, SEED, image_output, int_range, positive_int
+from studio.cli.args import MAX_FRAMES, SEED, image_output, int_range, positive_int
 
 
 def register(subparsers) -> None:
@@ -38,14 +38,13 @@ def register(subparsers) -> None:
 
 
 def cmd_walk(args) -> int:
-    from studio.data.errors import OutputError, StudioError
+    from studio.data.errors import OutputError
     from studio.data.sprites import MAX_GRID_PIXELS
     from studio.models.gan_walk import save_gif, walk_codes
-    from studio.train.engine import load_trained
+    from studio.train.trained import TrainedRun
 
-    task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
-    if saved["model"] != "gan":
-        raise StudioError(f"a {saved['model']} run; walks need a GAN run", args.run_dir)
+    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device, model="gan")
+    task, palette = run.task, run.palette
     h, w = task.size
     if args.steps * h * w * args.scale ** 2 > MAX_GRID_PIXELS:  # the GIF's frames, held in memory
         raise OutputError(f"{args.steps} frames of {w * args.scale}×{h * args.scale} pixels are more than "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import sys
 import time
 from pathlib import Path
 
-from studio.cli.args import MAX_SPRITES, SCALE, SEED, image_output, positive_float, positive_int
+from studio.cli.args import MAX_SPRITES, SCALE, SEED, positive_float, sprite_output, positive_int
 from studio.models import MODEL_NAMES
 from studio.train.engine import RECORD_FIELDS
 
@@ -43,12 +44,18 @@ def register(subparsers) -> None:
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
     evaluate.add_argument("--device")
+    evaluate.add_argument("-n", type=int, default=512,
+                          help="samples the yardstick scores (see `studio score`; 0: none)")
     evaluate.set_defaults(func=cmd_eval)
 
-    sample = subparsers.add_parser("sample", help="draw sprites from a trained run into a grid PNG")
+    sample = subparsers.add_parser("sample", help="draw sprites from a trained run: a grid PNG, "
+                                                  "the course's text format or a NumPy array")
     sample.add_argument("run_dir")
     sample.add_argument("-n", type=positive_int(max=MAX_SPRITES), default=64)
-    sample.add_argument("-o", "--output", required=True, type=image_output())
+    sample.add_argument("-o", "--output", required=True, type=sprite_output(),
+                        help="FILE.png: a grid; FILE.txt: one sprite a line of palette indices (the "
+                             "course's pixel_color format, palette beside it as FILE.colormap.txt); "
+                             "FILE.npy: indices [n, H, W] uint8")
     sample.add_argument("--temperature", type=positive_float(max=100), default=1.0,
                         help="PixelRNN: softmax temperature; GAN/VAE: scale of the code's spread")
     sample.add_argument("--top-k", type=positive_int(max=256), help="PixelRNN only: draw from the k likeliest colours")
@@ -151,41 +158,60 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs_list(args) -> int:
-    from studio.train.run import list_runs
+    """The runs list the app's Runs view shows (studio.session.runs), as a table."""
+    from studio.session.runs import RunsList
 
-    runs = list_runs(args.dir)
+    runs = RunsList([args.dir]).refresh()
     if not runs:
         print(f"no runs under {args.dir}")
         return 0
-    print(f"{'run':40} {'model':9} {'step':>8} {'last metrics'}")
+    print(f"{'run':32} {'model':9} {'dataset':12} {'config':10} {'steps':>11} {'best held-out':28} {'date':16}")
     for run in runs:
-        config = run.config()
-        metrics = run.metrics()
-        last = metrics[-1] if metrics else {}
-        shown = ", ".join(f"{k}={v:.3g}" for k, v in last.items()
-                          if k not in RECORD_FIELDS and isinstance(v, float))[:60]
-        print(f"{str(run.path):40} {config['model']:9} {last.get('step', 0):>8} {shown}")
+        row = run.as_row()
+        if run.problem and run.model == "?":  # unreadable: say why, list the rest
+            print(f"{run.name:32} BROKEN: {run.problem}")
+            continue
+        steps = f"{row['steps']}/{row['total']}"
+        note = f"  ({run.problem})" if run.problem else ""
+        print(f"{run.name:32} {row['model']:9} {row['dataset'][:12]:12} {row['config'][:10]:10} {steps:>11} "
+              f"{row['best']:28} {row['date']:16}{note}")
     return 0
 
 
 def cmd_eval(args) -> int:
     from studio.train.evaluate import evaluate_run
 
-    print(json.dumps(evaluate_run(args.run_dir, args.checkpoint, args.device)))
+    print(json.dumps(evaluate_run(args.run_dir, args.checkpoint, args.device, n=args.n)))
     return 0
 
 
 def cmd_sample(args) -> int:
-    from studio.data import grid_image
-    from studio.train.engine import load_trained
+    import numpy as np
 
-    from studio.data.files import save_image
+    from studio.data import grid_image
+    from studio.data.course import write_colormap, write_pixels
+    from studio.train.trained import TrainedRun
+
+    from studio.data.files import save_image, write_bytes
     from studio.data.sprites import check_grid_size
 
-    task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
+    output = Path(args.output)
+    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
+    task, palette = run.task, run.palette
     check_grid_size(args.n, *task.size, scale=args.scale)  # before drawing thousands of sprites
-    sprites = task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
-    save_image(grid_image(sprites, palette, scale=args.scale), args.output)
-    print(f"wrote {args.n} samples to {Path(args.output)}")
+    sprites = np.asarray(task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k),
+                         dtype=np.uint8)
+    if output.suffix == ".txt":
+        write_pixels(sprites, output)
+        write_colormap(palette, output.with_suffix(".colormap.txt"))
+        print(f"wrote {args.n} sprites to {output} (palette: {output.with_suffix('.colormap.txt')})")
+        return 0
+    if output.suffix == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, sprites)
+        write_bytes(output, buffer.getvalue())
+    else:
+        save_image(grid_image(sprites, palette, scale=args.scale), output)
+    print(f"wrote {args.n} samples to {output}")
     return 0
 

@@ -49,10 +49,11 @@ def _run_arguments(parser) -> None:
 
 def _explorer(args):
     from studio.models.latent import LatentExplorer
+    from studio.train.trained import TrainedRun
 
     try:
-        return LatentExplorer.from_run(args.run_dir, args.checkpoint)
-    except ValueError as err:  # not a VAE run, or one whose dataset changed
+        return LatentExplorer.from_run(TrainedRun.open(args.run_dir, args.checkpoint, model="vae"))
+    except ValueError as err:  # a run whose dataset changed
         raise usage_error(err) from None
 
 

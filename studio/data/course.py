@@ -40,7 +40,7 @@ def load_course(path: str | Path) -> SpriteSet:
     if not pixels_file.is_file():
         raise DatasetError(f"no {PIXELS_FILE} here", pixels_file)
     palette = read_colormap(pixels_file.parent / COLORMAP_FILE)
-    indices = _read_pixels(pixels_file, palette)
+    indices = read_pixels(pixels_file, palette)
     return SpriteSet(indices, palette, name=pixels_file.parent.name or "course", source=str(path))
 
 
@@ -48,11 +48,17 @@ def save_course(sprites: SpriteSet, folder: str | Path) -> Path:
     """Write ``sprites`` as ``pixel_color.txt`` + ``colormap.txt`` in ``folder``; returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in sprites.indices)
-    # Like the course's own files: no newline after the last line.
-    write_text(folder / PIXELS_FILE, "\n".join(rows))
+    write_pixels(sprites.indices, folder / PIXELS_FILE)
     write_colormap(sprites.palette, folder / COLORMAP_FILE)
     return folder
+
+
+def write_pixels(indices: np.ndarray, file: str | Path) -> None:
+    """Sprites [N, H, W] as the course's pixel_color.txt: one sprite a line, its H·W colour
+    indices row-major, separated by spaces (also HW4's submission format). Written atomically."""
+    rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in np.asarray(indices))
+    # Like the course's own files: no newline after the last line.
+    write_text(file, "\n".join(rows))
 
 
 def write_colormap(palette: Palette, file: str | Path) -> None:
@@ -79,7 +85,11 @@ def read_colormap(file: str | Path) -> Palette:
     return Palette(np.array(colors, dtype=np.uint8))
 
 
-def _read_pixels(file: Path, palette: Palette) -> np.ndarray:
+def read_pixels(file: str | Path, palette: Palette) -> np.ndarray:
+    """Sprites [n, H, W] uint8 from a file of the course's lines of indices into ``palette``."""
+    file = Path(file)
+    if not file.is_file():
+        raise DatasetError("no such file", file)
     rows, count = [], None
     for line_no, tokens in _numbered_lines(file):
         if count is None:  # the first sprite fixes the size

@@ -1,4 +1,4 @@
-"""StudioContext: the state every workspace shares (today: the open dataset).
+"""StudioContext: the state every workspace shares: the open dataset, and requests to the window.
 
 Workspaces get the context in their constructor and listen to its signals instead of
 talking to each other or to the main window, so adding a workspace touches no other one.
@@ -16,6 +16,8 @@ class StudioContext(QObject):
     datasetChanged = Signal(object)
     #: A short transient message for the status bar (text, timeout in ms; 0 = until replaced).
     statusMessage = Signal(str, int)
+    #: (run folder, resume): show the run in the workspace for its model (and continue it).
+    runRequested = Signal(str, bool)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -32,3 +34,6 @@ class StudioContext(QObject):
 
     def show_message(self, text: str, timeout_ms: int = 5000) -> None:
         self.statusMessage.emit(text, timeout_ms)
+
+    def request_run(self, path: str, resume: bool = False) -> None:
+        self.runRequested.emit(path, resume)

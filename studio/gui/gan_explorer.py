@@ -15,64 +15,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QSlider, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QLabel, QPushButton, QSlider, QStyle, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from studio.gui.context import StudioContext
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
 from studio.models.gan_signals import nearest_training_sprites
-from studio.models.gan_walk import interpolate, random_codes, save_gif, walk_codes
-from studio.train.run import default_runs_dir, list_runs
+from studio.models.gan_walk import save_gif
+from studio.session.explorers import GanWalk, LoadedGan
+from studio.session.pretrained import model_title, startup_run
+from studio.train.run import default_runs_dir
 
 SLIDER_STEPS = 100
 WALK_FRAMES, WALK_WAYPOINTS, WALK_MS = 96, 6, 70
 COPY_CHECKS = 8  # sprites compared with the training set: the one on screen and 7 new ones
 ICON_SCALE = 3
-
-
-def latest_gan_run(folder: Path | None = None) -> Path | None:
-    """The newest GAN run under the runs folder, or None."""
-    try:
-        runs = list_runs(folder or default_runs_dir())
-    except OSError:
-        return None
-    for run in runs:
-        try:
-            if run.config().get("model") == "gan":
-                return run.path
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-class LoadedGan:
-    """A trained GAN run, ready to decode: the task, its palette and its training sprites."""
-
-    def __init__(self, path: str | Path):
-        from studio.data import open_dataset
-        from studio.train.engine import load_trained
-
-        self.path = Path(path)
-        self.task, self.palette, saved = load_trained(path, "best", device="cpu")
-        if saved["model"] != "gan":
-            raise ValueError(f"{path} is a {saved['model']} run; the code space needs a GAN run")
-        self.z_dim = self.task.config.z_dim
-        try:  # the training sprites, to look for copies; the run still opens without them
-            sprites = open_dataset(saved["data"]["source"])
-            train, _ = sprites.split(saved["train"].get("held_out", 0.1))
-            self.train_sprites, self.train_numbers = sprites.indices[train], train
-            self.data_note = f"{saved['data']['source']} ({len(train)} training sprites)"
-        except Exception as err:  # noqa: BLE001 - a moved data folder must not block exploring
-            self.train_sprites, self.train_numbers = None, None
-            self.data_note = f"training data unavailable: {err}"
-
-    def decode(self, codes: torch.Tensor) -> np.ndarray:
-        """Codes [n, z_dim] → RGB sprites [n, H, W, 3]."""
-        return self.palette.to_rgb(self.task.generate(codes))
+LAST_RUN_KEY = "models/gan-explorer"  # QSettings: the run shown last, reopened on launch
 
 
 class GanExplorerWorkspace(QWidget):
@@ -80,20 +41,18 @@ class GanExplorerWorkspace(QWidget):
     framesReady = Signal()
     copiesChecked = Signal()
 
-    def __init__(self, context: StudioContext, parent: QWidget | None = None):
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
-        self.gan: LoadedGan | None = None
-        self.endpoints: torch.Tensor | None = None  # [2, z_dim]: A and B
-        self._endpoint_seed = 0
-        self.walk_seed = 0
+        self.walk: GanWalk | None = None  # the codes: endpoints A and B, the walk's seed
         self.line_frames: np.ndarray | None = None  # [SLIDER_STEPS + 1, H, W, 3]
         self.walk_frames: np.ndarray | None = None  # palette indices [WALK_FRAMES, H, W]
         self._walk_index = 0
         self._decode_task = None
         self._build()
-        run = latest_gan_run()
-        if run is not None:
+        # On launch: the model shown last, else the newest GAN run, else the shipped one.
+        run = startup_run("gan", QSettings().value(LAST_RUN_KEY, "", type=str), default_runs_dir())
+        if run is not None and auto_load:
             self.open_run(run)
 
     # --- layout --------------------------------------------------------------------------------
@@ -119,7 +78,8 @@ class GanExplorerWorkspace(QWidget):
         self.spherical_box.setChecked(True)
         self.spherical_box.setToolTip("Follow the great circle between A and B, where codes keep the length G "
                                       "was trained on; unticked: the straight line, whose middle is shorter")
-        self.play_button = QPushButton("▶ Play walk")
+        # Icons from the style, not ▶/⏸ characters: many fonts lack ⏸ and draw a box.
+        self.play_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play walk")
         self.new_walk_button = QPushButton("New walk")
         self.export_button = QPushButton("Export GIF…")
         self.export_button.setToolTip("Save the walk's loop as an animated GIF")
@@ -185,7 +145,7 @@ class GanExplorerWorkspace(QWidget):
         self.reroll_a.clicked.connect(lambda: self.reroll(0))
         self.reroll_b.clicked.connect(lambda: self.reroll(1))
         self.slider.valueChanged.connect(self._show_slider_frame)
-        self.spherical_box.toggled.connect(lambda _: self._decode())
+        self.spherical_box.toggled.connect(lambda on: self.walk and self.walk.set_spherical(on))
         self.play_button.clicked.connect(lambda: self.set_playing(not self.walk_timer.isActive()))
         self.new_walk_button.clicked.connect(self.new_walk)
         self.export_button.clicked.connect(self.choose_gif)
@@ -210,13 +170,19 @@ class GanExplorerWorkspace(QWidget):
         return run_in_thread(lambda: LoadedGan(path), on_done=self._loaded, on_error=self._load_failed,
                              name="open GAN run", owner=self)
 
+    @property
+    def gan(self) -> LoadedGan | None:
+        return self.walk.gan if self.walk else None
+
     def _loaded(self, gan: LoadedGan) -> None:
-        self.gan = gan
-        self.run_label.setText(f"Run: {gan.path} · z has {gan.z_dim} dimensions · {gan.data_note}")
+        self.walk = GanWalk(gan, SLIDER_STEPS, WALK_WAYPOINTS, WALK_FRAMES)
+        self.walk.changed.connect(lambda _: self._decode())
+        self.walk.set_spherical(self.spherical_box.isChecked())
+        QSettings().setValue(LAST_RUN_KEY, str(gan.path))
+        self.run_label.setText(f"Model: {model_title(gan.path)} · z has {gan.z_dim} dimensions · {gan.data_note}")
+        self.run_label.setToolTip(str(gan.path))
         self.check_button.setEnabled(gan.train_sprites is not None)
         self.copies.setRowCount(0)
-        self._endpoint_seed = 0
-        self.endpoints = torch.cat([random_codes(1, gan.z_dim, 0), random_codes(1, gan.z_dim, 1)])
         self._decode()
         self.runLoaded.emit(str(gan.path))
 
@@ -229,29 +195,18 @@ class GanExplorerWorkspace(QWidget):
     # --- codes → frames (worker thread) ------------------------------------------------------
     def reroll(self, which: int) -> None:
         """A new random code for endpoint A (0) or B (1)."""
-        self._endpoint_seed += 1
-        self.endpoints[which] = random_codes(1, self.gan.z_dim, 1000 + self._endpoint_seed)[0]
-        self._decode()
+        self.walk.reroll(which)
 
     def new_walk(self) -> None:
-        self.walk_seed += 1
-        self._decode()
+        self.walk.new_walk()
 
     def _decode(self) -> None:
-        if self.gan is None:
+        if self.walk is None:
             return
         if self._decode_task is not None:
             self._decode_task.cancel()
-        gan, (a, b) = self.gan, self.endpoints.clone()
-        spherical, seed = self.spherical_box.isChecked(), self.walk_seed
-
-        def decode():
-            line = gan.decode(interpolate(a, b, SLIDER_STEPS + 1, spherical))
-            walk = gan.task.generate(walk_codes(WALK_WAYPOINTS, WALK_FRAMES, seed, gan.z_dim))
-            return line, walk
-
-        self._decode_task = run_in_thread(decode, on_done=self._frames_done, on_error=self._load_failed,
-                                          name="decode codes", owner=self)
+        self._decode_task = run_in_thread(self.walk.frames, on_done=self._frames_done,
+                                          on_error=self._load_failed, name="decode codes", owner=self)
 
     def _frames_done(self, frames) -> None:
         self._decode_task = None
@@ -285,7 +240,9 @@ class GanExplorerWorkspace(QWidget):
         else:
             self.walk_timer.stop()
             self._show_slider_frame()
-        self.play_button.setText("⏸ Pause walk" if playing else "▶ Play walk")
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(pixmap))
+        self.play_button.setText("Pause walk" if playing else "Play walk")
         self.slider.setEnabled(not playing and self.line_frames is not None)
 
     def _next_walk_frame(self) -> None:
@@ -308,7 +265,7 @@ class GanExplorerWorkspace(QWidget):
         """The sprite on screen and a few new draws, each beside its nearest training sprite."""
         gan = self.gan
         shown = gan.palette.nearest(self.current_image())[None]
-        drawn = gan.task.draw(COPY_CHECKS - 1, seed=self._endpoint_seed + 7)
+        drawn = self.walk.draw_for_copy_check(COPY_CHECKS - 1)
         self.show_copies(np.concatenate([shown, drawn]))
 
     def show_copies(self, samples: np.ndarray) -> None:

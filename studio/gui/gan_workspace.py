@@ -7,8 +7,12 @@ sign of an unstable game).
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSettings, QTimer
+
 from studio.gui.context import StudioContext
 from studio.gui.training import PlotSpec, TrainingPanel, WarningRule
+from studio.session.pretrained import startup_run
+from studio.train.run import default_runs_dir
 
 GAN_PLOTS = [
     PlotSpec("Losses", keys=["d_loss", "g_loss"]),
@@ -31,8 +35,33 @@ INTRO = ("<h3 style='margin:0'>GAN</h3>"
          "The samples show the same codes z over training.</p>")
 
 
+LAST_RUN_KEY = "models/gan"  # QSettings: the run shown last, shown again on launch
+
+
 class GanWorkspace(TrainingPanel):
-    def __init__(self, context: StudioContext, parent=None):
+    def __init__(self, context: StudioContext, parent=None, auto_load: bool = True):
+        # Samples every 50 steps (a grid within seconds of pressing Train), and at step 1.
         super().__init__(context, model="gan", plots=GAN_PLOTS, warnings=GAN_WARNINGS, intro=INTRO,
                          sample_caption="The same fixed codes z at step {step}: watch them sharpen.",
-                         parent=parent)
+                         sample_every=50, parent=parent)
+        self.trainingStarted.connect(lambda info: self._remember(info.get("run")))
+        if auto_load:
+            QTimer.singleShot(0, self._open_startup_run)
+
+    def open_run(self, path, show_settings: bool = True) -> bool:
+        opened = super().open_run(path, show_settings)
+        if opened:
+            self._remember(path)
+        return opened
+
+    def _remember(self, path) -> None:
+        if path:
+            QSettings().setValue(LAST_RUN_KEY, str(path))
+
+    def _open_startup_run(self) -> None:
+        """On launch: the run shown last, else the newest GAN run, else the shipped one."""
+        if self.monitor.phase == "idle" and self.run_path is None:
+            run = startup_run("gan", QSettings().value(LAST_RUN_KEY, "", type=str),
+                              self.runs_dir or default_runs_dir())
+            if run is not None:
+                self.open_run(run, show_settings=False)

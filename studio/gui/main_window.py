@@ -12,9 +12,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit,
                                QTabWidget, QWidget)
 
 import studio
@@ -23,9 +23,12 @@ from studio.data.errors import DatasetError
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Task, run_in_thread
-from studio.gui.workspaces import WORKSPACES, load_workspace
+from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, load_workspace
 
 MAX_RECENT = 8
+KEY_GEOMETRY = "window/geometry"
+KEY_TAB = "window/tab"
+IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".bmp")
 KEY_RECENT = "datasets/recent"
 KEY_LAST = "datasets/last"
 
@@ -47,7 +50,8 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context or StudioContext(self)
-        self.setWindowTitle("Pokémon Generation Studio")
+        # The title is the open dataset: Qt adds the app's display name after it.
+        self.setAcceptDrops(True)  # a folder dropped on the window opens it
         self.resize(1280, 800)
         self._task: Task | None = None
         self._device_text: str | None = None
@@ -61,6 +65,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
+        self._restore_window()
         self.dataset_label = QLabel("No dataset")
         self.device_label = QLabel("Device: …")
         self.device_label.setToolTip("Where training runs (CUDA GPU, Apple MPS or the CPU)")
@@ -70,6 +75,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         self.context.statusMessage.connect(self.statusBar().showMessage)
         self.context.datasetChanged.connect(self._on_dataset_changed)
+        self.context.runRequested.connect(self._on_run_requested)
         # torch's first import takes a second or two: find the device off the GUI thread.
         self._device_task = run_in_thread(_describe_device, self._set_device_text,
                                           lambda err: self._set_device_text(f"unknown ({err})"),
@@ -122,6 +128,9 @@ class MainWindow(QMainWindow):
         quit_action = file_menu.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         help_menu = self.menuBar().addMenu("&Help")
+        self.guide_action = help_menu.addAction("&Guide to this workspace", self.show_guide)
+        self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        help_menu.addSeparator()
         help_menu.addAction("&About", self.show_about)
 
     def choose_folder(self) -> None:
@@ -142,30 +151,85 @@ class MainWindow(QMainWindow):
 
     # --- training runs: handed to the workspace that trains that model -------------------------
     def choose_run(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(Path.home()))
+        from studio.train.run import default_runs_dir
+
+        folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(default_runs_dir()))
         if folder:
             self.open_run(folder)
 
     def open_run(self, path: str) -> QWidget | None:
-        """Show a run folder in the workspace whose ``model`` trained it (it has ``open_run``)."""
-        from studio.data.errors import StudioError
-        from studio.train.run import RunDir
+        """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES)."""
+        from studio.train.trained import RunError, run_config
 
-        try:  # the whole config.json is checked here, so a damaged one is one readable message
-            model = RunDir(path).config()["model"]
-        except StudioError as err:
+        try:
+            model = run_config(path)["model"]
+        except RunError as err:
             QMessageBox.critical(self, "Could not open run", str(err))
             return None
-        for widget in self.workspaces.values():
-            if getattr(widget, "model", None) == model and hasattr(widget, "open_run"):
-                self.tabs.setCurrentWidget(widget)
-                widget.open_run(path)
-                return widget
-        QMessageBox.critical(self, "Could not open run", f"{path}: no workspace trains {model!r} models")
-        return None
+        title = RUN_WORKSPACES.get(model)
+        widget = self.workspaces.get(title)
+        if widget is None or not hasattr(widget, "open_run"):
+            QMessageBox.critical(self, "Could not open run", f"{path}: no workspace shows {model!r} runs")
+            return None
+        self.tabs.setCurrentWidget(widget)
+        widget.open_run(path)
+        return widget
+
+    # --- help, drag and drop, what the window remembers ---------------------------------------
+    def guide_text(self, title: str | None = None) -> str:
+        from studio.gui.guides import GUIDES
+
+        title = title or self.tabs.tabText(self.tabs.currentIndex())
+        return GUIDES.get(title, f"<h3>{title}</h3><p>No guide for this workspace yet.</p>")
+
+    def show_guide(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "Guide", self.guide_text(), parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.exec()
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        for url in event.mimeData().urls():
+            self.open_dropped(url.toLocalFile())
+        event.acceptProposedAction()
+
+    def open_dropped(self, path: str) -> None:
+        """A dropped run folder opens in its workspace, another folder as a dataset, an image
+        onto the PixelRNN canvas."""
+        target = Path(path)
+        if (target / "config.json").is_file():
+            self.open_run(str(target))
+        elif target.is_dir() or target.name == "pixel_color.txt":
+            self.open_dataset(str(target))
+        elif target.suffix.lower() in IMAGE_SUFFIXES:
+            self.show_workspace("PixelRNN").load_image(target)
+
+    def _restore_window(self) -> None:
+        settings = QSettings()
+        geometry = settings.value(KEY_GEOMETRY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(settings.value(KEY_TAB, 0, type=int))
+
+    def _on_run_requested(self, path: str, resume: bool) -> None:
+        widget = self.open_run(path)
+        panel = getattr(widget, "training", widget)
+        if resume and panel is not None and callable(getattr(panel, "resume", None)):
+            panel.resume()
 
     def closeEvent(self, event) -> None:
+        settings = QSettings()
+        settings.setValue(KEY_GEOMETRY, self.saveGeometry())
+        settings.setValue(KEY_TAB, self.tabs.currentIndex())
         # Workspaces that run training stop it (keeping a checkpoint) and wait for their threads.
+        if any(getattr(getattr(w, "training", w), "is_training", lambda: False)() for w in self.workspaces.values()):
+            from studio.session.monitor import STOPPING_TEXT
+
+            self.statusBar().showMessage(STOPPING_TEXT)
+            QApplication.processEvents()  # show it before the wait
         for widget in self.workspaces.values():
             if callable(getattr(widget, "shutdown", None)):
                 widget.shutdown()
@@ -246,7 +310,7 @@ class MainWindow(QMainWindow):
     def _on_dataset_changed(self, dataset) -> None:
         self.dataset_label.setText(dataset_summary(dataset))
         self.dataset_label.setToolTip(dataset.source or dataset.name)
-        self.setWindowTitle(f"Pokémon Generation Studio — {dataset.name}")
+        self.setWindowTitle(dataset.name)
 
     # --- device and About -------------------------------------------------------------------------
     def _set_device_text(self, text: str) -> None:

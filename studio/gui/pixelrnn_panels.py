@@ -105,7 +105,9 @@ class VariantStrip(QListWidget):
         self.log_likelihoods: list[float] = []
         self.itemClicked.connect(lambda item: self.variantChosen.emit(self.row(item)))
 
-    def set_variants(self, sprites: np.ndarray, log_likelihoods: list[float], palette: Palette) -> None:
+    def set_variants(self, sprites: np.ndarray, log_likelihoods: list[float], palette: Palette,
+                     score_name: str = "log p(sprite), nats") -> None:
+        """``log_likelihoods``: each variant's score; anything but log p(sprite) is shown by name."""
         self.clear()
         self.sprites = np.asarray(sprites, np.uint8)
         self.log_likelihoods = list(log_likelihoods)
@@ -116,7 +118,9 @@ class VariantStrip(QListWidget):
             bits = -ll / np.log(2) / pixels
             item.setToolTip(f"Variant {k + 1}: log p = {ll:.1f} nats ({bits:.2f} bits per pixel) for "
                             "the whole completed sprite under the model.\nHigher (closer to 0) = more "
-                            "likely. Click to put it on the canvas.")
+                            "likely. Click to put it on the canvas." if score_name.startswith("log p(sprite)")
+                            else f"Variant {k + 1}: {score_name} = {ll:.1f}.\nHigher = fits the visible "
+                                 "pixels better. Click to put it on the canvas.")
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
 

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -32,10 +32,19 @@ from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.workers import Task as WorkerTask
 from studio.gui.widgets import side_column
 from studio.gui.workers import run_in_thread
+from studio.gui.workspaces import AUTOREGRESSIVE
+from studio.session.pretrained import model_title, startup_run
+from studio.train.run import default_runs_dir
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
                  "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder.")
-EXPORT_SCALE = 16  # a 20×20 canvas exports as 320×320 pixels
+LAST_RUN_KEY = "models/pixelrnn"  # QSettings: the model used last, reopened on launch
+MASK_HINT = ("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a <b>Rectangle</b>, or "
+             "<b>Cover 50 % / 75 %</b>. Or drop an image on the canvas.")
+MASK_HIDDEN_HINT = "<b>The mask is hidden</b>: you see the pixels under it. Show mask to edit it again."
+EXPORT_SCALE = 16
+TIPS = {"context": "Which earlier pixels each step sees: previous = the one before it (the lecture); "
+                   "2d = also the three above; 2d-wide = two pixels out in every earlier direction"}  # a 20×20 canvas exports as 320×320 pixels
 INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predicts each colour from "
          "the pixels before it. Train it here, then complete masked sprites on the "
          "<i>Complete a sprite</i> tab.")
@@ -58,11 +67,11 @@ class CompletionJob(QObject):
         self.worker: WorkerTask | None = None  # the run_in_thread handle, once started
 
     def run(self):
-        from studio.models.completion import complete
+        from studio.models.inpainting import completer_for  # any model's run completes
 
-        return complete(self.task, self.sprite, self.mask, n_variants=self.n_variants,
-                        temperature=self.temperature, progress=self.progressed.emit,
-                        cancel=self._cancel.is_set)
+        return completer_for(self.task).complete(self.sprite, self.mask, self.n_variants,
+                                                 temperature=self.temperature, progress=self.progressed.emit,
+                                                 cancel=self._cancel.is_set)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -80,7 +89,7 @@ class PixelRNNWorkspace(QWidget):
     #: A completion ended: the list of Completions, or [] when cancelled or failed.
     completionEnded = Signal(object)
 
-    def __init__(self, context: StudioContext, parent: QWidget | None = None):
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
         self.task = None  # the PixelRNN Task completions use; see set_task()
@@ -90,9 +99,11 @@ class PixelRNNWorkspace(QWidget):
         self._loading: WorkerTask | None = None
 
         self.canvas = SpriteCanvas()
+        self.canvas.setAcceptDrops(True)
+        self.canvas.installEventFilter(self)  # an image dropped on it: see eventFilter
         self.tools = CanvasToolBars(self.canvas, self)
         self.training = TrainingPanel(
-            context, model="pixelrnn", intro=INTRO,
+            context, model="pixelrnn", intro=INTRO, tips=TIPS,
             plots=[PlotSpec("Loss (cross-entropy, nats)", keys=["loss"]),
                    PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])])
         self.pages = QTabWidget()
@@ -113,6 +124,8 @@ class PixelRNNWorkspace(QWidget):
         self.set_task(None)
         if context.dataset is not None:
             self.set_dataset(context.dataset)
+        if auto_load:
+            QTimer.singleShot(0, self.open_startup_run)
 
     # --- layout ------------------------------------------------------------------------------------
     def _build_complete_page(self) -> QWidget:
@@ -127,15 +140,13 @@ class PixelRNNWorkspace(QWidget):
         sprite_layout.addWidget(self.open_image_button)
 
         # Centre: tool bars, the canvas, the variants.
-        self.canvas_hint = QLabel("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a "
-                                  "<b>Rectangle</b>, or <b>Cover 50 % / 75 %</b>.")
+        self.canvas_hint = QLabel(MASK_HINT)
         self.canvas_hint.setStyleSheet("color: gray")
         self.canvas_hint.setWordWrap(True)
         self.show_mask = QPushButton("Hide mask")
         self.show_mask.setCheckable(True)
         self.show_mask.setToolTip("Hide the hatching to see the pixels under the mask")
-        self.show_mask.toggled.connect(lambda hide: (self.canvas.set_mask_visible(not hide),
-                                                     self.show_mask.setText("Show mask" if hide else "Hide mask")))
+        self.show_mask.toggled.connect(self._set_mask_hidden)
         hint_row = QHBoxLayout()
         hint_row.addWidget(self.canvas_hint, 1)
         hint_row.addWidget(self.show_mask)
@@ -211,10 +222,22 @@ class PixelRNNWorkspace(QWidget):
         self.browser.select(0)
         self._update_complete_button()
 
+    def _set_mask_hidden(self, hidden: bool) -> None:
+        self.canvas.set_mask_visible(not hidden)
+        self.show_mask.setText("Show mask" if hidden else "Hide mask")
+        self.canvas_hint.setText(MASK_HIDDEN_HINT if hidden else MASK_HINT)
+
+    def _new_sprite(self, sprite: np.ndarray, palette, text: str) -> None:
+        """Another sprite or image on the canvas: the old variants and the mask view go."""
+        self.variants.clear_variants()
+        self.variant_mask = None
+        self.show_mask.setChecked(False)
+        self.canvas.set_sprite(sprite, palette, text)
+
     def load_dataset_sprite(self, i: int) -> None:
         dataset = self.context.dataset
         if dataset is not None and 0 <= i < len(dataset):
-            self.canvas.set_sprite(dataset.indices[i], dataset.palette, f"Load sprite {dataset.label(i)}")
+            self._new_sprite(dataset.indices[i], dataset.palette, f"Load sprite {dataset.label(i)}")
 
     def load_image(self, path: str | Path) -> None:
         """Put an image file on the canvas (undoable); a bad file shows the loader's message."""
@@ -225,7 +248,19 @@ class PixelRNNWorkspace(QWidget):
         except (DatasetError, ValueError) as err:
             QMessageBox.warning(self, "Could not open image", str(err))
             return
-        self.canvas.set_sprite(sprite, self.canvas.palette, f"Open image {Path(path).name}")
+        self._new_sprite(sprite, self.canvas.palette, f"Open image {Path(path).name}")
+
+    def eventFilter(self, watched, event) -> bool:
+        """An image file dropped on the canvas goes on it, as Open image… does."""
+        if watched is self.canvas and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove) \
+                and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+            return True
+        if watched is self.canvas and event.type() == QEvent.Type.Drop and event.mimeData().hasUrls():
+            self.load_image(event.mimeData().urls()[0].toLocalFile())
+            event.acceptProposedAction()
+            return True
+        return super().eventFilter(watched, event)
 
     def choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an image", "",
@@ -249,7 +284,7 @@ class PixelRNNWorkspace(QWidget):
         if task is None:
             self.model_label.setText(NO_MODEL_HINT)
         else:
-            self.model_label.setText(f"<b>Ready.</b> {description}")
+            self.model_label.setText(f"<b>Ready:</b> {description}")
         self._update_complete_button()
         self.modelChanged.emit(task)
 
@@ -260,17 +295,33 @@ class PixelRNNWorkspace(QWidget):
         if self._loading is not None and not self._loading.done:
             self._loading.cancel()  # the newest request wins
         self._loading = run_in_thread(lambda: _load_pixelrnn_run(path),
-                                      lambda result: self.set_task(*result),
+                                      lambda result: self._on_loaded(path, *result),
                                       self._on_load_failed, name=f"load {path}", owner=self)
         return self._loading
 
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a PixelRNN run folder",
-                                                  str(self.training.runs_dir or ""))
+                                                  str(self.training.runs_dir or default_runs_dir()))
         if folder:
-            self.load_run(folder)
-            if not self.training.is_training():
-                self.training.open_run(folder)  # its curves on the Train tab
+            self.open_run(folder)
+
+    def open_run(self, path: str | Path, show_settings: bool = True) -> WorkerTask:
+        """Complete with the run's model, and show its curves on the Train tab."""
+        task = self.load_run(path)
+        if not self.training.is_training():
+            self.training.open_run(path, show_settings)
+        return task
+
+    def open_startup_run(self) -> None:
+        """On launch: the model used last, else the newest PixelRNN run, else the shipped one."""
+        run = startup_run(AUTOREGRESSIVE, QSettings().value(LAST_RUN_KEY, "", type=str),
+                          self.training.runs_dir or default_runs_dir())
+        if run is not None and self.task is None:
+            self.open_run(run, show_settings=False)
+
+    def _on_loaded(self, path: Path, task, description: str) -> None:
+        QSettings().setValue(LAST_RUN_KEY, str(path))
+        self.set_task(task, description)
 
     def _on_load_failed(self, error: BaseException) -> None:
         self.set_task(self.task, self.model_description)  # keep the model we had
@@ -293,8 +344,9 @@ class PixelRNNWorkspace(QWidget):
         state, palette = self.canvas.state, self.canvas.palette
         if state is None:
             return "No sprite on the canvas yet."
-        if not np.array_equal(np.asarray(self.task.palette), palette.colors):
-            return (f"This model was trained on another palette ({len(self.task.palette)} colours; the "
+        colours = _task_colours(self.task)
+        if not np.array_equal(colours, palette.colors):
+            return (f"This model was trained on another palette ({len(colours)} colours; the "
                     f"dataset has {len(palette)}): open the dataset it was trained on.")
         if tuple(self.task.size) != state.shape:
             return f"This model draws {self.task.size[0]}×{self.task.size[1]} sprites, the canvas is " \
@@ -343,6 +395,8 @@ class PixelRNNWorkspace(QWidget):
             self.controls.show_progress(done, total)
 
     def _on_completed(self, job: CompletionJob, completions: list) -> None:
+        from studio.models.inpainting import completer_for
+
         self._end_job()
         if self.model_fits() is not None:  # the dataset changed meanwhile: other colours, other size
             self.controls.hint.setText("The dataset changed while completing: press Complete again.")
@@ -350,7 +404,8 @@ class PixelRNNWorkspace(QWidget):
             return
         self.variant_mask = job.mask
         self.variants.set_variants(np.stack([c.sprite for c in completions]),
-                                   [c.log_likelihood for c in completions], self.canvas.palette)
+                                   [c.score for c in completions], self.canvas.palette,
+                                   completer_for(self.task).score_name)
         self.controls.hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
                                    "on the canvas; Complete again for new ones.")
         self.completionEnded.emit(completions)
@@ -412,26 +467,21 @@ class PixelRNNWorkspace(QWidget):
 
 def _load_pixelrnn_run(path: Path):
     """(task, description) from a run folder's best checkpoint; runs on a worker thread."""
-    from studio.train.engine import load_trained
-    from studio.train.run import RunDir
+    from studio.train.trained import TrainedRun
 
-    run = RunDir(path)
-    saved = run.config()
-    if saved.get("model") != "pixelrnn":
-        raise ValueError(f"{path} is a {saved.get('model')} run; open a PixelRNN run")
-    task, _palette, _saved = load_trained(path, "best")
-    checkpoint = run.checkpoint("best")
-    score = _best_held_out(run)
-    return task, f"{path.name} · {checkpoint.name}" + (f" · held-out {score:.2f} bits/pixel" if score else "")
+    from studio.models.inpainting import completer_for
+
+    run = TrainedRun.open(path)
+    completer_for(run.task)  # a ValueError (shown in a dialog) for a model that cannot complete
+    return run.task, run.describe(model_title(path))
 
 
-def _best_held_out(run) -> float | None:
-    """The lowest held-out bits/pixel the run logged (the one best.pt was kept for)."""
-    from studio.train.run import MetricsFollower
-
-    values = [r["val/bits_per_pixel"] for r in MetricsFollower(run.metrics_path).poll()
-              if "val/bits_per_pixel" in r]
-    return min(values) if values else None
+def _task_colours(task) -> np.ndarray:
+    """The palette [K, 3] uint8 a task was trained with, whatever the model."""
+    palette = getattr(task, "palette", None)
+    if palette is None:  # the VAE keeps it as a tensor only
+        return task.palette_rgb.cpu().numpy()
+    return np.asarray(getattr(palette, "colors", palette))
 
 
 def _describe(error: BaseException) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle, QVBoxLayout,
                                QWidget)
 
 from studio.gui.context import StudioContext
@@ -44,7 +44,8 @@ class ToyGanWorkspace(QWidget):
         self.mixture_box = QComboBox()
         self.mixture_box.addItems(list(MIXTURES))
         self.mixture_box.setToolTip("The real data's distribution")
-        self.play_button = QPushButton("▶ Play")
+        # Icons from the style, not ▶/⏸ characters: many fonts lack ⏸ and draw a box.
+        self.play_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play")
         self.step_button = QPushButton("Step")
         self.step_button.setToolTip("Train one update's worth of steps")
         self.reset_button = QPushButton("Reset")
@@ -112,7 +113,9 @@ class ToyGanWorkspace(QWidget):
 
     def set_playing(self, playing: bool) -> None:
         self.playing = playing
-        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(pixmap))
+        self.play_button.setText("Pause" if playing else "Play")
         self.step_button.setEnabled(not playing)
         if playing and self._task is None:
             self.advance()

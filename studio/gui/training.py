@@ -1,131 +1,59 @@
-"""The live training monitor: settings, Train / Pause / Resume / Stop, live plots, samples.
+"""The live training monitor's view: settings, Train / Pause / Resume / Stop, plots, samples.
 
 One reusable widget for every model's workspace::
 
-    from studio.gui.training import PlotSpec, TrainingPanel, WarningRule
-
     panel = TrainingPanel(context, model="pixelrnn",
-                          plots=[PlotSpec("Loss", keys=["loss"]),
-                                 PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])],
-                          warnings=[WarningRule("val/bits_per_pixel", above=3.0,
-                                                message="held-out bits per pixel are high")],
+                          plots=[PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])],
+                          warnings=[WarningRule("val/bits_per_pixel", above=3.0, message="high")],
                           intro="<b>PixelRNN</b> predicts each pixel from the ones before it.",
                           sample_caption="Sprites drawn at step {step}.")
 
-``model`` names a module in studio.models: its ``Config`` fields become the settings form
-(with ``CONFIGS`` as presets); a str field becomes a combo box of the module's upper-case
-plural (gan ``loss`` → ``gan.LOSSES``) or of ``choices={"field": [...]}``. Below it: epochs, batch size,
-device, and the buttons. On the right: progress (steps/s, sprites/s, ETA, device), a warning
-banner, an error banner, one plot per :class:`PlotSpec` and the latest sample grid.
+Its state lives in ``panel.monitor``, a Qt-free :class:`studio.session.monitor.TrainingMonitor`
+(phase, history, smoothed ETA, warnings, what may be resumed); this widget feeds it the
+engine's events and mirrors it. ``model`` names a module in studio.models: its ``Config``
+fields become the settings form (``CONFIGS`` as presets, choosing one sets the epochs its
+``default_settings`` give). The form, epochs, batch size, device and sample cadence are
+remembered per model (QSettings).
 
-- :class:`PlotSpec` ``(title, keys, log_y=False, labels=None)``: the metric keys drawn on one
-  plot against the step; ``"val/..."`` keys (held-out evaluation, logged at epoch ends) are
-  drawn as dots. ``labels`` maps a key to its legend text (defaults: :data:`LABELS`).
-- :class:`WarningRule` ``(key, below=None, above=None, message="")``: while the latest value of
-  ``key`` is below / above the threshold, the yellow banner shows ``message``.
-- Runs go to ``new_run_path(model, panel.runs_dir)``: ``runs_dir`` None means
-  ``default_runs_dir()`` ($STUDIO_RUNS_DIR or the user data folder). Other TrainSettings
-  fields can be set through ``panel.settings_overrides`` (e.g. ``{"sample_every": 50}``).
-- :meth:`TrainingPanel.open_run` follows a run folder written by another process (the CLI)
-  or shows a finished one; "Resume" after Stop (or on an opened run with a checkpoint, not
-  written to in the last 30 s) continues the same run from its latest checkpoint.
-- ``sample_caption`` is the text under the sample grid; "{step}" becomes the grid's step.
-- Embedders must call :meth:`TrainingPanel.shutdown` when the window closes (MainWindow calls
-  ``shutdown()`` on every workspace that has one): it stops training, keeping a checkpoint.
+- Runs go to ``new_run_path(model, panel.runs_dir)`` (None: $STUDIO_RUNS_DIR or the user data
+  folder); ``panel.settings_overrides`` sets other TrainSettings fields.
+- Every panel draws the yardstick's plots (``YARDSTICK_PLOTS``: val/c2st, precision, recall,
+  copy rate) after the workspace's own.
+- :meth:`open_run` follows a run folder written by another process, or shows a finished one;
+  Resume continues a stopped run (not a shipped pretrained one) from its latest checkpoint.
+- Embedders call :meth:`shutdown` when the window closes (MainWindow does): it stops training
+  and waits, keeping a checkpoint.
 
-Signals: ``trainingStarted(dict)``, ``trainingFinished(dict)`` (the engine's summary),
-``trainingFailed(str)``, ``metricsReceived(dict)`` (every record, live or followed).
-The engine runs in a :class:`studio.gui.training_worker.TrainingWorker` (a QObject on a
-QThread with signals metrics / samples / progress / finished / failed); plots are redrawn on a
-QTimer at ~25 Hz from numpy buffers, so a fast run never floods the event loop.
+Signals: ``trainingStarted(dict)``, ``trainingFinished(dict)``, ``trainingFailed(str)``,
+``metricsReceived(dict)``. Plots are redrawn on a ~25 Hz timer from the monitor's numpy
+buffers, so a fast run never floods the event loop.
 """
 
 from __future__ import annotations
 
 __all__ = ["LABELS", "PlotSpec", "TrainingPanel", "WarningRule"]
 
-import math
-from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
-                               QSpinBox, QSplitter, QStyle, QToolButton, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
-from studio.gui.training_form import ConfigForm
-from studio.gui.training_plots import (LABELS, LatestValues, LivePlots, MetricHistory, PlotSpec,  # noqa: F401
-                                       format_seconds)
-from studio.gui.widgets import PixelImageView
+from studio.gui.training_form import ConfigForm, RememberedSettings
+from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
+from studio.gui.widgets import Banner, SquareImageView
 from studio.models import model_module
+from studio.session.monitor import STOPPING_TEXT, TrainingMonitor, WarningRule, format_seconds
+from studio.session.pretrained import is_pretrained
 from studio.train.engine import TrainSettings, default_settings
-from studio.train.run import MetricsFollower, RunDir, new_run_path
+from studio.train.run import default_runs_dir, new_run_path
 
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
 FOLLOW_MS = 500  # how often a followed run's files are read
-LIVE_SECONDS = 30  # an opened run written to more recently than this may still be training elsewhere
-
-
-@dataclass
-class WarningRule:
-    """Warn while the latest ``key`` value is < ``below`` or > ``above``."""
-
-    key: str
-    below: float | None = None
-    above: float | None = None
-    message: str = ""
-
-    def triggered(self, value: float) -> bool:
-        return (self.below is not None and value < self.below) or \
-               (self.above is not None and value > self.above)
-
-
-class Banner(QFrame):
-    """A coloured one-message strip with a close button (warnings and errors)."""
-
-    def __init__(self, background: str, foreground: str, parent=None):
-        super().__init__(parent)
-        self.setStyleSheet(f"Banner {{ background: {background}; border-radius: 4px; }} "
-                           f"QLabel {{ color: {foreground}; }} QToolButton {{ color: {foreground}; "
-                           f"border: none; font-weight: bold; }}")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 6, 6, 6)
-        row.addWidget(self.label, 1)
-        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_message(self, text: str) -> None:
-        self.label.setText(text)
-        self.show()
-
-    def text(self) -> str:
-        return "" if self.isHidden() else self.label.text()
-
-
-class _SquareImageView(PixelImageView):
-    """The sample grid's view: as tall as it is wide, so the grid fills it."""
-
-    def __init__(self):
-        super().__init__()
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return width
+SAMPLE_HINT = "Samples appear here while training."
 
 
 class TrainingPanel(QWidget):
@@ -136,54 +64,56 @@ class TrainingPanel(QWidget):
 
     def __init__(self, context: StudioContext, model: str = "gan", plots: list[PlotSpec] = (),
                  warnings: list[WarningRule] = (), intro: str = "", choices: dict | None = None,
-                 sample_caption: str = "Samples at step {step}.", parent: QWidget | None = None):
+                 sample_caption: str = "Samples at step {step}.", sample_every: int | None = None,
+                 tips: dict | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
         self.model = model
-        self.plot_specs = list(plots)
-        self.warning_rules = list(warnings)
+        self.plot_specs = list(plots) + YARDSTICK_PLOTS  # the workspace's, then every model's yardstick
         self.sample_caption_text = sample_caption  # "{step}" is replaced by the grid's step
         self.runs_dir: str | Path | None = None  # None: default_runs_dir()
-        self.settings_overrides: dict = {}  # more TrainSettings fields, e.g. {"sample_every": 50}
-        self.history = MetricHistory()
-        self.worker = None  # the TrainingWorker while a run is on its thread
-        self._ending: set = set()  # workers whose threads are past their last event, still ending
-        self.run_path: Path | None = None
-        self._resumable: Path | None = None  # a stopped / opened run with a checkpoint
-        self._follower: MetricsFollower | None = None
-        self._follow_info: dict = {}
-        self._shown_sample: Path | None = None
-        self._pending_progress = None
-        self._pending_samples = None
-        self._dirty = False
-        self._timeline: deque = deque(maxlen=10)  # (step, training seconds) of recent records
-        self._state = "idle"
+        self.settings_overrides: dict = {}  # more TrainSettings fields, e.g. {"max_steps": 50}
+        self.monitor = TrainingMonitor(model, warnings)
+        self.worker = None  # the TrainingWorker while a run is in this process
         self._module = model_module(model)
+        self._dirty = False
+        self._shown_samples = None  # the monitor's (step, grid) the view shows
 
-        self._build(intro, choices)
+        self._build(intro, choices, sample_every, tips)
+        self.memory = RememberedSettings(f"training/{model}", self.form, {
+            "epochs": self.epochs_box, "batch_size": self.batch_box, "sample_every": self.sample_box,
+            "device": self.device_box})
+        self.memory.restore()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self._follow_timer = QTimer(self)
         self._follow_timer.setInterval(FOLLOW_MS)
-        self._follow_timer.timeout.connect(self._poll_followed_run)
-        context.datasetChanged.connect(self._on_dataset_changed)
-        self._set_state("idle")
+        self._follow_timer.timeout.connect(self.monitor.poll)
+        m = self.monitor
+        m.phase_changed.connect(self._on_phase)
+        m.record_added.connect(self._on_record)
+        m.samples_changed.connect(lambda *_: self._mark_dirty())
+        m.progress_changed.connect(self._show_progress)
+        m.warnings_changed.connect(lambda lines: self.warning_banner.show_message("\n".join(lines))
+                                   if lines else self.warning_banner.hide())
+        m.error_changed.connect(self._show_error_text)
+        m.cleared.connect(self._clear_views)
+        context.datasetChanged.connect(lambda _: self._update_buttons())
+        self.form.preset_box.currentTextChanged.connect(self._on_preset)
+        self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------
-    def _build(self, intro: str, choices: dict | None) -> None:
-        # Left: what to train and the buttons.
-        self.form = ConfigForm(self._module.Config, self._module.CONFIGS, choices)
+    def _build(self, intro: str, choices: dict | None, sample_every: int | None, tips: dict | None) -> None:
+        self.form = ConfigForm(self._module.Config, self._module.CONFIGS, choices, tips)
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.form)
 
-        defaults = default_settings(self.model)
-        self.epochs_box = QSpinBox()
-        self.epochs_box.setRange(1, 100_000)
-        self.epochs_box.setValue(defaults.epochs)
-        self.batch_box = QSpinBox()
-        self.batch_box.setRange(1, 8192)
-        self.batch_box.setValue(defaults.batch_size)
+        defaults = default_settings(self.model, self.form.preset())
+        self.epochs_box = _spin(1, 100_000, defaults.epochs, "Passes over the training sprites")
+        self.batch_box = _spin(1, 8192, defaults.batch_size, "Sprites per optimisation step")
+        self.sample_box = _spin(0, 100_000, sample_every or defaults.sample_every,
+                                "Draw a sample grid every this many steps (and at step 1); 0: only at the end")
         self.device_box = QComboBox()
         from studio.train.devices import available_devices
 
@@ -193,6 +123,7 @@ class TrainingPanel(QWidget):
         train_form = QFormLayout(train_box)
         train_form.addRow("epochs", self.epochs_box)
         train_form.addRow("batch size", self.batch_box)
+        train_form.addRow("samples every", self.sample_box)
         train_form.addRow("device", self.device_box)
 
         icon = self.style().standardIcon
@@ -200,6 +131,7 @@ class TrainingPanel(QWidget):
         self.train_button.setToolTip("Start a new run on the open dataset")
         self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 6px; }")
         self.pause_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
+        self.pause_button.setToolTip("Hold training after this step; Resume continues")
         self.resume_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaSeekForward), "Resume")
         self.resume_button.setToolTip("Continue a paused run, or a stopped one from its checkpoint")
         self.stop_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
@@ -207,40 +139,45 @@ class TrainingPanel(QWidget):
         self.open_button = QPushButton("Open run…")
         self.open_button.setToolTip("Show a run folder: a finished one, or one the `studio train` "
                                     "command is writing (followed live)")
+        self.train_button.clicked.connect(self.start_training)
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.stop_button.clicked.connect(self.stop)
+        self.open_button.clicked.connect(self.choose_run)
         buttons = QGridLayout()
         buttons.addWidget(self.train_button, 0, 0, 1, 2)
         buttons.addWidget(self.pause_button, 1, 0)
         buttons.addWidget(self.resume_button, 1, 1)
         buttons.addWidget(self.stop_button, 2, 0)
         buttons.addWidget(self.open_button, 2, 1)
-        self.train_button.clicked.connect(self.start_training)
-        self.pause_button.clicked.connect(self.pause)
-        self.resume_button.clicked.connect(self.resume)
-        self.stop_button.clicked.connect(self.stop)
-        self.open_button.clicked.connect(self.choose_run)
-
         self.run_label = QLabel("No run yet")
         self.run_label.setWordWrap(True)
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.run_label.setStyleSheet("color: gray")
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
+        # Left: the settings scroll; the buttons stay pinned below them, always in view.
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 4, 0)
         if intro:
             intro_label = QLabel(intro)
             intro_label.setWordWrap(True)
-            left_layout.addWidget(intro_label)
-        left_layout.addWidget(model_box)
-        left_layout.addWidget(train_box)
-        left_layout.addLayout(buttons)
-        left_layout.addWidget(self.run_label)
-        left_layout.addStretch(1)
+            settings_layout.addWidget(intro_label)
+        settings_layout.addWidget(model_box)
+        settings_layout.addWidget(train_box)
+        settings_layout.addStretch(1)
         scroll = QScrollArea()
-        scroll.setWidget(left)
+        scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(320)
+        left = QWidget()
+        left.setFixedWidth(320)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.run_label)
 
         # Right: progress, banners, plots, samples.
         self.progress_bar = QProgressBar()
@@ -259,9 +196,9 @@ class TrainingPanel(QWidget):
 
         self.plots = LivePlots(self.plot_specs)
         self.curves = self.plots.curves
-        self.sample_view = _SquareImageView()
+        self.sample_view = SquareImageView()
         self.sample_view.setMinimumSize(200, 200)
-        self.sample_caption = QLabel("Samples appear here while training.")
+        self.sample_caption = QLabel(SAMPLE_HINT)
         self.sample_caption.setStyleSheet("color: gray")
         self.sample_caption.setWordWrap(True)
         self.sample_caption.setFixedHeight(2 * self.sample_caption.fontMetrics().lineSpacing() + 4)
@@ -276,7 +213,6 @@ class TrainingPanel(QWidget):
         side_layout.addWidget(samples_box)
         side_layout.addWidget(self.latest)
         side_layout.addStretch(1)
-
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.plots)
         splitter.addWidget(side)
@@ -284,7 +220,6 @@ class TrainingPanel(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([600, 380])
         splitter.setChildrenCollapsible(False)
-
         right = QVBoxLayout()
         right.addLayout(status)
         right.addWidget(self.warning_banner)
@@ -292,42 +227,114 @@ class TrainingPanel(QWidget):
         right.addWidget(splitter, 1)
 
         layout = QHBoxLayout(self)
-        layout.addWidget(scroll)
+        layout.addWidget(left)
         layout.addLayout(right, 1)
 
-    # --- state ---------------------------------------------------------------------------------
+    # --- the monitor's state, mirrored ------------------------------------------------------------
     @property
     def state(self) -> str:
-        """idle, running, paused, stopping or following."""
-        return self._state
+        """idle, running, paused, stopping or following (the monitor's phase)."""
+        return self.monitor.phase
 
-    def _set_state(self, state: str) -> None:
-        self._state = state
-        self._update_buttons()
+    @property
+    def history(self):
+        return self.monitor.history
 
-    def _update_buttons(self) -> None:
-        s = self._state
-        busy = s in ("running", "paused", "stopping")
-        self.train_button.setEnabled(not busy and self.context.dataset is not None)
-        self.pause_button.setEnabled(s == "running")
-        self.resume_button.setEnabled(s == "paused" or (s in ("idle", "following") and self._resumable is not None))
-        self.stop_button.setEnabled(s in ("running", "paused"))
-        self.open_button.setEnabled(not busy)
-        self.form.set_editable(not busy)
-        for box in (self.epochs_box, self.batch_box, self.device_box):
-            box.setEnabled(not busy)
-
-    def _on_dataset_changed(self, _dataset) -> None:
-        self._update_buttons()
+    @property
+    def run_path(self) -> Path | None:
+        return self.monitor.run_path
 
     def is_training(self) -> bool:
         return self.worker is not None and self.worker.is_running()
 
+    def points(self, key: str) -> int:
+        """How many points the plot of ``key`` holds (for tests and embedders)."""
+        return len(self.history.series(key)[0])
+
+    def _on_phase(self, phase: str) -> None:
+        if phase == "following":
+            self._follow_timer.start()
+        else:
+            self._follow_timer.stop()
+        if phase in ("running", "following"):
+            self._redraw_timer.start()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        m = self.monitor
+        self.train_button.setEnabled(m.can("train") and self.context.dataset is not None)
+        self.pause_button.setEnabled(m.can("pause"))
+        self.resume_button.setEnabled(m.can("resume"))
+        self.stop_button.setEnabled(m.can("stop"))
+        self.open_button.setEnabled(m.can("open"))
+        self.form.set_editable(not m.busy)
+        for box in (self.epochs_box, self.batch_box, self.sample_box, self.device_box):
+            box.setEnabled(not m.busy)
+
+    def _on_record(self, record: dict) -> None:
+        self._mark_dirty()
+        self.metricsReceived.emit(record)
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    def _show_progress(self, p) -> None:
+        if p.status == "preparing…":
+            self.progress_bar.setRange(0, 0)  # busy until the trainer reports its step count
+            self.progress_bar.setFormat("preparing…")
+            self.rate_label.setText("")
+            return
+        self.progress_bar.setRange(0, max(1, p.total))
+        self.progress_bar.setValue(min(p.step, max(1, p.total)))
+        self.progress_bar.setFormat("step %v / %m" if p.status == "training" else
+                                    STOPPING_TEXT if p.status == STOPPING_TEXT else f"{p.status} — step %v / %m")
+        self.rate_label.setText(f"{p.steps_per_second:.1f} steps/s · {p.sprites_per_second:,.0f} sprites/s · "
+                                f"ETA {format_seconds(p.eta_seconds)}" if p.steps_per_second > 0 else "")
+        if self.monitor.device:
+            self.device_label.setText(f"Device: {self.monitor.device}")
+
+    def _show_error_text(self, text: str) -> None:
+        if text:
+            self.error_banner.show_message(text)
+            self.context.show_message(text.splitlines()[0], 10000)
+        else:
+            self.error_banner.hide()
+
+    def show_error(self, text: str) -> None:
+        self.monitor.set_error(text)
+
+    def _clear_views(self) -> None:
+        self.plots.clear_curves()
+        self.latest.clear()
+        self.sample_view.set_image(np.full((1, 1, 3), 43, np.uint8))
+        self.sample_caption.setText(SAMPLE_HINT)
+        self._shown_samples = None
+
+    def _redraw(self) -> None:
+        if not self._dirty:
+            if not self.monitor.busy and self.monitor.phase != "following":
+                self._redraw_timer.stop()
+            return
+        self._dirty = self.plots.redraw(self.history)  # one plot per frame: stay dirty till all drawn
+        self.latest.update_from(self.history)
+        samples = self.monitor.samples
+        if samples is not None and samples is not self._shown_samples:
+            step, grid = self._shown_samples = samples
+            self.sample_view.set_image(grid, auto_range=False)
+            self.sample_caption.setText(self.sample_caption_text.format(step=f"{step:,}"))
+
+    def _flush(self) -> None:
+        """Draw everything pending now (at the end of a run)."""
+        self._dirty = True
+        while self._dirty:
+            self._redraw()
+
     # --- training ------------------------------------------------------------------------------
     def settings(self) -> TrainSettings:
         device = self.device_box.currentText()
-        return TrainSettings(**{"epochs": self.epochs_box.value(), "batch_size": self.batch_box.value(),
-                                "device": None if device == "auto" else device, **self.settings_overrides})
+        return default_settings(self.model, self.form.preset(), epochs=self.epochs_box.value(),
+                                batch_size=self.batch_box.value(), sample_every=self.sample_box.value(),
+                                device=None if device == "auto" else device, **self.settings_overrides)
 
     def start_training(self) -> bool:
         """Start a new run on the open dataset; False (with the reason shown) if it cannot."""
@@ -349,305 +356,128 @@ class TrainingPanel(QWidget):
         return True
 
     def _launch(self, worker, run_path: Path, clear: bool) -> None:
-        self._stop_following()
-        if clear:
-            self._clear()
-        self.error_banner.hide()
-        self.run_path, self._resumable = Path(run_path), None
+        self.monitor.launched(run_path, clear=clear)
         self.run_label.setText(f"Run: {run_path}")
         self.worker = worker
-        worker.started.connect(self._on_started)
-        worker.metrics.connect(self._on_metrics)
-        worker.samples.connect(self._on_samples)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        self.progress_bar.setRange(0, 0)  # busy until the trainer reports its step count
-        self.progress_bar.setFormat("preparing…")
-        self._set_state("running")
-        self._redraw_timer.start()
+        # A method of this widget, so Qt queues each event to the GUI thread (a lambda would
+        # run on the training thread).
+        worker.event.connect(self._on_worker_event)
         worker.start()
 
+    def _on_worker_event(self, name: str, args: tuple) -> None:
+        handler = {"started": self._on_started, "metrics": self.monitor.add_record,
+                   "samples": self.monitor.set_samples, "progress": self.monitor.on_progress,
+                   "finished": self._on_finished, "failed": self._on_failed}[name]
+        handler(*args)
+
     def pause(self) -> None:
-        if self.worker is not None and self._state == "running":
+        if self.worker is not None and self.monitor.can("pause"):
             self.worker.pause()
-            self._set_state("paused")
-            self.progress_bar.setFormat(self.progress_bar.format().split(" — ")[0] + " — paused")
+            self.monitor.pause()
 
     def resume(self) -> None:
         """Continue a paused run, or restart a stopped one from its latest checkpoint."""
-        if self.worker is not None and self._state == "paused":
+        m = self.monitor
+        if self.worker is not None and m.phase == "paused":
             self.worker.resume_training()
-            self._set_state("running")
-        elif self._state in ("idle", "following") and self._resumable is not None:
+            m.resume()
+        elif m.can("resume"):
+            problem = m.resume_problem()
+            if problem:
+                self.show_error(problem)
+                return
             from studio.gui.training_worker import TrainingWorker
 
-            path = self._resumable
-            age = _seconds_since_written(RunDir(path))
-            if self._state == "following" and age < LIVE_SECONDS:
-                self.show_error(f"{path} was written {age:.0f} s ago: another process (`studio train`?) "
-                                f"may still be training it. Stop that one first, then Resume here.")
-                return
-            if self._state == "following":
-                self._reload_until_checkpoint(RunDir(path))
+            path = m.resumable
+            if m.phase == "following":
+                m.reload_until_checkpoint()
             overrides = {"epochs": self.epochs_box.value(), **self.settings_overrides}
             self._launch(TrainingWorker.resume(path, **overrides), path, clear=False)
 
-    def _reload_until_checkpoint(self, run: RunDir) -> None:
-        # The resumed run restarts at its checkpoint: drop the records logged after it.
-        checkpoint = run.latest_checkpoint()
-        last = int(checkpoint.stem.split("_")[-1]) if checkpoint is not None else 0
-        self._clear()
-        for record in run.metrics():
-            if record.get("step", 0) <= last:
-                self._add_record(record)
-
     def stop(self) -> None:
         """Stop after the current step (a checkpoint is written); returns at once."""
-        if self.worker is not None and self._state in ("running", "paused"):
+        if self.worker is not None and self.monitor.can("stop"):
             self.worker.stop()
-            self._set_state("stopping")
-            self.progress_bar.setFormat("stopping after this step…")
+            self.monitor.stopping()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Stop training and wait (bounded) for the thread to end; True if nothing is left running."""
-        self._stop_following()
+        """Stop training and wait (bounded) for it to end; True if nothing is left running."""
+        self.monitor.stop_following()
         self._redraw_timer.stop()
         if self.worker is not None:
-            self.worker.stop()
+            self.stop()
             if self.worker.wait(timeout_ms):
                 self.worker = None
-        for worker in list(self._ending):
-            if worker.wait(timeout_ms):
-                self._ending.discard(worker)
-        return self.worker is None and not self._ending
+        return self.worker is None
 
-    # --- worker events (GUI thread, queued) -------------------------------------------------------
     def _on_started(self, info: dict) -> None:
-        self.device_label.setText(f"Device: {info['device']}")
-        self.progress_bar.setRange(0, max(1, info["total"]))
-        self.progress_bar.setValue(info["step"])
-        self.progress_bar.setFormat("step %v / %m")
-        if info.get("notices"):  # a resume that fell back to an older checkpoint, a taken-over lock
-            self.warning_banner.show_message("\n".join(info["notices"]))
+        self.monitor.started(info)
         self.trainingStarted.emit(info)
 
-    def _on_metrics(self, record: dict) -> None:
-        self._add_record(record)
-
-    def _on_samples(self, step: int, grid) -> None:
-        self._pending_samples = (step, grid)
-        self._dirty = True
-
-    def _on_progress(self, progress) -> None:
-        self._pending_progress = progress
-        self._dirty = True
-
     def _on_finished(self, summary: dict) -> None:
-        self._end_worker()
+        self.worker = None
+        self.monitor.finished(summary)
         self._flush()
-        status = summary.get("status", "finished")
-        if summary.get("checkpoint") and status != "finished":
-            self._resumable = Path(summary["run"])
-        self.progress_bar.setFormat(f"{status} — step %v / %m")
-        self.rate_label.setText("")
-        self.context.show_message(f"Training {status} at step {summary.get('step')}: {summary.get('run')}")
-        self._set_state("idle")
+        self.context.show_message(f"Training {summary.get('status')} at step {summary.get('step')}: "
+                                  f"{summary.get('run')}")
         self.trainingFinished.emit(summary)
 
     def _on_failed(self, message: str) -> None:
-        self._end_worker()
+        self.worker = None
+        self.monitor.failed(message)
         self._flush()
-        if self.run_path is not None and RunDir(self.run_path).latest_checkpoint() is not None:
-            self._resumable = self.run_path
-        self.progress_bar.setFormat("failed at step %v")
-        self.rate_label.setText("")
-        self.show_error(f"Training failed: {message}")
-        self._set_state("idle")
         self.trainingFailed.emit(message)
 
-    def _end_worker(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None and not worker.qthread.isFinished():
-            # Past its last emit, the thread is ending: keep it (and its QThread) referenced
-            # until it has, so it is never destroyed while running. No waiting here.
-            self._ending.add(worker)
-            worker.qthread.finished.connect(self._forget_ended_workers)  # queued to this thread
-        self._redraw_timer.stop()
-
-    def _forget_ended_workers(self) -> None:
-        self._ending = {w for w in self._ending if not w.qthread.isFinished()}
-
-    def show_error(self, text: str) -> None:
-        self.error_banner.show_message(text)
-        self.context.show_message(text.splitlines()[0], 10000)
-
-    # --- metrics, samples, drawing --------------------------------------------------------------------
-    def _clear(self) -> None:
-        self.history.clear()
-        self._timeline.clear()
-        self.plots.clear_curves()
-        self.latest.clear()
-        self.warning_banner.hide()
-        self.rate_label.setText("")
-        self.sample_view.set_image(np.full((1, 1, 3), 43, np.uint8))
-        self.sample_caption.setText("Samples appear here while training.")
-        self._shown_sample = None
-
-    def _add_record(self, record: dict) -> None:
-        self.history.append(record)
-        if "time" in record and not any(k.startswith("val/") for k in record):
-            self._timeline.append((record.get("step", 0), record["time"]))
-        self._dirty = True
-        self._check_warnings()
-        self.metricsReceived.emit(record)
-
-    def _check_warnings(self) -> None:
-        active = [rule for rule in self.warning_rules
-                  if rule.key in self.history.latest and rule.triggered(self.history.latest[rule.key])]
-        if active:
-            self.warning_banner.show_message("\n".join(
-                f"⚠  {rule.message or rule.key} ({rule.key} = {self.history.latest[rule.key]:.3g})"
-                for rule in active))
-        else:
-            self.warning_banner.hide()
-
-    def points(self, key: str) -> int:
-        """How many points the plot of ``key`` holds (for tests and embedders)."""
-        return len(self.history.series(key)[0])
-
-    def _redraw(self) -> None:
-        if not self._dirty:
-            return
-        self._dirty = self.plots.redraw(self.history)  # one plot per frame: stay dirty till all drawn
-        self.latest.update_from(self.history)
-        if self._pending_samples is not None:
-            step, grid = self._pending_samples
-            self._pending_samples = None
-            self.sample_view.set_image(grid, auto_range=False)
-            self.sample_caption.setText(self.sample_caption_text.format(step=f"{step:,}"))
-        if self._pending_progress is not None:
-            p, self._pending_progress = self._pending_progress, None
-            self._show_progress(p.step, p.total, p.steps_per_second, p.sprites_per_second, p.eta_seconds)
-
-    def _flush(self) -> None:
-        """Draw everything pending now (at the end of a run, when the timer stops)."""
-        while self._dirty:
-            self._redraw()
-
-    def _show_progress(self, step: int, total: int, steps_per_second: float, sprites_per_second: float,
-                       eta_seconds: float) -> None:
-        self.progress_bar.setRange(0, max(1, total))
-        self.progress_bar.setValue(min(step, total))
-        epoch_note = " — paused" if self._state == "paused" else ""
-        self.progress_bar.setFormat(f"step %v / %m{epoch_note}")
-        self.rate_label.setText(f"{steps_per_second:.1f} steps/s · {sprites_per_second:,.0f} sprites/s · "
-                                f"ETA {format_seconds(eta_seconds)}")
-
-    # --- following a run folder -------------------------------------------------------------------------
+    # --- opening a run folder ---------------------------------------------------------------------
     def choose_run(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(self.runs_dir or ""))
+        folder = QFileDialog.getExistingDirectory(self, "Open a training run",
+                                                  str(self.runs_dir or default_runs_dir()))
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path) -> bool:
-        """Show a run folder and follow it live while another process writes it."""
+    def open_run(self, path: str | Path, show_settings: bool = True) -> bool:
+        """Show a run folder and follow it live while another process writes it; with
+        ``show_settings`` the form shows the run's settings too (on launch it keeps the user's)."""
+        from studio.train.trained import RunError
+
         if self.is_training():
             self.show_error("Stop the current training before opening another run.")
             return False
-        run = RunDir(path)
         try:
-            saved = run.config()
-        except (FileNotFoundError, ValueError) as err:
+            saved = self.monitor.follow(path)
+        except RunError as err:
             self.show_error(str(err))
             return False
-        self._stop_following()
-        self._clear()
-        self.error_banner.hide()
-        self.run_path = run.path
-        self._resumable = run.path if run.latest_checkpoint() is not None else None
-        try:
-            module = model_module(saved["model"])
-            if saved["model"] == self.model:
-                from studio.train.config import config_from_dict
-
-                self.form.set_config(config_from_dict(module.Config, saved["model_config"]))
-            train = saved.get("train", {})
-            self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
-            self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
-        except (ValueError, KeyError, TypeError) as err:
-            self.show_error(f"{run.config_path}: {err}")
-        train, data = saved.get("train", {}), saved.get("data", {})
-        steps_per_epoch = max(1, data.get("train", 1) // max(1, train.get("batch_size", 1)))
-        total = train.get("epochs", 1) * steps_per_epoch
-        if train.get("max_steps"):
-            total = min(total, train["max_steps"])
-        self._follow_info = {"total": total, "batch_size": train.get("batch_size", 1)}
-        self.device_label.setText(f"Device: {saved.get('device', '?')}")
-        self.run_label.setText(f"Run: {run.path} (opened)")
-        self._follower = MetricsFollower(run.metrics_path)
-        self._set_state("following")
-        self._poll_followed_run()
-        self._follow_timer.start()
-        self._redraw_timer.start()
+        if show_settings:
+            self._show_run_settings(saved, Path(path))
+        self.device_label.setText(f"Device: {self.monitor.device}")
+        self.run_label.setText(f"Run: {self.monitor.run_path} (opened)" if not is_pretrained(path) else
+                               "Showing the shipped model's training: press Train for your own run.")
+        self._flush()
         return True
 
-    def _stop_following(self) -> None:
-        self._follow_timer.stop()
-        self._follower = None
-        if self._state == "following":
-            self._redraw_timer.stop()
-            self._set_state("idle")
+    def _show_run_settings(self, saved: dict, path: Path) -> None:
+        from studio.train.config import config_from_dict
 
-    def _poll_followed_run(self) -> None:
-        if self._follower is None:
-            return
-        records = self._follower.poll()
-        for record in records:
-            self._add_record(record)
-        if records:
-            self._show_followed_progress()
-        grids = RunDir(self.run_path).sample_grids()
-        if grids and grids[-1] != self._shown_sample:
-            try:
-                from PIL import Image
+        try:
+            with self.memory.quiet():  # shown, not made the user's own settings
+                if saved["model"] == self.model:
+                    self.form.set_config(config_from_dict(self._module.Config, saved["model_config"]))
+                train = saved.get("train", {})
+                self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
+                self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
+        except (ValueError, KeyError, TypeError) as err:
+            self.show_error(f"{path / 'config.json'}: {err}")
 
-                with Image.open(grids[-1]) as image:
-                    rgb = np.asarray(image.convert("RGB"))
-            except OSError:
-                return  # still being written: next poll
-            self._shown_sample = grids[-1]
-            step = int(grids[-1].stem.split("_")[-1])
-            self._pending_samples = (step, rgb)
-            self._dirty = True
-
-    def _show_followed_progress(self) -> None:
-        if not self._timeline:
-            return
-        step = int(self._timeline[-1][0])
-        total = self._follow_info["total"]
-        rate = self._followed_rate()
-        done = step >= total
-        eta = (total - step) / rate if rate > 0 else math.inf
-        self._show_progress(step, total, rate, rate * self._follow_info["batch_size"], 0 if done else eta)
-        live = _seconds_since_written(RunDir(self.run_path)) < LIVE_SECONDS
-        status = "finished" if done else "following" if live else "stopped"
-        self.progress_bar.setFormat(f"{status} — step %v / %m")
-        if not live:  # a rate and ETA would describe a past session
-            self.rate_label.setText("")
-
-    def _followed_rate(self) -> float:
-        """Steps per second over the last records of a followed run (their "time" field)."""
-        recent = self._timeline
-        if len(recent) < 2 or recent[-1][1] <= recent[0][1]:
-            return 0.0
-        return (recent[-1][0] - recent[0][0]) / (recent[-1][1] - recent[0][1])
+    # --- presets and the remembered form ----------------------------------------------------------
+    def _on_preset(self, preset: str) -> None:
+        if preset in self._module.CONFIGS and not self.monitor.busy:
+            self.epochs_box.setValue(default_settings(self.model, preset).epochs)
 
 
-def _seconds_since_written(run: RunDir) -> float:
-    """Seconds since the run's metrics or checkpoints last changed (inf if never)."""
-    import time
-
-    paths = [run.metrics_path, *run.step_checkpoints()]
-    stamps = [p.stat().st_mtime for p in paths if p.exists()]
-    return time.time() - max(stamps) if stamps else float("inf")
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box

@@ -12,14 +12,16 @@ Each field's tooltip is its comment in the dataclass source.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
+import json
 import math
 import re
 import sys
 import typing
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLineEdit, QSpinBox, QWidget)
@@ -72,7 +74,9 @@ def _module_choices(module, name: str):
     """The model module's list of allowed values for a field: ``loss`` → ``LOSSES``."""
     for plural in (name.upper() + "S", name.upper() + "ES"):
         values = getattr(module, plural, None)
-        if isinstance(values, (tuple, list)) and all(isinstance(v, str) for v in values):
+        if isinstance(values, dict):  # e.g. pixelrnn.CONTEXTS: its names are the choices
+            values = tuple(values)
+        if isinstance(values, (tuple, list)) and values and all(isinstance(v, str) for v in values):
             return values
     return None
 
@@ -94,13 +98,13 @@ class ConfigForm(QWidget):
     changed = Signal()
 
     def __init__(self, config_cls, presets: dict | None = None, choices: dict | None = None,
-                 parent: QWidget | None = None):
+                 tips: dict | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.config_cls = config_cls
         self.presets = dict(presets or {})
         module = sys.modules.get(config_cls.__module__)
         hints = typing.get_type_hints(config_cls)
-        comments = _field_comments(config_cls)
+        comments = {**_field_comments(config_cls), **(tips or {})}  # tips: words for users
         defaults = next(iter(self.presets.values()), None) or config_cls()
         self._filling = False
 
@@ -241,3 +245,54 @@ def _same(a, b) -> bool:
         elif x != y:
             return False
     return True
+
+
+class RememberedSettings:
+    """A settings form remembered across launches: the Config editors of ``form`` and the
+    named ``boxes`` (spin and combo boxes), saved to QSettings under ``key`` on every change
+    and put back by :meth:`restore`. Inside ``with memory.quiet():`` changes are not saved
+    (restoring, or showing an opened run's settings)."""
+
+    def __init__(self, key: str, form: ConfigForm, boxes: dict[str, QWidget]):
+        self.key, self.form, self.boxes = key, form, boxes
+        self._quiet = False
+        form.changed.connect(self.save)
+        for box in boxes.values():
+            (box.valueChanged if isinstance(box, QSpinBox) else box.currentTextChanged).connect(self.save)
+
+    @contextlib.contextmanager
+    def quiet(self):
+        self._quiet, was = True, self._quiet
+        try:
+            yield
+        finally:
+            self._quiet = was
+
+    def save(self, *_) -> None:
+        if self._quiet:
+            return
+        try:
+            config = dataclasses.asdict(self.form.config())
+        except (ValueError, TypeError):
+            return  # a half-typed field: remembered once it is valid
+        values = {name: box.value() if isinstance(box, QSpinBox) else box.currentText()
+                  for name, box in self.boxes.items()}
+        QSettings().setValue(self.key, json.dumps({"config": config, **values}))
+
+    def restore(self) -> None:
+        from studio.train.config import config_from_dict
+
+        text = QSettings().value(self.key, "", type=str)
+        if not text:
+            return
+        with self.quiet():
+            try:
+                saved = json.loads(text)
+                self.form.set_config(config_from_dict(self.form.config_cls, saved["config"]))
+                for name, box in self.boxes.items():
+                    if isinstance(box, QSpinBox):
+                        box.setValue(int(saved[name]))
+                    elif box.findText(str(saved[name])) >= 0:
+                        box.setCurrentText(str(saved[name]))
+            except (ValueError, KeyError, TypeError):
+                pass  # settings from another version: keep the defaults

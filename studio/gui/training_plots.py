@@ -7,22 +7,21 @@ records a second costs the GUI thread one setData per curve per frame.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass, field
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
 
-from studio.train.engine import RECORD_FIELDS
+from studio.session.monitor import MetricHistory, format_seconds
 
 #: Legend text for common metric keys; a PlotSpec's ``labels`` override these.
 LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
           "d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖", "loss": "loss",
           "bits_per_pixel": "bits/pixel", "recon": "reconstruction", "kl": "KL", "elbo": "ELBO",
-          "diversity_ratio": "diversity ratio", "mmd": "MMD"}
+          "diversity_ratio": "diversity ratio", "mmd": "MMD",
+          "c2st": "C2ST accuracy", "copy_rate": "copy rate"}
 COLORS = ("#2f7ed8", "#f28e2b", "#3a9e4f", "#e15759", "#9c6ade", "#17a2b8", "#c9a227")
 
 
@@ -36,54 +35,20 @@ class PlotSpec:
     labels: dict[str, str] = field(default_factory=dict)
 
     def label(self, key: str) -> str:
-        name = self.labels.get(key) or LABELS.get(key.removeprefix("val/"), key.removeprefix("val/"))
-        return f"{name} (held-out)" if key.startswith("val/") else name
+        """The legend text: the spec's own label as given, else the common one, with
+        "(held out)" for a "val/..." key."""
+        if key in self.labels:
+            return self.labels[key]
+        name = LABELS.get(key.removeprefix("val/"), key.removeprefix("val/"))
+        return f"{name} (held out)" if key.startswith("val/") else name
 
 
-class MetricHistory:
-    """Per-key (step, value) series in growing numpy buffers."""
-
-    def __init__(self):
-        self.clear()
-
-    def clear(self) -> None:
-        self._steps: dict[str, np.ndarray] = {}
-        self._values: dict[str, np.ndarray] = {}
-        self._count: dict[str, int] = {}
-        self.latest: dict[str, float] = {}
-        self.last_record: dict = {}
-        self.version = 0  # bumped by every append: lets a plot know it is stale
-
-    def append(self, record: dict) -> None:
-        step = record.get("step", 0)
-        for key, value in record.items():
-            if key in RECORD_FIELDS or not isinstance(value, (int, float)):
-                continue
-            n = self._count.get(key, 0)
-            if n == len(self._steps.get(key, ())):  # full: double the buffers
-                grow = max(256, 2 * n)
-                self._steps[key] = np.resize(self._steps.get(key, np.zeros(0)), grow)
-                self._values[key] = np.resize(self._values.get(key, np.zeros(0)), grow)
-            self._steps[key][n], self._values[key][n] = step, value
-            self._count[key] = n + 1
-            self.latest[key] = float(value)
-        self.last_record = record
-        self.version += 1
-
-    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        n = self._count.get(key, 0)
-        if not n:
-            return np.zeros(0), np.zeros(0)
-        return self._steps[key][:n], self._values[key][:n]
-
-
-def format_seconds(seconds: float) -> str:
-    """1:05 or 2:03:07; "—" for an unknown (infinite) time."""
-    if not math.isfinite(seconds):
-        return "—"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+#: The yardstick every model's run logs (studio/models/scores.py, TrainSettings.score_every):
+#: every TrainingPanel draws these after its workspace's own plots.
+YARDSTICK_PLOTS = [
+    PlotSpec("Classifier two-sample test on samples (0.5 = indistinguishable from real)", keys=["val/c2st"]),
+    PlotSpec("Samples: precision, recall, copy rate", keys=["val/precision", "val/recall", "val/copy_rate"]),
+]
 
 
 class LivePlots(pg.GraphicsLayoutWidget):
@@ -105,13 +70,17 @@ class LivePlots(pg.GraphicsLayoutWidget):
             item = self.addPlot(row=row, col=col, colspan=span)
             # Side by side, long titles wrap: a title's width would otherwise widen its column.
             title = "<br>".join(textwrap.wrap(spec.title, 32)) if columns > 1 and span == 1 else spec.title
-            item.setTitle(title, color="#333", size="10pt")
+            # The legend is a line of coloured keys under the title, not a box over the plot:
+            # it never covers data and is never cut off by a narrow plot.
+            keys = [f"<span style='color:{COLORS[j % len(COLORS)]}'>{'┅' if k.startswith('val/') else '━'}"
+                    f"</span>&nbsp;{spec.label(k)}" for j, k in enumerate(spec.keys)]
+            per_line = 2 if columns > 1 else 4
+            legend = "<br>".join("&nbsp;&nbsp; ".join(keys[i:i + per_line]) for i in range(0, len(keys), per_line))
+            item.setTitle(f"<b>{title}</b><br><span style='font-size:8pt'>{legend}</span>",
+                          color="#333", size="10pt")
             item.titleLabel.setMinimumWidth(0)
             item.setPreferredWidth(100)  # let the column stretch, not the title, set the width
             item.showGrid(x=True, y=True, alpha=0.2)
-            legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt", labelTextColor="#333",
-                                    brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#ccc"))
-            legend.setColumnCount(len(spec.keys))
             item.setLogMode(y=spec.log_y)
             item.setClipToView(True)
             item.setDownsampling(auto=True, mode="peak")

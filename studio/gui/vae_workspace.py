@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -30,11 +30,12 @@ from studio.gui.latent_pad import LatentPad
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
+from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState
 
 SLIDER_STEPS = 100  # slider ticks per unit of the code
 EXTENT = 3.0
-FIX_CHOICES = ("Zeros", "Random", "Dataset sprite")
 THUMB_SCALE = 4
+LAST_RUN_KEY = "models/vae"  # QSettings: the run the explorer showed last, reopened on launch
 
 PLOTS = [
     PlotSpec("Loss terms (nats per sprite)", keys=["recon", "kl", "loss"]),
@@ -53,23 +54,11 @@ INTRO = ("<b>VAE</b>: the encoder maps a sprite to a 10-D code c = m + exp(σ/2)
 def load_explorer(run_dir: str | Path, sprites=None):
     """Off the GUI thread: the run's explorer with its per-dimension KL already computed."""
     from studio.models.latent import LatentExplorer
+    from studio.train.trained import TrainedRun
 
-    explorer = LatentExplorer.from_run(run_dir, sprites=sprites)
+    explorer = LatentExplorer.from_run(TrainedRun.open(run_dir, model="vae"), sprites=sprites)
     explorer.dimension_kl()
     return explorer
-
-
-def latest_vae_run(folder: str | Path) -> Path | None:
-    """The newest VAE run with a checkpoint under ``folder``, or None."""
-    from studio.train.run import list_runs
-
-    for run in list_runs(folder):
-        try:
-            if run.config().get("model") == "vae" and run.latest_checkpoint() is not None:
-                return run.path
-        except (OSError, ValueError):
-            continue  # a half-written or damaged run: skip it
-    return None
 
 
 class VaeWorkspace(QWidget):
@@ -81,10 +70,8 @@ class VaeWorkspace(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
-        self.explorer = None
+        self.state = LatentState()  # dims, point, fixed code: the view mirrors it
         self.run_path: Path | None = None
-        self._base = None  # the code the non-slider dimensions come from
-        self._random_seed = 0
         self._image: np.ndarray | None = None
         self._grid_n = 0
         self._render_pending = False
@@ -98,6 +85,7 @@ class VaeWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        self.state.changed.connect(self._on_state)
         self._set_enabled(False)
         if auto_load:
             QTimer.singleShot(0, self.load_latest_run)
@@ -121,8 +109,8 @@ class VaeWorkspace(QWidget):
             box.setToolTip("Dimensions are listed with their KL (nats, averaged over the dataset): "
                            "near 0 means the decoder ignores that dimension")
             box.currentIndexChanged.connect(self._on_dims_changed)
-        self.x_slider.valueChanged.connect(self._on_slider)
-        self.y_slider.valueChanged.connect(self._on_slider)
+        self.x_slider.valueChanged.connect(lambda: self.state.set_values(*self.values()))
+        self.y_slider.valueChanged.connect(lambda: self.state.set_values(*self.values()))
         dims = QGridLayout()
         dims.setColumnStretch(1, 1)
         for row, (name, box, slider, value) in enumerate((("→ x", self.x_box, self.x_slider, self.x_value),
@@ -141,7 +129,8 @@ class VaeWorkspace(QWidget):
         dims_layout.addWidget(self.pad, 1)
 
         self.fix_box = QComboBox()
-        self.fix_box.addItems(FIX_CHOICES)
+        for mode in FIX_MODES:
+            self.fix_box.addItem(FIX_LABELS[mode], mode)
         self.fix_box.setToolTip("Where the other dimensions come from")
         self.fix_box.currentIndexChanged.connect(self._on_fix_changed)
         self.reroll_button = QPushButton("Re-roll")
@@ -275,14 +264,22 @@ class VaeWorkspace(QWidget):
         if folder:
             self.load_run(folder)
 
+    def open_run(self, path: str | Path, show_settings: bool = True):
+        """Explore the run's model, and show its curves on the Train tab."""
+        task = self.load_run(path)
+        if not self.training.is_training():
+            self.training.open_run(path, show_settings)
+        return task
+
     def load_latest_run(self) -> None:
-        """Load the newest VAE run under the runs folder, if there is one (quietly)."""
+        """On launch: the model shown last, else the newest VAE run, else the shipped one."""
+        from studio.session.pretrained import startup_run
         from studio.train.run import default_runs_dir
 
-        folder = self.training.runs_dir or default_runs_dir()
-        latest = latest_vae_run(folder) if Path(folder).is_dir() else None
-        if latest is not None and self.explorer is None:
-            self.load_run(latest)
+        last = QSettings().value(LAST_RUN_KEY, "", type=str)
+        path = startup_run("vae", last, self.training.runs_dir or default_runs_dir())
+        if path is not None and self.explorer is None:
+            self.open_run(path, show_settings=False)
 
     def load_run(self, path: str | Path):
         """Load a run on a worker thread; returns the task (its ``finished``/``failed`` signals)."""
@@ -300,31 +297,42 @@ class VaeWorkspace(QWidget):
         return self._load_task
 
     def _on_load_failed(self, path: Path, err: BaseException) -> None:
-        message = f"Could not load {path}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        # The loader's messages name the folder already.
+        message = f"Could not load the run: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
         self.run_label.setText(message)
         self.context.show_message(message)
         self.runFailed.emit(message)
 
+    @property
+    def explorer(self):
+        """The :class:`~studio.models.latent.LatentExplorer` shown, or None."""
+        return self.state.explorer
+
     def set_explorer(self, explorer, path: str | Path | None = None) -> None:
         """Show a loaded :class:`~studio.models.latent.LatentExplorer` (on the GUI thread)."""
-        self.explorer, self.run_path = explorer, Path(path) if path else None
+        from studio.session.pretrained import model_title
+
+        self.run_path = Path(path) if path else None
         n = len(explorer.sprites)
-        self.run_label.setText(f"Run: {path}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
+        self.run_label.setText(f"Model: {model_title(path)}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
                                if path else f"{explorer.latent_dim}-D code · {n} sprites")
+        if path:
+            QSettings().setValue(LAST_RUN_KEY, str(path))
+        self.run_label.setToolTip(str(path or ""))
         kl = explorer.dimension_kl()
-        order = explorer.informative_dims()
-        for position, box in enumerate((self.x_box, self.y_box)):
+        for box in (self.x_box, self.y_box):
             box.blockSignals(True)
             box.clear()
-            for d in order:  # most informative first, so the useful ones are at the top
+            for d in explorer.informative_dims():  # most informative first: the useful ones on top
                 box.addItem(f"dim {d}  (KL {kl[d]:.2f})", d)
-            box.setCurrentIndex(position)  # default: the two most informative
             box.blockSignals(False)
         for spin in (self.sprite_spin, self.walk_from, self.walk_to):
+            spin.blockSignals(True)
             spin.setRange(0, n - 1)
+            spin.blockSignals(False)
         self.walk_to.setValue(min(n - 1, 1))
+        self.state.set_explorer(explorer)  # → "dims", "base", "point": the widgets follow
         self._set_enabled(True)
-        self._rebuild_base()
         self.runLoaded.emit(str(path) if path else "")
 
     def _on_training_finished(self, summary: dict) -> None:
@@ -332,76 +340,69 @@ class VaeWorkspace(QWidget):
             self.load_run(summary["run"])
             self.context.show_message(f"Loaded the new VAE run into the explorer: {summary['run']}")
 
-    # --- state -----------------------------------------------------------------------------------
+    # --- the state, mirrored ---------------------------------------------------------------------
     def dims(self) -> tuple[int, int]:
-        return int(self.x_box.currentData()), int(self.y_box.currentData())
+        return self.state.dims
 
     def values(self) -> tuple[float, float]:
         return self.x_slider.value() / SLIDER_STEPS, self.y_slider.value() / SLIDER_STEPS
 
     def current_code(self) -> np.ndarray:
-        return self.explorer.point(self._base, self.dims(), self.values())
+        return self.state.code()
 
     def current_image(self) -> np.ndarray | None:
         """The decoded sprite shown now, uint8 RGB [H, W, 3]."""
         return self._image
 
     def fixed_description(self) -> str:
-        mode = self.fix_box.currentIndex()
-        if mode == 0:
-            return "zeros"
-        return f"random (seed {self._random_seed})" if mode == 1 else f"sprite {self.sprite_spin.value()}'s m"
+        return self.state.description()
 
     def set_values(self, x: float, y: float) -> None:
-        """Move both sliders (and the pad) to (x, y) in code units."""
-        for slider, v in ((self.x_slider, x), (self.y_slider, y)):
-            slider.blockSignals(True)
-            slider.setValue(round(v * SLIDER_STEPS))
-            slider.blockSignals(False)
-        self._on_slider()
+        """Move to (x, y) in code units (sliders and pad follow)."""
+        self.state.set_values(x, y)
+
+    def _on_state(self, what: str) -> None:
+        state = self.state
+        if what == "dims":
+            for box, d in zip((self.x_box, self.y_box), state.dims):
+                box.blockSignals(True)
+                box.setCurrentIndex(box.findData(d))
+                box.blockSignals(False)
+            self.pad.set_axis_labels(f"dim {state.dims[0]}", f"dim {state.dims[1]}")
+            self._refresh_grid()
+        elif what == "base":
+            self._show_sprite_pair()
+            self._refresh_grid()
+        elif what == "point":
+            for slider, v in zip((self.x_slider, self.y_slider), state.values):
+                slider.blockSignals(True)
+                slider.setValue(round(v * SLIDER_STEPS))
+                slider.blockSignals(False)
+            self._on_slider()
 
     # --- reactions -------------------------------------------------------------------------------
     def _on_dims_changed(self) -> None:
         if self.explorer is None or self.x_box.currentIndex() < 0 or self.y_box.currentIndex() < 0:
             return
-        if self.x_box.currentData() == self.y_box.currentData():  # keep the two different
-            other = self.y_box if self.sender() is self.x_box else self.x_box
-            other.blockSignals(True)
-            other.setCurrentIndex(1 if other.currentIndex() == 0 else 0)
-            other.blockSignals(False)
-        x, y = self.dims()
-        self.pad.set_axis_labels(f"dim {x}", f"dim {y}")
-        # Start the sliders where the fixed code has these dimensions, so nothing jumps.
-        self.set_values(float(self._base[x]), float(self._base[y]))
-        self._refresh_grid()
+        moved = 1 if self.sender() is self.y_box else 0
+        self.state.set_dims(self.x_box.currentData(), self.y_box.currentData(), moved)
 
     def _on_fix_changed(self) -> None:
         self._update_fix_widgets()
-        self._rebuild_base()
+        self.state.set_mode(self.fix_box.currentData())
 
     def _update_fix_widgets(self) -> None:
-        mode = self.fix_box.currentIndex()
-        self.reroll_button.setEnabled(self.explorer is not None and mode == 1)
-        self.sprite_spin.setEnabled(self.explorer is not None and mode == 2)
+        mode = self.fix_box.currentData()
+        self.reroll_button.setEnabled(self.explorer is not None and mode == "random")
+        self.sprite_spin.setEnabled(self.explorer is not None and mode == "sprite")
 
     def reroll(self) -> None:
-        self._random_seed += 1
-        self._rebuild_base()
+        self.state.reroll()
 
     def _on_sprite_changed(self) -> None:
-        if self.fix_box.currentIndex() == 2:
-            self._rebuild_base()
-        else:
+        self.state.set_sprite(self.sprite_spin.value())
+        if self.state.mode != "sprite":
             self._show_sprite_pair()
-
-    def _rebuild_base(self) -> None:
-        if self.explorer is None:
-            return
-        mode = self.fix_box.currentIndex()
-        fix = ("zeros", "random", f"index:{self.sprite_spin.value()}")[mode]
-        self._base = self.explorer.base_code(fix, seed=self._random_seed)
-        self._show_sprite_pair()
-        self._on_dims_changed()
 
     def _show_sprite_pair(self) -> None:
         if self.explorer is None:
@@ -419,7 +420,7 @@ class VaeWorkspace(QWidget):
         self._schedule_render()
 
     def _on_pad(self, x: float, y: float) -> None:
-        self.set_values(x, y)
+        self.state.set_values(x, y)
 
     def _schedule_render(self) -> None:
         # Coalesce: however many slider/pad events arrive in one pass, decode once.
@@ -432,7 +433,7 @@ class VaeWorkspace(QWidget):
         self._render_pending = False
         if self.explorer is None:
             return
-        code = self.current_code()
+        code = self.state.code()
         self._image = self.explorer.decode_rgb(code)
         self.sprite_view.set_image(self._image, auto_range=False)
         x, y = self.dims()
@@ -446,7 +447,7 @@ class VaeWorkspace(QWidget):
         from studio.data import grid_image
 
         n = self.grid_size.value()
-        sprites = self.explorer.grid(self.dims(), self._base, n=n, extent=EXTENT)
+        sprites = self.state.grid(n, EXTENT)
         self._grid_n = n
         self.grid_view.set_image(np.asarray(grid_image(sprites, self.explorer.palette, columns=n)))
         x, y = self.dims()
@@ -473,7 +474,7 @@ class VaeWorkspace(QWidget):
             return
         h, w = self.explorer.size
         col, row = min(px // (w + 1), self._grid_n - 1), min(py // (h + 1), self._grid_n - 1)
-        self.set_values(*self.explorer.cell_values(row, col, self._grid_n, EXTENT))
+        self.state.go_to_cell(row, col, self._grid_n, EXTENT)
 
     # --- export ----------------------------------------------------------------------------------
     def _ask_path(self, title: str, name: str, pattern: str) -> str:
@@ -496,7 +497,7 @@ class VaeWorkspace(QWidget):
         path = path or self._ask_path("Save the latent grid", "latent_grid.png", "PNG images (*.png)")
         if path and self.explorer is not None:
             n = self.grid_size.value()
-            sprites = self.explorer.grid(self.dims(), self._base, n=n, extent=EXTENT)
+            sprites = self.state.grid(n, EXTENT)
             grid_image(sprites, self.explorer.palette, columns=n, scale=scale).save(path)
             self.context.show_message(f"Saved the {n}×{n} grid to {path}")
 

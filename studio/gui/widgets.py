@@ -1,4 +1,5 @@
-"""Small reusable widgets: a pixel-exact zoomable image view and a palette swatch grid."""
+"""Small reusable widgets: a pixel-exact zoomable image view, a palette swatch grid, a
+message banner."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsRectItem, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
+                               QToolButton, QToolTip, QVBoxLayout, QWidget)
 
 
 class PixelImageView(pg.GraphicsView):
@@ -216,3 +218,48 @@ def side_column(widgets, min_width: int, margin: int = 4) -> QScrollArea:
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setMinimumWidth(min_width)
     return scroll
+
+
+class Banner(QFrame):
+    """A coloured one-message strip with a close button (warnings and errors)."""
+
+    def __init__(self, background: str, foreground: str, parent=None):
+        super().__init__(parent)
+        self.setStyleSheet(f"Banner {{ background: {background}; border-radius: 4px; }} "
+                           f"QLabel {{ color: {foreground}; }} QToolButton {{ color: {foreground}; "
+                           f"border: none; font-weight: bold; }}")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(self.label, 1)
+        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return "" if self.isHidden() else self.label.text()
+
+
+class SquareImageView(PixelImageView):
+    """The sample grid's view: as tall as it is wide, so the grid fills it."""
+
+    def __init__(self):
+        super().__init__()
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width

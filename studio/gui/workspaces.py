@@ -18,7 +18,22 @@ WORKSPACES: list[tuple[str, str]] = [
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
+    ("Runs", "studio.gui.runs_workspace:RunsWorkspace"),
 ]
+
+
+#: Which workspace shows a run of each model (File → Open run, `studio RUN_DIR`); its widget
+#: has ``open_run(path)``. An autoregressive model (same Task interface as PixelRNN:
+#: ``complete``-able) goes to the PixelRNN workspace, which completes sprites with it.
+RUN_WORKSPACES: dict[str, str] = {
+    "gan": "GAN",
+    "pixelrnn": "PixelRNN",
+    "transformer": "PixelRNN",
+    "vae": "VAE",
+}
+
+#: The models the PixelRNN workspace completes with (every autoregressive one above).
+AUTOREGRESSIVE = tuple(model for model, title in RUN_WORKSPACES.items() if title == "PixelRNN")
 
 
 def load_workspace(spec: str) -> type:

@@ -1,4 +1,5 @@
-"""The three models of the lecture, torch only. Each module provides:
+"""The models, torch only: the lecture's three (pixelrnn, vae, gan) and the course's newer transformer.
+Each module provides:
 
 - ``Config``: a dataclass of hyper-parameters (saved with every run),
 - ``CONFIGS``: named presets (``CONFIGS["lecture"]`` etc.), the first one the default,
@@ -11,7 +12,7 @@ import importlib
 
 from studio.data.errors import ConfigError
 
-MODEL_NAMES = ("gan", "pixelrnn", "vae")
+MODEL_NAMES = ("gan", "pixelrnn", "transformer", "vae")
 
 
 def model_module(name: str):

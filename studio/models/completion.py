@@ -1,6 +1,9 @@
-"""Drawing PixelRNN sprites and completing masked ones.
+"""Drawing sprites from a raster-order model (PixelRNN, the transformer) and completing masked ones.
 
-One sampler does both. It walks the pixels in raster order with the LSTM state carried, one
+One sampler does both, for either model: it only needs the stepping interface of
+studio/models/autoregressive.py (``net.step`` for one pixel, ``net(tokens, start, state)`` for a
+run of visible ones, a state whose tensors have the batch in dimension 1: the LSTM's (h, c) or
+the transformer's KV cache). It walks the pixels in raster order with the state carried, one
 step per pixel (never re-running the prefix), for a batch of candidate sprites ("particles"):
 a hidden pixel is sampled from the model's softmax, a visible one is fed as it is. Drawing
 from scratch is completing a sprite whose every pixel is hidden.
@@ -32,6 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+RASTER_MODELS = ("pixelrnn", "transformer")  # the models this module completes with
 PARTICLES = 32  # candidates per completion when visible pixels follow the hole (at least n_variants)
 
 
@@ -64,6 +68,12 @@ def cover_bottom(size: tuple[int, int], fraction: float) -> np.ndarray:
     return mask.reshape(h, w)
 
 
+def given_first(size: tuple[int, int], fraction: float) -> np.ndarray:
+    """HW4's task: the first ``fraction`` of the pixels in raster order given (0.6: 240 of 400),
+    the rest hidden — the lecture's cover with the covered share 1 − ``fraction``."""
+    return cover_bottom(size, 1 - fraction)
+
+
 def centre_hole(size: tuple[int, int], fraction: float) -> np.ndarray:
     """A centred rectangle covering about ``fraction`` of the frame hidden. Bool [H, W]."""
     h, w = size
@@ -73,6 +83,15 @@ def centre_hole(size: tuple[int, int], fraction: float) -> np.ndarray:
     top, left = (h - hh) // 2, (w - hw) // 2
     mask[top:top + hh, left:left + hw] = True
     return mask
+
+
+def random_pixels(size: tuple[int, int], fraction: float, seed: int = 0) -> np.ndarray:
+    """``fraction`` of the pixels hidden, scattered at random (repeatable from ``seed``). Bool [H, W]."""
+    h, w = size
+    _check_fraction(fraction)
+    mask = np.zeros(h * w, dtype=bool)
+    mask[np.random.default_rng(seed).permutation(h * w)[:round(fraction * h * w)]] = True
+    return mask.reshape(h, w)
 
 
 def _check_fraction(fraction: float) -> None:
@@ -96,7 +115,7 @@ def complete(task, sprite, mask, n_variants: int = 8, temperature: float = 1.0, 
     between steps by raising :class:`Cancelled`. Variants are distinct where the model allows
     (drawn without replacement from the weighted candidates) and sorted by ``log_likelihood``.
     """
-    sprite, hidden = _check_inputs(task, sprite, mask, n_variants)
+    sprite, hidden = check_inputs(task, sprite, mask, n_variants)
     later_visible = _visible_after_hidden(hidden)
     n = max(n_variants, PARTICLES) if later_visible else n_variants
     generator = make_generator(task, seed)
@@ -148,9 +167,10 @@ def run_sampler(task, sprite: np.ndarray, hidden: np.ndarray, n: int, *, tempera
                 if is_hidden and not expanded:
                     canvas, log_joint, log_weight = canvas.expand(n, -1).clone(), log_joint.expand(n).clone(), \
                         log_weight.expand(n).clone()
-                    state = None if state is None else tuple(s.expand(-1, n, -1).contiguous() for s in state)
+                    state = None if state is None else tuple(s.expand(s.shape[0], n, *s.shape[2:]).contiguous()
+                                                             for s in state)
                     expanded = True
-                if is_hidden:  # one pixel: one LSTM step, then sample it
+                if is_hidden:  # one pixel: one step of the model, then sample it
                     logits, state = net.step(canvas[:, net.neighbours[start]], start, state, tables)
                     logits = logits.float()
                     logp = F.log_softmax(logits, dim=-1)  # the model at temperature 1
@@ -266,7 +286,7 @@ def make_generator(task, seed: int | None) -> torch.Generator:
     return generator
 
 
-def _check_inputs(task, sprite, mask, n_variants: int) -> tuple[np.ndarray, np.ndarray]:
+def check_inputs(task, sprite, mask, n_variants: int) -> tuple[np.ndarray, np.ndarray]:
     sprite, mask = np.asarray(sprite), np.asarray(mask)
     if sprite.shape != task.size or mask.shape != task.size:
         raise ValueError(f"sprite and mask must both be {task.size[0]}×{task.size[1]}, "

@@ -1,8 +1,22 @@
 """DCGAN for 20×20 sprites (Radford et al. 2015), sized for the lecture's Pokémon.
 
-The generator maps a code z ~ N(0, I) to an RGB sprite in [-1, 1]; the discriminator scores
-real against generated sprites. Sprites are palette indices, so the real batch is looked up
-in the palette and generated sprites are snapped back to it for display.
+The generator maps a code z ~ N(0, I) to a sprite; the discriminator scores real against
+generated sprites. Sprites are palette indices, and what G outputs (``Config.output``) is either
+    rgb      an RGB image in [-1, 1], snapped to the nearest palette colour for display (DCGAN's
+             way; every pixel snaps on its own, which reads as speckle), or
+    snap     RGB too, but D sees it snapped to the nearest palette colour, what a user sees
+             (the gradient passes straight through the snap, as in VQ-VAE), and so does the
+             speckle, which D then punishes.
+    palette  logits ℓ over the K palette colours per pixel: D sees the expected colour
+             softmax(ℓ) · palette, and a sample is argmax ℓ, a palette index by construction.
+    gumbel   the same logits, but D sees the colour of a straight-through Gumbel-softmax one-hot
+             (exact palette colours forward, the softmax's gradient backward).
+
+713 sprites are few: D memorises them and its gradient stops guiding G. DiffAugment (Zhao et al.
+2020, ``Config.augment``) shows D real and generated sprites through the same random,
+differentiable translation / cutout / flip, so G learns the un-augmented distribution while D
+cannot memorise pixel positions. R1 (Mescheder et al. 2018) is the other brake: γ/2 |∇D(x)|² on
+real sprites.
 
 Losses (``Config.loss``), with D(x) the discriminator's raw score (a logit):
     nonsaturating  D: -log σ(D(x)) - log(1 - σ(D(G(z))))   G: -log σ(D(G(z)))   (the default)
@@ -23,9 +37,11 @@ from torch.optim.swa_utils import AveragedModel
 from studio.data.palette import Palette
 from studio.models import check_sizes, gan_signals
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
+from studio.models.diffaugment import AUGMENTS, augment_policy, diff_augment
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 UPSAMPLINGS = ("transpose", "nearest")
+OUTPUTS = ("rgb", "snap", "palette", "gumbel")
 EVAL_SAMPLES = 256  # sprites drawn per evaluation: enough for stable signals, cheap every epoch
 
 
@@ -43,6 +59,14 @@ class Config:
     # G's ×2 steps: "nearest" (resize + 3×3 conv) or "transpose" (DCGAN's stride-2 transposed
     # conv). On the course data, after 3,300 steps, held-out MMD² was 0.009 against 0.026.
     upsample: str = "nearest"
+    # Fields below default to what runs made before them did, so their config.json still loads
+    # and their checkpoints still fit; the presets in CONFIGS choose.
+    output: str = "rgb"  # "rgb", "snap", "palette" or "gumbel": see the module docstring
+    # palette/gumbel: D sees softmax(logit_scale · ℓ). Above 1, each Adam step moves the
+    # softmax further, so G commits to one colour per pixel sooner (a temperature 1/logit_scale).
+    logit_scale: float = 1.0
+    augment: str = ""  # DiffAugment policy, comma-separated: translation, cutout, flip
+    r1_weight: float = 0.0  # γ of the R1 penalty on D (0: none)
 
     def __post_init__(self):
         check_sizes(self, "z_dim", "width")
@@ -50,24 +74,43 @@ class Config:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.upsample not in UPSAMPLINGS:
             raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLINGS)}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"unknown GAN output {self.output!r}; choose one of {', '.join(OUTPUTS)}")
+        unknown = [p for p in augment_policy(self.augment) if p not in AUGMENTS]
+        if unknown:
+            raise ValueError(f"unknown augmentation(s) {', '.join(unknown)}; choose from {', '.join(AUGMENTS)}")
 
 
 # Epochs a run takes unless told otherwise: ~3,300 steps on the course data, where the
 # samples turn from noise into creature-shaped blobs (the distance to held-out sprites keeps falling).
 DEFAULT_EPOCHS = 300
 
+# The first is the default. On the course data at 2.5 CPU-minutes (benchmarks/gan_ablation.py),
+# D seeing the snapped sprite ("snap") beat the RGB DCGAN, the palette logits and DiffAugment.
 CONFIGS = {
+    "snap": Config(output="snap"),
+    "quick": Config(output="snap"),  # the default's first 5 CPU-minutes
+    "palette": Config(output="palette", logit_scale=10.0),
     "dcgan": Config(),
     "dcgan-transpose": Config(upsample="transpose"),
     "hinge-sn": Config(loss="hinge", spectral_norm=True),
     "wgan-gp": Config(loss="wgan-gp", betas=(0.0, 0.9), lr_g=1e-4, lr_d=1e-4),
 }
 
+# Budgets in CPU-seconds of one core; the epochs only bound a faster machine. Evaluating every
+# 10th epoch, not every one: each costs about half an epoch of training on a CPU.
+PRESET_SETTINGS = {
+    "snap": {"epochs": 1000, "cpu_budget": 720, "eval_every": 10},
+    "quick": {"epochs": 1000, "cpu_budget": 300, "eval_every": 10},
+}
+
 
 class Generator(nn.Module):
-    """z → [B, 3, H, W] in [-1, 1]: a linear map to an (H/4 × W/4) map, then two ×2 upsamplings."""
+    """z → [B, C, H, W]: a linear map to an (H/4 × W/4) map, then two ×2 upsamplings. C is 3
+    (RGB in [-1, 1], through tanh) or K (one logit per palette colour, unbounded)."""
 
-    def __init__(self, z_dim: int, width: int, size: tuple[int, int], upsample: str = "nearest"):
+    def __init__(self, z_dim: int, width: int, size: tuple[int, int], upsample: str = "nearest",
+                 out_channels: int = 3):
         super().__init__()
         h, w = size
         if h % 4 or w % 4:
@@ -78,7 +121,11 @@ class Generator(nn.Module):
         self.upsample = nn.Sequential(
             _double(2 * width, width, upsample), nn.BatchNorm2d(width), nn.ReLU(True),
             _double(width, width // 2, upsample), nn.BatchNorm2d(width // 2), nn.ReLU(True),
-            nn.Conv2d(width // 2, 3, 3, 1, 1), nn.Tanh(),
+            # RGB: a 3×3 conv and tanh. Logits: a 1×1 conv, a per-pixel choice among K colours from
+            # features that already see their neighbours (a 3×3 one to K = 167 would cost more than
+            # the rest of G).
+            *([nn.Conv2d(width // 2, 3, 3, 1, 1), nn.Tanh()] if out_channels == 3 else
+              [nn.Conv2d(width // 2, out_channels, 1)]),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -143,7 +190,8 @@ class Task:
         self.config, self.size, self.device = config, tuple(size), device
         self.palette = Palette(palette)
         self.palette_rgb = torch.tensor(palette, dtype=torch.float32, device=device) / 127.5 - 1
-        self.g = Generator(config.z_dim, config.width, self.size, config.upsample).to(device)
+        out_channels = 3 if config.output in ("rgb", "snap") else len(palette)
+        self.g = Generator(config.z_dim, config.width, self.size, config.upsample, out_channels).to(device)
         self.d = Discriminator(config.width, self.size, config.spectral_norm).to(device)
         # torch's AveragedModel keeps the average and its update count in its state_dict,
         # so a resumed run continues the average exactly.
@@ -166,26 +214,44 @@ class Task:
         """Colour indices [B, H, W] → RGB [B, 3, H, W] in [-1, 1]."""
         return self.palette_rgb[batch].permute(0, 3, 1, 2)
 
+    def colours(self, out: torch.Tensor) -> torch.Tensor:
+        """What D sees of G's output [B, C, H, W]: RGB [B, 3, H, W] in [-1, 1]."""
+        cfg = self.config
+        if cfg.output == "rgb":
+            return out
+        if cfg.output == "snap":  # the snapped colour forward, the identity backward
+            return out + (self.to_rgb(self.nearest_colours(out)) - out).detach()
+        if cfg.output == "palette":  # the expected colour Σ_k softmax(ℓ)_k · palette_k
+            weights = (cfg.logit_scale * out).softmax(1)
+        else:  # one-hot forward, softmax gradient backward
+            weights = F.gumbel_softmax(cfg.logit_scale * out, tau=1.0, hard=True, dim=1)
+        return torch.einsum("bkhw,kc->bchw", weights, self.palette_rgb)
+
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg, g, d = self.config, nets["g"], nets["d"]
         real = self.to_rgb(batch)
         z = torch.randn(len(batch), cfg.z_dim, device=self.device)
-        fake = g(z)
+        out = g(z)
+        fake = self.colours(out)
 
         # Discriminator: real and fake in one forward, so spectral norm's power iteration and
-        # DDP see one call per step.
-        scores = d(torch.cat([real, fake.detach()])).float()
+        # DDP see one call per step. Both go through the same kind of augmentation.
+        real_seen = diff_augment(real, cfg.augment).requires_grad_(cfg.r1_weight > 0)
+        fake_seen = diff_augment(fake.detach(), cfg.augment)
+        scores = d(torch.cat([real_seen, fake_seen])).float()
         d_real, d_fake = scores[:len(batch)], scores[len(batch):]
         d_loss = discriminator_loss(cfg.loss, d_real, d_fake)
         if cfg.loss == "wgan-gp":
-            d_loss = d_loss + cfg.gp_weight * gradient_penalty(d, real, fake.detach().to(real.dtype))
+            d_loss = d_loss + cfg.gp_weight * gradient_penalty(d, real_seen.detach(), fake_seen.to(real.dtype))
+        if cfg.r1_weight > 0:
+            d_loss = d_loss + cfg.r1_weight / 2 * r1_penalty(d_real, real_seen)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         d_grad_norm = _grad_norm(self.d)
         self.opt_d.step()
 
         # Generator: through the freshly updated D, as in the DCGAN reference loop.
-        g_loss = generator_loss(cfg.loss, d(fake).float())
+        g_loss = generator_loss(cfg.loss, d(diff_augment(fake, cfg.augment)).float())
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         g_grad_norm = _grad_norm(self.g)
@@ -193,9 +259,12 @@ class Task:
         self.g_ema.update_parameters(self.g)
 
         as_prob = torch.sigmoid if cfg.loss == "nonsaturating" else (lambda s: s)
-        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
-                "d_real": as_prob(d_real.detach()).mean(), "d_fake": as_prob(d_fake.detach()).mean(),
-                "d_grad_norm": d_grad_norm, "g_grad_norm": g_grad_norm}
+        metrics = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
+                   "d_real": as_prob(d_real.detach()).mean(), "d_fake": as_prob(d_fake.detach()).mean(),
+                   "d_grad_norm": d_grad_norm, "g_grad_norm": g_grad_norm}
+        if cfg.output in ("palette", "gumbel"):  # how sure G is of each pixel's colour: 1 = one palette colour
+            metrics["g_confidence"] = (cfg.logit_scale * out.detach()).softmax(1).amax(1).mean()
+        return metrics
 
     def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
         """What the losses cannot tell (studio/models/gan_signals.py): the EMA generator's
@@ -207,8 +276,18 @@ class Task:
     def generate(self, z: torch.Tensor) -> np.ndarray:
         """Codes [n, z_dim] → sprites as palette indices [n, H, W], from the EMA generator."""
         self.g_ema.eval()
-        rgb = self.g_ema(z.to(self.device)).float()
-        return self.snap(rgb)
+        out = self.g_ema(z.to(self.device)).float()
+        if self.config.output == "rgb":
+            return self.snap(out)
+        if self.config.output == "snap":
+            return self.nearest_colours(out).cpu().numpy()
+        return out.argmax(1).cpu().numpy()  # the likeliest colour of each pixel
+
+    def nearest_colours(self, rgb: torch.Tensor) -> torch.Tensor:
+        """RGB [B, 3, H, W] in [-1, 1] → the nearest palette colour's index (in RGB) [B, H, W]."""
+        pixels = rgb.detach().permute(0, 2, 3, 1).flatten(0, 2)
+        nearest = torch.cdist(pixels, self.palette_rgb).argmin(1)
+        return nearest.view(rgb.shape[0], *rgb.shape[2:])
 
     def snap(self, rgb: torch.Tensor) -> np.ndarray:
         """RGB [n, 3, H, W] in [-1, 1] → nearest palette colours (CIELAB), indices [n, H, W]."""
@@ -222,6 +301,21 @@ class Task:
     def sample(self, n: int) -> np.ndarray:
         return self.generate(first_codes(self.fixed_z, n))
 
+    # --- the hooks completion uses (studio/models/inpainting.py) --------------------------------
+    num_colors = property(lambda self: len(self.palette))
+
+    @property
+    def output_kind(self) -> str:
+        """"rgb" (G gives RGB in [-1, 1]) or "logits" (G gives logits over the palette)."""
+        return "rgb" if self.config.output in ("rgb", "snap") else "logits"
+
+    def completion_terms(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Codes [n, z_dim] → (the EMA generator's RGB [n, 3, H, W] or palette logits [n, K, H, W],
+        its generator loss through D per sprite [n]), both differentiable in z."""
+        out = self.g_ema.module(z)
+        realism = torch.func.vmap(lambda s: generator_loss(self.config.loss, s))(self.d(self.colours(out)).float())
+        return (out if self.output_kind == "rgb" else self.config.logit_scale * out), realism
+
 
 def ema_with_warmup(decay: float):
     """Exponential moving average whose decay ramps up to ``decay``: early on, a plain 0.999
@@ -233,6 +327,13 @@ def ema_with_warmup(decay: float):
         torch._foreach_add_(averaged, torch._foreach_mul(current, 1 - d))
 
     return update
+
+
+def r1_penalty(scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): E |∇_x D(x)|² over real sprites; D is flat where the data is,
+    so it cannot sharpen into memorising each training sprite."""
+    grad, = torch.autograd.grad(scores.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
 
 
 def _grad_norm(module: nn.Module) -> torch.Tensor:

@@ -3,7 +3,7 @@
 Everything the latent workspace's sliders, grid and walk call, Qt-free, so the CLI and the
 tests use the same code:
 
-    explorer = LatentExplorer.from_run("runs/vae-...")
+    explorer = LatentExplorer.from_run(TrainedRun.open("runs/vae-..."))   # studio.train.trained
     base = explorer.base_code("index:12")             # or "zeros", "random" (seeded)
     rgb = explorer.decode_rgb(explorer.point(base, (3, 7), (1.5, -0.5)))   # uint8 [H, W, 3]
     sheet = explorer.grid((3, 7), base, n=9)          # [9·9, H, W] over [-3, 3]²
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from studio.data import SpriteSet, open_dataset
+from studio.data import SpriteSet
 from studio.data.palette import Palette
 
 FIX_MODES = ("zeros", "random", "index:I")
@@ -63,19 +63,15 @@ class LatentExplorer:
         self._palette_table = torch.tensor(palette.colors, device=self._device)  # [K, 3] uint8
 
     @classmethod
-    def from_run(cls, run_dir: str | Path, which: str = "best", sprites: SpriteSet | None = None,
-                 device: str | None = "cpu") -> "LatentExplorer":
-        """Load a VAE run; the dataset is reopened from the run's config unless ``sprites`` is given."""
-        from studio.train.engine import load_trained
-
-        task, palette, saved = load_trained(run_dir, which, device)
-        if saved["model"] != "vae":
-            raise ValueError(f"{run_dir}: a {saved['model']} run, not a VAE; the latent explorer needs a VAE run")
-        if sprites is None:
-            sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
-        if sprites.palette != palette or (sprites.height, sprites.width) != task.size:
-            raise ValueError(f"{run_dir}: the run's palette or sprite size differs from the dataset's")
-        return cls(task, palette, sprites)
+    def from_run(cls, run, sprites: SpriteSet | None = None) -> "LatentExplorer":
+        """An opened VAE run (a ``TrainedRun``: ``model``, ``task``, ``palette``, ``dataset()``);
+        its dataset is reopened unless ``sprites`` is given."""
+        if run.model != "vae":
+            raise ValueError(f"{run.path}: a {run.model} run, not a VAE; the latent explorer needs a VAE run")
+        sprites = sprites if sprites is not None else run.dataset()
+        if not run.fits(sprites):
+            raise ValueError(f"{run.path}: the run's palette or sprite size differs from the dataset's")
+        return cls(run.task, run.palette, sprites)
 
     # --- codes ------------------------------------------------------------------------------------
     def _require_sprites(self) -> SpriteSet:

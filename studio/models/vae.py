@@ -354,3 +354,8 @@ class Task:
 
     def sample(self, n: int) -> np.ndarray:
         return self.decode(first_codes(self.fixed_codes, n))
+
+    # --- the hook completion uses (studio/models/inpainting.py) ---------------------------------
+    def code_logits(self, codes: torch.Tensor) -> torch.Tensor:
+        """Codes [n, D] → per-pixel palette logits [n, K, H, W], differentiable in the codes."""
+        return self.vae.decoder(codes)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from studio.data.errors import ConfigError
@@ -51,14 +53,21 @@ def pick_device(name: str | None = None) -> torch.device:
     raise ConfigError(f"unsupported device {name!r}; available here: {', '.join(available_devices())}")
 
 
+def training_threads() -> int:
+    """The CPU threads the app trains with: every core but one, which stays with the GUI."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def describe_device(name: str | None = None) -> str:
-    """One line for a status bar: "CUDA: <GPU name>", "MPS" or "CPU (N threads)"."""
+    """One line for a status bar: "CUDA: <GPU name>", "MPS" or "CPU, N thread(s)" (the
+    threads the app trains with, :func:`training_threads`)."""
     device = pick_device(name)
     if device.type == "cuda":
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = training_threads()
+    return f"CPU, {n} thread{'s' if n != 1 else ''}"
 
 
 def _mps_available() -> bool:

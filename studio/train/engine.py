@@ -1,18 +1,7 @@
 """The training engine: one loop for every model, headless, reporting through listeners.
 
-A model plugs in through its ``Task`` (see studio/models), an object with:
-
-    Task(config, palette: np.ndarray [K, 3] uint8, size: (H, W), device)
-    task.modules()  -> dict[str, nn.Module]      everything to checkpoint
-    task.optimizers() -> dict[str, Optimizer]
-    task.train_step(nets, batch) -> dict[str, Tensor]   one optimisation step; ``nets`` maps
-        each module name to what to call in training (DDP-wrapped / compiled), ``batch`` is
-        a LongTensor [B, H, W] of colour indices already on the device. Returns detached
-        scalars; the engine reads them only at logging steps so the GPU is never synced
-        per step.
-    task.evaluate(sprites) -> dict[str, float]  held-out metrics, no grad
-    task.sample(n) -> np.ndarray   [n, H, W] indices or [n, H, W, 3] RGB, for progress grids
-    task.selection_metric: str | None   evaluate() key to minimise for best.pt
+A model plugs in through its ``Task``: the typed interface in studio/train/task.py, which
+every model module's ``Task`` class provides.
 
 The engine owns everything the three models share: the device, the whole dataset on it,
 batching, bf16 autocast, DDP, pause/resume/stop, logging, samples, checkpoints, faults.
@@ -36,8 +25,7 @@ import studio
 from studio.data import SpriteSet, grid_image, is_builtin, open_dataset
 from studio.data.errors import ConfigError, OutputError, StudioError
 from studio.data.files import save_image
-from studio.data.palette import Palette
-from studio.models import model_module
+from studio.models import model_module, scores
 from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from studio.train.config import check_fields, config_from_dict, config_to_dict
 from studio.train.devices import pick_device
@@ -59,9 +47,15 @@ class TrainSettings:
     # models on a shared, noisy machine, where wall time says more about the neighbours.
     cpu_budget: float | None = None
     log_every: int = 10  # steps
-    sample_every: int = 200  # steps; grids are also drawn at the end
+    sample_every: int = 200  # steps; grids are also drawn at step 1 and at the end
     sample_count: int = 64  # sprites in each grid; 0: no grids at all
     eval_every: int = 1  # epochs
+    # The yardstick of every model (studio/models/scores.py) on score_count fresh samples,
+    # logged as val/c2st, val/precision, ... at every score_every-th evaluation epoch; 0: off.
+    # Cheap settings (a few seconds); `studio score` gives the full 512-sample figures. Its
+    # CPU time is not counted in the run's `cpu` (it measures, it does not train).
+    score_every: int = 10  # epochs
+    score_count: int = 128
     checkpoint_every: int = 5  # epochs; a checkpoint is also written at every stop
     keep_checkpoints: int = 3
     amp: bool = True  # bf16 autocast, on CUDA only
@@ -104,6 +98,8 @@ def default_settings(model: str, preset: str | None = None, **overrides) -> Trai
 
 #: The bookkeeping fields of every logged record; all its other keys are metrics.
 RECORD_FIELDS = ("step", "epoch", "time", "cpu")
+SCORE_SEED = 777  # the draw the training-time yardstick scores
+SCORE_CLASSIFIER_EPOCHS = 6  # half of `studio score`'s: a trend for the monitor, in seconds
 
 
 @dataclass
@@ -216,6 +212,8 @@ class Trainer:
     def _build(self) -> None:
         config, sprites = self.config, self.sprites
         self.state = _State()
+        self._cpu_start = time.process_time()  # process_time() when cpu_seconds was 0
+        self._real_sets = None  # (train, held-out) indices on the CPU, for the yardstick
         torch.manual_seed(self.settings.seed)
         try:
             self.task = model_module(self.model).Task(config, sprites.palette.colors,
@@ -449,7 +447,7 @@ class Trainer:
         order, metrics, record, logged_step = None, None, None, -1
         window_start, window_steps = time.perf_counter(), 0
         status = "finished"
-        cpu_start = time.process_time() - self.state.cpu_seconds
+        self._cpu_start = time.process_time() - self.state.cpu_seconds
         while self.state.step < total:
             self.control.wait_while_paused()
             if self.control.stop_requested:
@@ -468,7 +466,7 @@ class Trainer:
             with autocast:
                 metrics = self.task.train_step(self.nets, self.train_data[idx])
             self.state.step += 1
-            self.state.cpu_seconds = time.process_time() - cpu_start
+            self.state.cpu_seconds = time.process_time() - self._cpu_start
             step = self.state.step
             window_steps += 1
             if step % s.log_every == 0 or step == total:
@@ -477,7 +475,8 @@ class Trainer:
                 self._progress(window_steps / max(now - window_start, 1e-9))
                 window_start, window_steps = now, 0
             self.state.elapsed += time.perf_counter() - t0
-            if s.sample_every and step % s.sample_every == 0:
+            # A first grid at step 1: what the untrained model draws, at once, not minutes later.
+            if s.sample_every and (step % s.sample_every == 0 or step == 1):
                 self._samples()
             if step % spe == 0:
                 done_epochs = step // spe
@@ -552,19 +551,37 @@ class Trainer:
         for module in self.task.modules().values():
             module.eval()
         with torch.no_grad():
-            scores = self.task.evaluate(self.held_data)
+            metrics = self.task.evaluate(self.held_data)
+            epoch = self.state.step // self.steps_per_epoch
+            if self.settings.score_every and epoch % self.settings.score_every == 0:
+                metrics = {**metrics, **self._yardstick()}
         for module in self.task.modules().values():
             module.train()
-        if not scores:
+        if not metrics:
             return
         record = {"step": self.state.step, "epoch": round(self.state.step / self.steps_per_epoch, 4),
                   "time": round(self.state.elapsed, 3), "cpu": round(self.state.cpu_seconds, 3)}
-        record.update({f"val/{k}": float(v) for k, v in scores.items()})
+        record.update({f"val/{k}": float(v) for k, v in metrics.items()})
         self._record(record, writer)
         key = self.task.selection_metric
-        if key and key in scores and scores[key] < self.state.best:
-            self.state.best = float(scores[key])
+        if key and key in metrics and metrics[key] < self.state.best:
+            self.state.best = float(metrics[key])
             self._save(self.run.best_checkpoint if self.run else None)
+
+    def _yardstick(self) -> dict[str, float]:
+        """scores.score_samples of score_count samples (the same seed each time, so two
+        evaluations differ only by the model), with a cheap classifier. Its CPU time moves
+        the CPU clock's origin: the run's `cpu` and its budget count training only."""
+        if min(len(self.train_data), self.settings.score_count) < scores.CLASSIFIER_FOLDS:
+            return {}  # too few sprites to cross-validate a classifier on
+        started = time.process_time()
+        if self._real_sets is None:
+            self._real_sets = self.train_data.cpu().numpy(), self.held_data.cpu().numpy()
+        samples = self.task.draw(self.settings.score_count, seed=SCORE_SEED)
+        result = scores.score_samples(samples, *self._real_sets, self.sprites.palette,
+                                      n=self.settings.score_count, classifier_epochs=SCORE_CLASSIFIER_EPOCHS)
+        self._cpu_start += time.process_time() - started
+        return result
 
     def _samples(self) -> None:
         if not self.dist.is_main or not self.settings.sample_count:
@@ -609,28 +626,8 @@ def _tensorboard_writer(run: RunDir):
 
 
 def load_trained(run_dir: str | Path, which: str = "best", device: str | None = None):
-    """(task, palette, config.json dict) from a run's checkpoint, ready for sampling / eval."""
-    run = RunDir(run_dir)
-    saved = run.config()
-    path = run.checkpoint(which)
-    state = load_checkpoint(path, map_location="cpu")
-    module = model_module(saved["model"])
-    config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
-    palette = Palette(np.array(saved["data"]["palette"], dtype=np.uint8))
-    dev = pick_device(device)
-    try:
-        task = module.Task(config, palette.colors, tuple(saved["data"]["size"]), dev)
-    except (ValueError, TypeError) as err:
-        raise ConfigError(f"the {saved['model']} config cannot build a model: {str(err).splitlines()[0]}",
-                          run.config_path) from None
-    if state.get("model") != saved["model"]:
-        raise CheckpointError(f"a {state.get('model')} checkpoint in a {saved['model']} run", path)
-    try:
-        for name, m in task.modules().items():
-            m.load_state_dict(state["modules"][name])
-            m.eval()
-    except (KeyError, RuntimeError, TypeError, AttributeError, ValueError) as err:
-        raise CheckpointError(f"does not fit the run's {saved['model']} model: "
-                              f"{str(err).splitlines()[0][:160] if str(err) else type(err).__name__}",
-                              path) from None
-    return task, palette, saved
+    """(task, palette, config.json dict): ``TrainedRun.open`` as a tuple, for older callers."""
+    from studio.train.trained import TrainedRun
+
+    run = TrainedRun.open(run_dir, which, device)
+    return run.task, run.palette, run.config

@@ -13,7 +13,9 @@ from PIL import Image  # noqa: E402
 
 from studio.data import open_dataset  # noqa: E402
 from studio.gui.context import StudioContext  # noqa: E402
-from studio.gui.gan_explorer import WALK_FRAMES, GanExplorerWorkspace, latest_gan_run  # noqa: E402
+from studio.gui.gan_explorer import WALK_FRAMES, GanExplorerWorkspace  # noqa: E402
+from studio.session.pretrained import newest_run  # noqa: E402
+from studio.train.run import default_runs_dir  # noqa: E402
 from studio.gui.gan_workspace import GAN_WARNINGS, GanWorkspace  # noqa: E402
 from studio.models import gan  # noqa: E402
 from studio.train.engine import Trainer, TrainSettings  # noqa: E402
@@ -40,11 +42,11 @@ def tiny_run(path, collapse: bool = False):
 
 def test_the_newest_gan_run_opens_by_itself_and_the_slider_moves_between_codes(qtbot, tmp_path):
     run = tiny_run(tmp_path / "runs" / "gan-1")
-    assert latest_gan_run() == run
+    assert newest_run(default_runs_dir(), ("gan",)) == run
     ws = GanExplorerWorkspace(StudioContext())
     qtbot.addWidget(ws)
     qtbot.waitUntil(lambda: ws.line_frames is not None, timeout=WAIT_MS)
-    assert str(run) in ws.run_label.text()
+    assert run.name in ws.run_label.text() and str(run) in ws.run_label.toolTip()
     ws.slider.setValue(0)
     start = ws.view.image_item.image.copy()
     assert np.array_equal(start, ws.view_a.image_item.image)
@@ -56,7 +58,7 @@ def test_the_newest_gan_run_opens_by_itself_and_the_slider_moves_between_codes(q
 
 
 def test_reroll_changes_an_endpoint_and_the_walk_plays_and_exports(qtbot, tmp_path):
-    ws = GanExplorerWorkspace(StudioContext())
+    ws = GanExplorerWorkspace(StudioContext(), auto_load=False)
     qtbot.addWidget(ws)
     with qtbot.waitSignal(ws.framesReady, timeout=WAIT_MS):
         ws.open_run(tiny_run(tmp_path / "run"))
@@ -75,7 +77,7 @@ def test_reroll_changes_an_endpoint_and_the_walk_plays_and_exports(qtbot, tmp_pa
 
 
 def test_a_sample_that_is_a_training_sprite_is_reported_as_that_copy(qtbot, tmp_path):
-    ws = GanExplorerWorkspace(StudioContext())
+    ws = GanExplorerWorkspace(StudioContext(), auto_load=False)
     qtbot.addWidget(ws)
     with qtbot.waitSignal(ws.framesReady, timeout=WAIT_MS):
         ws.open_run(tiny_run(tmp_path / "run"))

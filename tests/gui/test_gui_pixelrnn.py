@@ -24,6 +24,8 @@ from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
 
 
+pytestmark = pytest.mark.usefixtures("isolated_app")  # QSettings and runs under tmp_path
+
 @pytest.fixture(scope="module")
 def sprites():
     return open_dataset("builtin:n=48,seed=3")
@@ -33,7 +35,7 @@ def sprites():
 def workspace(qtbot, sprites, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
     context = StudioContext()
-    ws = PixelRNNWorkspace(context)
+    ws = PixelRNNWorkspace(context, auto_load=False)
     ws._context_ref = context  # keep the context alive as long as the widget
     qtbot.addWidget(ws)
     ws.resize(1280, 760)
@@ -92,7 +94,7 @@ def test_complete_shows_variants_that_keep_the_visible_pixels(workspace, qtbot, 
         qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
     completions = ended.args[0]
     assert len(completions) == 5 and workspace.variants.count() == 5
-    lls = [c.log_likelihood for c in completions]
+    lls = [c.score for c in completions]
     assert lls == sorted(lls, reverse=True)  # best first
     for c, shown in zip(completions, workspace.variants.sprites):
         assert np.array_equal(shown, c.sprite)
@@ -137,6 +139,30 @@ def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sp
     assert workspace.variants.count() == 0
     assert workspace.canvas.state == before and workspace.canvas.undo_stack.undoText() == "Cover bottom 50%"
     assert "Cancelled" in workspace.controls.hint.text() and workspace.controls.complete_button.isEnabled()
+
+
+@pytest.mark.parametrize("model", ["vae", "gan"])
+def test_a_vae_or_gan_completes_the_canvas_too(workspace, qtbot, sprites, model):
+    """The canvas completes with any model's run (studio/models/inpainting.py), keeping the visible pixels."""
+    import torch
+
+    from studio.models import gan, vae
+
+    config = {"vae": vae.Config(width=8, hidden=16, embed_dim=4), "gan": gan.Config(z_dim=8, width=8)}[model]
+    task = {"vae": vae, "gan": gan}[model].Task(config, sprites.palette.colors, (sprites.height, sprites.width),
+                                                  torch.device("cpu"))
+    workspace.set_task(task, f"tiny untrained {model}")
+    workspace.browser.select(4)
+    workspace.tools.actions["cover50"].trigger()
+    state = workspace.canvas.state
+    workspace.controls.n_variants.setValue(3)
+    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
+        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
+    completions = ended.args[0]
+    assert len(completions) == 3 and workspace.variants.count() == 3
+    for c in completions:
+        assert np.array_equal(c.sprite[~state.mask], sprites.indices[4][~state.mask])
+    assert "fits the visible pixels" in workspace.variants.item(0).toolTip()
 
 
 def test_a_model_for_another_palette_is_refused_with_the_reason(workspace, sprites):

@@ -129,7 +129,7 @@ def test_closing_the_window_during_training_stops_cleanly_with_a_checkpoint(qtbo
 
     win.close()  # MainWindow.closeEvent → panel.shutdown(): stop and wait
 
-    assert worker.qthread.isFinished() and not worker.qthread.isRunning()
+    assert not worker.is_running()
     assert panel.worker is None
     checkpoint = RunDir(run_path).latest_checkpoint()
     assert checkpoint is not None and checkpoint.is_file()
@@ -183,7 +183,7 @@ def test_follows_a_run_written_by_the_cli(qtbot, tiny_set, tmp_path):
 
 def test_an_opened_stopped_run_resumes_unless_another_process_may_be_writing_it(qtbot, tiny_set,
                                                                                  monkeypatch):
-    from studio.gui import training
+    from studio.session import monitor
 
     first = make_panel(qtbot, tiny_set, epochs=4)
     first.settings_overrides = {"max_steps": 10}
@@ -197,7 +197,7 @@ def test_an_opened_stopped_run_resumes_unless_another_process_may_be_writing_it(
     panel.resume_button.click()  # just written: maybe still training elsewhere
     assert panel.state == "following" and "another process" in panel.error_banner.text()
 
-    monkeypatch.setattr(training, "LIVE_SECONDS", 0)
+    monkeypatch.setattr(monitor, "LIVE_SECONDS", 0)
     with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as done:
         panel.resume_button.click()
     assert done.args[0]["status"] == "finished" and done.args[0]["step"] == 20
@@ -268,3 +268,14 @@ def test_settings_form_is_generated_from_the_config_dataclass(qtbot, tiny_set):
     assert panel.form.preset() == "custom" and panel.form.config().lr_g == pytest.approx(5e-4)
     panel.form.set_config(gan.CONFIGS["hinge-sn"])
     assert panel.form.preset() == "hinge-sn" and editors["spectral_norm"].isChecked()
+
+
+def test_every_model_panel_plots_the_yardstick_at_its_interval(qtbot, tiny_set):
+    panel = make_panel(qtbot, tiny_set, epochs=2)
+    panel.settings_overrides = {"score_every": 1, "score_count": 16}
+    with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS):
+        assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.curves["val/c2st"].xData is not None, timeout=WAIT_MS)
+    for key in ("val/c2st", "val/precision", "val/recall", "val/copy_rate"):
+        assert panel.points(key) == 2, key  # one score per epoch end
+    assert panel.latest.rows["val/c2st"].text() != "—"

@@ -13,13 +13,16 @@ from PySide6.QtCore import Qt
 
 from studio.data import open_dataset
 from studio.gui.context import StudioContext
-from studio.gui.vae_workspace import VaeWorkspace, latest_vae_run
+from studio.gui.vae_workspace import VaeWorkspace
+from studio.session.pretrained import newest_run
 from studio.models import vae
 from studio.models.latent import LatentExplorer
 from studio.train.engine import Trainer, TrainSettings
 
 DATA = "builtin:n=48,seed=3"
 
+
+pytestmark = pytest.mark.usefixtures("isolated_app")  # QSettings and runs under tmp_path
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
@@ -61,6 +64,7 @@ def settle(qtbot, ws):
 def test_dims_default_to_the_two_most_informative_and_show_their_kl(workspace, explorer):
     first, second = explorer.informative_dims()[:2]
     assert workspace.dims() == (first, second)
+    assert (workspace.x_box.currentData(), workspace.y_box.currentData()) == (first, second)  # as shown
     kl = explorer.dimension_kl()
     assert workspace.x_box.count() == explorer.latent_dim
     assert f"KL {kl[first]:.2f}" in workspace.x_box.itemText(0)
@@ -138,7 +142,7 @@ def test_the_grid_renders_and_clicking_a_cell_moves_the_sliders(workspace, qtbot
     rect = workspace.grid_view.highlight_rect()
     assert (rect.x(), rect.y()) == (cx, cy)
     # The sprite shown is the one decoded in that cell.
-    grid = explorer.grid(workspace.dims(), workspace._base, n=5)
+    grid = explorer.grid(workspace.dims(), workspace.state.base, n=5)
     np.testing.assert_array_equal(workspace.current_image(), explorer.palette.to_rgb(grid[4]))
 
 
@@ -177,7 +181,7 @@ def test_load_run_on_a_worker_thread_fills_the_explorer(qtbot, run_dir, monkeypa
         ws.load_run(run_dir)
     assert ws.x_slider.isEnabled() and ws.x_box.count() == 10
     qtbot.waitUntil(lambda: ws.current_image() is not None)
-    assert str(run_dir) in ws.run_label.text()
+    assert run_dir.name in ws.run_label.text() and str(run_dir) in ws.run_label.toolTip()
 
 
 def test_a_bad_run_folder_is_reported(qtbot, tmp_path, monkeypatch):
@@ -186,7 +190,7 @@ def test_a_bad_run_folder_is_reported(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(ws)
     with qtbot.waitSignal(ws.runFailed, timeout=30000) as failed:
         ws.load_run(tmp_path / "nothing-here")
-    assert "not a run folder" in failed.args[0] and "Could not load" in ws.run_label.text()
+    assert "nothing-here: no such folder" in failed.args[0] and "Could not load" in ws.run_label.text()
 
 
 def test_the_latest_vae_run_is_found_and_auto_loaded(qtbot, run_dir, tmp_path, monkeypatch):
@@ -194,8 +198,8 @@ def test_the_latest_vae_run_is_found_and_auto_loaded(qtbot, run_dir, tmp_path, m
 
     runs = tmp_path / "runs"
     shutil.copytree(run_dir, runs / "vae-copy")
-    assert latest_vae_run(runs) == runs / "vae-copy"
-    assert latest_vae_run(tmp_path / "empty") is None
+    assert newest_run(runs, ("vae",)) == runs / "vae-copy"
+    assert newest_run(tmp_path / "empty", ("vae",)) is None
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(runs))
     ws = VaeWorkspace(StudioContext())
     qtbot.addWidget(ws)

@@ -289,3 +289,28 @@ def test_cli_complete_and_sample_write_pngs(tiny_run, tmp_path, sprites, capsys)
     assert grid.is_file()
     assert studio_main(["complete", str(tiny_run), "--index", "0", "--mask", str(tmp_path / "nope.png"),
                         "-o", str(out)]) == 2
+
+
+def test_the_default_preset_is_2d_copy_and_quick_stops_after_5_cpu_minutes():
+    from studio.train.config import resolve_config
+    from studio.train.engine import default_settings
+
+    assert resolve_config("pixelrnn") == pixelrnn.CONFIGS["2d-copy"]  # what a user should pick
+    assert default_settings("pixelrnn", "quick").cpu_budget == 300
+    assert default_settings("pixelrnn", "lecture").epochs == 30
+
+
+def test_runs_saved_before_the_input_and_copy_head_were_shared_still_load(sprites):
+    torch.manual_seed(0)
+    net = pixelrnn.PixelRNN(TINY_COPY, sprites.num_colors, (sprites.height, sprites.width)).eval()
+    old_names = {"input.embed.": "embed.", "input.row_embed.": "row_embed.", "input.col_embed.": "col_embed.",
+                 "copy_head.used_embed.": "used_embed.", "copy_head.gate.": "copy_gate."}
+    saved = {}
+    for key, value in net.state_dict().items():
+        old = next((o + key[len(n):] for n, o in old_names.items() if key.startswith(n)), key)
+        saved[old] = value
+    assert "copy_gate.weight" in saved and "embed.weight" in saved
+    reloaded = pixelrnn.PixelRNN(TINY_COPY, sprites.num_colors, (sprites.height, sprites.width)).eval()
+    reloaded.load_state_dict(saved)
+    x = torch.from_numpy(sprites.indices[:2]).long()
+    assert torch.equal(net.log_probs(x), reloaded.log_probs(x))

@@ -12,6 +12,7 @@ from studio.data.builtin import builtin_creatures
 from studio.models import vae
 from studio.models.latent import FixedCode, LatentExplorer, save_gif
 from studio.train.engine import Trainer, TrainSettings
+from studio.train.trained import TrainedRun
 
 TINY = vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)
 DATA = "builtin:n=48,seed=3"
@@ -30,7 +31,7 @@ def run_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def explorer(run_dir):
-    return LatentExplorer.from_run(run_dir)
+    return LatentExplorer.from_run(TrainedRun.open(run_dir))
 
 
 def test_from_run_reopens_the_runs_dataset(explorer):
@@ -125,7 +126,7 @@ def test_a_gan_run_is_refused(tmp_path):
     settings = TrainSettings(epochs=1, batch_size=16, sample_every=0, sample_count=4)
     Trainer("gan", gan.Config(z_dim=4, width=8), open_dataset(DATA), settings, tmp_path / "gan").run_training()
     with pytest.raises(ValueError, match="not a VAE"):
-        LatentExplorer.from_run(tmp_path / "gan")
+        LatentExplorer.from_run(TrainedRun.open(tmp_path / "gan"))
 
 
 # --- the CLI -------------------------------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""PixelRNN against the transformer at the same CPU budget: the README's autoregressive table.
+
+Every row is one training with the real engine on the course data (713 train / 79 held out),
+one torch thread, stopped by the engine's CPU-seconds budget (``TrainSettings.cpu_budget``:
+process CPU time, evaluation included, so a noisy shared machine does not decide the result).
+The engine keeps the best held-out epoch as best.pt; the table scores that checkpoint on the
+79 held-out sprites:
+
+  bits/px 400   −log2 p(x) per pixel over all 400 pixels (the model's chain rule);
+  bits/px 160   over the last 160 pixels given the first 240: HW4's task ("given the first
+                60 %, draw the rest"), exact for an autoregressive model (teacher forcing);
+  CPU min       CPU-minutes to that best epoch / of the whole run.
+
+    python benchmarks/autoregressive_table.py --train tf-hw4 2d-copy   # one training at a time
+    python benchmarks/autoregressive_table.py                          # the table of runs made
+    python benchmarks/autoregressive_table.py --speed                  # + completion seconds
+
+Runs go to --runs (default runs/autoregressive/NAME); ROWS below says what each trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from studio.data import find_course_data, open_dataset
+from studio.models import model_module
+from studio.train.config import resolve_config
+from studio.train.engine import Trainer, default_settings, load_trained
+from studio.train.run import RunDir
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One training: a model's named config, perhaps changed, stopped by the CPU budget."""
+
+    model: str
+    config: str
+    cpu_minutes: float
+    changes: dict = dataclasses.field(default_factory=dict)  # Config fields changed (ablations)
+
+
+ABLATION_MINUTES = 1.5
+
+RUNS = {
+    "lecture": Run("pixelrnn", "lecture", 6),
+    "2d-copy": Run("pixelrnn", "2d-copy", 6),
+    "tf-2d-copy": Run("transformer", "2d-copy", 6),
+    "tf-hw4": Run("transformer", "hw4", 6),
+    # One change at a time from the transformer's 2d-copy, at a smaller budget:
+    "tf-2d-copy-absolute": Run("transformer", "2d-copy", ABLATION_MINUTES, {"position": "absolute"}),
+    "tf-2d-copy-no-copy": Run("transformer", "2d-copy", ABLATION_MINUTES, {"copy": False}),
+}
+
+# The table's rows: (label, run, CPU-minutes read off that run's log, what it shows). A run's
+# state at CPU-minute m is exactly that of the same run stopped there (training is
+# deterministic and the budget only ends it), so one run gives its rows at smaller budgets too.
+ROWS = [
+    ("PixelRNN `lecture`", "lecture", 6, "the lecture's LSTM-512, previous pixel"),
+    ("PixelRNN `2d-copy`", "2d-copy", 6, "LSTM-256; pixels above, row+column position, mirror, copy, dropout 0.25"),
+    ("PixelRNN `quick`", "2d-copy", 5, "`2d-copy` with a 5 CPU-minute budget"),
+    ("transformer `hw4`", "tf-hw4", 6, "HW4's GPT-2: 2 layers, 2 heads, n_embd 64, 400 positions, dropout 0.1"),
+    ("transformer `2d-copy`", "tf-2d-copy", 6, "`hw4` + pixels above, row+column position, copy; no dropout, lr 2e-3"),
+    ("transformer `2d-copy`", "tf-2d-copy", ABLATION_MINUTES, "ablation: the base"),
+    ("… position absolute", "tf-2d-copy-absolute", ABLATION_MINUTES, "GPT-2's embedding per position, not row + column"),
+    ("… no copy head", "tf-2d-copy-no-copy", ABLATION_MINUTES, "without the copy head"),
+    ("transformer `hw4`", "tf-hw4", ABLATION_MINUTES, "ablation: all of `2d-copy`'s changes undone"),
+]
+
+
+def train(name: str, run: Run, sprites, runs: Path) -> None:
+    config = resolve_config(run.model, run.config, **run.changes)
+    # The preset's settings (batch size…), then no epoch cap: the CPU budget ends the run.
+    # No sample grids: drawing would spend the budget differently per model.
+    settings = default_settings(run.model, run.config, device="cpu", cpu_budget=run.cpu_minutes * 60,
+                                epochs=100_000, sample_every=0, sample_count=0,
+                                log_every=10, checkpoint_every=10)
+    Trainer(run.model, config, sprites, settings, runs / name).run_training()
+
+
+def at_budget(run_dir: Path, cpu_minutes: float) -> dict | None:
+    """The best held-out evaluation of a run within its first ``cpu_minutes`` (what best.pt
+    was at that moment), or None if the run has no evaluation that early."""
+    records = RunDir(run_dir).metrics()
+    evals = [r for r in records if "val/bits_per_pixel" in r and r["cpu"] <= cpu_minutes * 60]
+    if not evals or records[-1]["cpu"] < cpu_minutes * 60:  # not trained that long (yet)
+        return None
+    best = min(evals, key=lambda r: r["val/bits_per_pixel"])
+    saved = RunDir(run_dir).config()
+    return {"bpp_400": best["val/bits_per_pixel"], "bpp_160": best["val/bits_per_pixel_after_60pct"],
+            "epoch": best["epoch"], "cpu_min_best": best["cpu"] / 60, "cpu_min_run": records[-1]["cpu"] / 60,
+            "batch_size": saved["train"]["batch_size"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", nargs="+", default=[], metavar="RUN", help=f"runs to make: {', '.join(RUNS)}")
+    parser.add_argument("--runs", type=Path, default=Path("runs/autoregressive"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = find_course_data()
+    if data is None:
+        parser.error("course data not found: set STUDIO_POKEMON_DIR")
+    sprites = open_dataset(str(data))
+    for name in args.train:
+        if name not in RUNS:
+            parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
+        train(name, RUNS[name], sprites, args.runs)
+        print(json.dumps({"run": name, **at_budget(args.runs / name, RUNS[name].cpu_minutes)}), flush=True)
+    if args.train:
+        return 0
+    rows = [(label, run, minutes, what, at_budget(args.runs / run, minutes))
+            for label, run, minutes, what in ROWS if (args.runs / run / "metrics.jsonl").is_file()]
+    rows = [r for r in rows if r[-1] is not None]
+    if args.json:
+        print(json.dumps([{"row": label, "run": run, "cpu_minutes": m, **s} for label, run, m, _, s in rows], indent=1))
+        return 0
+    print("| config | what | CPU budget (min) | held-out bits/px, 400 px | last 160 given 240 "
+          "| best at epoch (batch) | CPU min to best |")
+    print("|---|---|---|---|---|---|---|")
+    for label, run, minutes, what, s in rows:
+        print(f"| {label} | {what} | {minutes:g} | {s['bpp_400']:.3f} | {s['bpp_160']:.3f} "
+              f"| {s['epoch']:.0f} ({s['batch_size']}) | {s['cpu_min_best']:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

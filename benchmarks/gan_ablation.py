@@ -1,0 +1,106 @@
+#!/usr/bin/env python
+"""The GAN's ablation: each change to today's DCGAN, one at a time, on the yardstick.
+
+    python benchmarks/gan_ablation.py --data /work/shared/data/pokemon --cpu-minutes 3 --out /tmp/gan/ablation
+    python benchmarks/gan_ablation.py ... --only dcgan palette      # some rows
+    python benchmarks/gan_ablation.py ... --score-only              # score runs already trained
+
+Every variant trains for the same CPU budget (one thread, time.process_time of this process,
+``TrainSettings.cpu_budget``) into OUT/NAME, then 512 sprites from its EMA generator are scored
+with studio.models.scores (c2st, precision, recall, copy rate, MMD²) against the training and
+held-out sprites. A run folder that already holds a checkpoint is scored, not retrained. Each
+row says what it changes against the row named in its "from" column. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from studio.data import grid_image, open_dataset  # noqa: E402
+from studio.models import gan  # noqa: E402
+from studio.models.scores import score_samples  # noqa: E402
+from studio.train.engine import Trainer, TrainSettings, load_trained  # noqa: E402
+from studio.train.run import RunDir  # noqa: E402
+
+AUG = "translation,cutout,flip"
+BASE = gan.Config()  # today's DCGAN: RGB snapped to the palette afterwards
+PALETTE = dataclasses.replace(BASE, output="palette")
+SNAP = dataclasses.replace(BASE, output="snap")
+AUGMENTED = dataclasses.replace(SNAP, augment=AUG)
+
+# name: (what changes, from which row, config)
+VARIANTS = {
+    "dcgan": ("today: RGB + tanh, snapped to the palette", None, BASE),
+    "palette": ("logits over K colours, D sees the expected colour", "dcgan", PALETTE),
+    "snap": ("RGB, but D sees it snapped to the palette (straight-through)", "dcgan", SNAP),
+    "palette-x10": ("logit scale 10: G commits to a colour sooner", "palette", dataclasses.replace(PALETTE, logit_scale=10.0)),
+    "gumbel": ("D sees a straight-through Gumbel-softmax one-hot instead", "palette", dataclasses.replace(PALETTE, output="gumbel")),
+    "diffaug": (f"DiffAugment ({AUG})", "snap", AUGMENTED),
+    "r1": ("R1 penalty, γ = 1", "diffaug", dataclasses.replace(AUGMENTED, r1_weight=1.0)),
+    "sn-hinge": ("spectral norm on D, hinge loss", "diffaug", dataclasses.replace(AUGMENTED, spectral_norm=True, loss="hinge")),
+    "narrow": ("width 32 (more steps in the budget)", "diffaug", dataclasses.replace(AUGMENTED, width=32)),
+    "ttur": ("two learning rates: D 4e-4, G 1e-4", "diffaug", dataclasses.replace(AUGMENTED, lr_d=4e-4, lr_g=1e-4)),
+}
+
+
+def train(config: gan.Config, sprites, cpu_minutes: float, out: Path) -> None:
+    settings = TrainSettings(epochs=10 ** 6, cpu_budget=cpu_minutes * 60, batch_size=64, sample_every=0,
+                             log_every=50, checkpoint_every=0, eval_every=10)
+    Trainer("gan", config, sprites, settings, out).run_training()
+
+
+def score(out: Path, n: int, seed: int) -> dict:
+    task, palette, saved = load_trained(out, "last", device="cpu")
+    sprites = open_dataset(saved["data"]["source"])
+    train_idx, held_idx = sprites.split(saved["train"].get("held_out", 0.1))
+    samples = task.draw(n, seed=seed)
+    grid_image(samples[:64], palette, columns=8).save(out / "ablation_samples.png")
+    metrics = RunDir(out).metrics()
+    last = metrics[-1] if metrics else {}
+    scores = score_samples(samples, sprites.indices[train_idx], sprites.indices[held_idx], palette, n=n, seed=seed)
+    return {"steps": last.get("step", 0), "cpu_min": last.get("cpu", 0) / 60, **scores}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", default="builtin")
+    p.add_argument("--cpu-minutes", type=float, default=3.0, help="training budget of each variant")
+    p.add_argument("--out", required=True, help="folder for the variants' runs")
+    p.add_argument("--only", nargs="*", choices=list(VARIANTS), help="these rows only")
+    p.add_argument("--score-only", action="store_true", help="do not train; score what OUT holds")
+    p.add_argument("-n", type=int, default=512, help="samples scored per variant")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)  # the budget is one core's CPU-seconds
+    sprites = None
+    rows = []
+    for name in args.only or VARIANTS:
+        change, parent, config = VARIANTS[name]
+        out = Path(args.out) / name
+        if not args.score_only and not (out / "checkpoints").is_dir():
+            sprites = sprites or open_dataset(args.data)
+            train(config, sprites, args.cpu_minutes, out)
+        if not (out / "config.json").is_file():
+            print(f"{name}: no run in {out}; skipped", file=sys.stderr)
+            continue
+        rows.append((name, change, parent or "", score(out, args.n, args.seed)))
+        print(f"{name}: {rows[-1][3]}", file=sys.stderr)
+    print(f"\nGAN ablation, {args.data}, {args.cpu_minutes:g} CPU-minutes each, one thread, "
+          f"{args.n} samples, seed {args.seed}\n")
+    print("| variant | change | from | steps | CPU min | c2st ↓ | precision ↑ | recall ↑ | copy rate ↓ | MMD² ↓ |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, change, parent, r in rows:
+        print(f"| {name} | {change} | {parent} | {r['steps']} | {r['cpu_min']:.1f} | {r['c2st']:.3f} | "
+              f"{r['precision']:.3f} | {r['recall']:.3f} | {r['copy_rate']:.3f} | {r['mmd2']:.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Make the small models the studio ships, so every workspace has one on first launch.
+
+    python packaging/make_pretrained.py            # all three, ~3 CPU-minutes, into resources/pretrained/
+    python packaging/make_pretrained.py --model vae --out /tmp/pretrained
+
+Each model trains on the built-in creatures (no data download) from a fixed seed for a fixed
+number of steps, on one CPU thread, so the same studio version makes the same models. What is
+kept of each run is a run folder the studio opens like any other (``TrainedRun.open``):
+
+    resources/pretrained/MODEL/config.json      the run's description (model config, data, ...)
+    resources/pretrained/MODEL/metrics.jsonl    its curves, for the Train tab
+    resources/pretrained/MODEL/samples/*.png    its last sample grid
+    resources/pretrained/MODEL/checkpoints/best.pt   weights only (float16; no optimiser, no RNG)
+
+The wheel carries them (pyproject.toml's force-include). Re-run this script after changing a
+model: a checkpoint that no longer fits its model is refused with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
+
+#: (config preset, field overrides, steps, held-out evaluation every N epochs) per model:
+#: small enough to train in about a CPU-minute each and to ship in a few MB, good enough
+#: that completing, sliding and walking show something recognisable.
+RECIPES = {
+    "gan": ("dcgan", {"width": 32, "lr_g": 1e-3, "lr_d": 1e-3}, 1000, 20),
+    "pixelrnn": ("small", {}, 150, 2),
+    "vae": ("lecture", {"width": 32, "hidden": 128}, 1000, 10),
+}
+DATA = "builtin"
+SEED = 0
+
+
+def make(model: str, out: Path) -> dict:
+    """Train ``model``'s recipe and write its shipped run folder to ``out/model``."""
+    import torch
+
+    from studio.data import open_dataset
+    from studio.models import model_module
+    from studio.train.checkpoint import load_checkpoint, save_checkpoint
+    from studio.train.engine import Trainer, default_settings
+    from studio.train.run import RunDir
+
+    preset, overrides, steps, eval_every = RECIPES[model]
+    config = dataclasses.replace(model_module(model).CONFIGS[preset], **overrides)
+    sprites = open_dataset(DATA)
+    settings = default_settings(model, preset, seed=SEED, max_steps=steps, epochs=10 ** 6,
+                                device="cpu", eval_every=eval_every, checkpoint_every=0,
+                                sample_every=steps, sample_count=16, log_every=10)
+    settings = dataclasses.replace(settings, cpu_budget=None)  # steps, not seconds: reproducible
+    with tempfile.TemporaryDirectory(prefix=f"pretrained-{model}-") as scratch:
+        work = Path(scratch) / model
+        torch.manual_seed(SEED)
+        start = time.process_time()
+        summary = Trainer(model, config, sprites, settings, work).run_training()
+        cpu = time.process_time() - start
+        run, target = RunDir(work), RunDir(out / model)
+        if target.path.exists():
+            shutil.rmtree(target.path)
+        target.samples_dir.mkdir(parents=True)
+        target.checkpoints_dir.mkdir(parents=True)
+        shutil.copy(run.config_path, target.config_path)
+        shutil.copy(run.metrics_path, target.metrics_path)
+        last_grid = run.sample_grids()[-1]
+        shutil.copy(last_grid, target.samples_dir / last_grid.name)
+        state = load_checkpoint(run.checkpoint("best"))
+        weights = {"format": state["format"], "model": state["model"], "config": state["config"],
+                   "step": state["step"], "best": state["best"],
+                   "modules": {name: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+                               for name, sd in state["modules"].items()}}
+        save_checkpoint(weights, target.best_checkpoint)
+    size = sum(p.stat().st_size for p in target.path.rglob("*") if p.is_file())
+    return {"model": model, "config": preset, "steps": summary["step"], "cpu_seconds": round(cpu, 1),
+            "megabytes": round(size / 1e6, 2), "folder": str(target.path)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(RECIPES), action="append",
+                        help="only this model (repeatable); default: all")
+    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "pretrained")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(1)  # the same arithmetic on every machine, and fair CPU-seconds
+    rows = [make(model, args.out) for model in (args.model or sorted(RECIPES))]
+    print(f"{'model':9} {'config':8} {'steps':>6} {'CPU-s':>7} {'MB':>6}  folder")
+    for r in rows:
+        print(f"{r['model']:9} {r['config']:8} {r['steps']:>6} {r['cpu_seconds']:>7} {r['megabytes']:>6}  {r['folder']}")
+    print(json.dumps({"total_cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 1),
+                      "total_megabytes": round(sum(r["megabytes"] for r in rows), 2)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

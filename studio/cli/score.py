@@ -1,0 +1,43 @@
+"""`studio score`: the yardstick (studio/models/scores.py) of a run's samples or of a sprite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    score = subparsers.add_parser(
+        "score", help="the yardstick of a run's samples or a sprite file, as one JSON object",
+        description="c2st, precision, recall, copy rate and MMD² of SOURCE's sprites against the "
+                    "real ones, with the reference rows (real held-out sprites: the floor; "
+                    "pixel-shuffled ones: the ceiling) and held-out bits/px where the model has them.")
+    score.add_argument("source", help="a run folder (its best checkpoint is sampled), or a file of "
+                                      "sprites: the course's format (.txt, one sprite a line) or .npy")
+    score.add_argument("-n", type=int, default=512, help="samples to score (default 512)")
+    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--data", help="the real sprites: a course folder or 'builtin' "
+                                      "(default for a run: its own data; required for a file)")
+    score.add_argument("--palette", help="a file's colormap.txt (default: the data's palette)")
+    score.add_argument("--checkpoint", default="best", help="a run's checkpoint: best, last or a file")
+    score.add_argument("--device")
+    score.set_defaults(func=cmd_score)
+
+
+def cmd_score(args) -> int:
+    from studio.train.evaluate import score_run, score_sprites_file
+    from studio.train.run import RunDir
+
+    source = Path(args.source)
+    if RunDir(source).exists():
+        result = score_run(source, n=args.n, seed=args.seed, which=args.checkpoint, device=args.device,
+                           data=args.data)
+    elif source.is_dir():
+        raise FileNotFoundError(f"{source}: not a run folder (no config.json) and not a sprite file")
+    elif args.data is None:
+        raise FileNotFoundError(f"{source}: a sprite file is scored against real sprites; "
+                                "name them with --data (a course folder or 'builtin')")
+    else:
+        result = score_sprites_file(source, args.data, args.palette, n=args.n, seed=args.seed)
+    print(json.dumps(result))
+    return 0

@@ -1,0 +1,49 @@
+"""Help → Guide: a short guide per workspace (what the model is, what the plots mean, what to try)."""
+
+GUIDES = {
+    "Dataset": (
+        "<h3>Dataset</h3><p>The sprites every model learns from: 20×20 pictures whose pixels are "
+        "indices into a palette of colours. The studio opens on its built-in creatures; open the "
+        "course's <i>pixel_color.txt</i> folder or any folder of images from the File menu, or drop "
+        "a folder on the window.</p><p><b>Try:</b> click a sprite to see its colours; note the "
+        "held-out sprites (10 %): models never train on them, so their scores show generalisation.</p>"),
+    "GAN": (
+        "<h3>GAN</h3><p>A generator G turns a random code z into a sprite; a discriminator D learns "
+        "to tell generated sprites from real ones, and G learns to fool D.</p>"
+        "<p><b>Plots:</b> the two losses (a stable game keeps them level, neither wins for good); "
+        "D(x) and D(G(z)), D's belief that a real and a generated sprite are real; gradient norms "
+        "(a jump warns of an unstable game); diversity ÷ real diversity (near 0: mode collapse, all "
+        "samples alike); MMD² to held-out sprites (lower is closer to the real ones).</p>"
+        "<p><b>Try:</b> press Train and watch the sample grid (the same codes z every time) go from "
+        "noise to blobs to creatures; change the loss preset and compare in the Runs tab.</p>"),
+    "PixelRNN": (
+        "<h3>PixelRNN</h3><p>An LSTM reads a sprite pixel by pixel, row by row, and gives a "
+        "probability for each colour of the next pixel. Completing a masked sprite draws the hidden "
+        "pixels one at a time from those probabilities, keeping the visible ones.</p>"
+        "<p><b>Plots (Train tab):</b> the loss (cross-entropy, nats) and bits per pixel; the held-out "
+        "dots are the score the best checkpoint is kept for (a uniform guess costs log₂ K bits).</p>"
+        "<p><b>Try:</b> Cover 75 %, press Complete, click a variant; raise the temperature for wilder "
+        "variants; drop an image of your own on the canvas.</p>"),
+    "VAE": (
+        "<h3>VAE</h3><p>An encoder maps a sprite to a 10-number code; a decoder maps codes back to "
+        "sprites. The KL term keeps codes near N(0, I), so every point of the code space decodes to "
+        "a sprite.</p><p><b>Plots (Train tab):</b> reconstruction and KL (nats per sprite), and the "
+        "bound −ELBO on −log p(x) in bits per pixel, comparable with PixelRNN's score.</p>"
+        "<p><b>Try:</b> move the sliders along the two most informative dimensions (largest KL); fix "
+        "the other dimensions to a dataset sprite's code; click a cell of the grid; save a walk GIF "
+        "between two sprites.</p>"),
+    "GAN code space": (
+        "<h3>GAN code space</h3><p>Every code z gives a sprite. The slider moves between two codes A "
+        "and B, on the great circle (slerp) or the straight line; Play walks a loop through many.</p>"
+        "<p><b>Is it new?</b> puts generated sprites beside their nearest training sprites: distance 0 "
+        "means the generator copied one.</p><p><b>Try:</b> re-roll A and B until both look good, then "
+        "slide between them; compare slerp with the straight line in the middle.</p>"),
+    "Toy GAN": (
+        "<h3>Toy GAN</h3><p>The GAN game on points in a plane, small enough to watch every step: the "
+        "generator's points move towards the real ones while the discriminator's field pushes them.</p>"
+        "<p><b>Try:</b> pick a target with several clusters and watch for mode collapse.</p>"),
+    "Runs": (
+        "<h3>Runs</h3><p>Every training run, with its model, data, settings, steps and best held-out "
+        "score. Open or resume one in its workspace, rename it, delete it (Undo brings it back), or "
+        "select two and compare a metric's curves.</p>"),
+}

@@ -1,0 +1,225 @@
+"""The Runs workspace: every run in the runs folder (and any added folder), a view over the
+Qt-free :class:`studio.session.runs.RunsList` that `studio runs list` prints too.
+
+Each row: the newest sample grid, model, dataset, config, steps, best held-out score, date; a
+broken run is marked with what is wrong. Open and Resume hand the run to the workspace for
+its model (through the context, the main window does it); Rename; Delete moves it to the
+trash, Undo brings it back; Compare draws one metric of two selected runs on one plot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QInputDialog, QLabel, QMessageBox, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from studio.gui.context import StudioContext
+from studio.session.runs import RunsList, compare_curves, shared_metrics
+from studio.train.run import default_runs_dir
+
+COLUMNS = ("Run", "Model", "Dataset", "Config", "Steps", "Best held-out", "Date")
+THUMB = 48
+CURVE_COLORS = ("#2f7ed8", "#f28e2b")
+
+
+class RunsWorkspace(QWidget):
+    def __init__(self, context: StudioContext, parent: QWidget | None = None, folders=None):
+        super().__init__(parent)
+        self.context = context
+        self.runs = RunsList(folders or [default_runs_dir()])
+        self.runs.changed.connect(self._fill)
+
+        intro = QLabel("<h3 style='margin:0'>Runs</h3><p style='color:gray'>Every training run in "
+                       f"{self.runs.folders[0]} and the folders you add. Select one to open or resume "
+                       "it, two to compare their curves.</p>")
+        intro.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setIconSize(QPixmap(THUMB * 2, THUMB).size())
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemDoubleClicked.connect(lambda _: self.open_selected())
+
+        self.buttons = {}
+        row = QHBoxLayout()
+        for name, tip, slot in (
+                ("Open", "Show the run in the workspace for its model", self.open_selected),
+                ("Resume", "Continue a stopped run from its latest checkpoint", lambda: self.open_selected(True)),
+                ("Rename…", "Give the run folder a name you will recognise", self.rename_selected),
+                ("Delete", "Move the run to the trash (Undo brings it back)", self.delete_selected),
+                ("Undo delete", "Bring the last deleted run back", self.undo_delete),
+                ("Add folder…", "Also list the runs in another folder", self.choose_folder),
+                ("Refresh", "Read the folders again", self.runs.refresh)):
+            button = QPushButton(name)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+            self.buttons[name] = button
+        row.addStretch(1)
+
+        self.metric_box = QComboBox()
+        self.metric_box.setToolTip("The metric both selected runs logged")
+        self.metric_box.currentTextChanged.connect(self._draw_comparison)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setLabel("bottom", "step")
+        self.compare_note = QLabel("Select two runs to compare their curves.")
+        self.compare_note.setStyleSheet("color: gray")
+        compare = QWidget()
+        compare_layout = QVBoxLayout(compare)
+        compare_layout.setContentsMargins(0, 0, 0, 0)
+        metric_row = QHBoxLayout()
+        metric_row.addWidget(QLabel("Compare:"))
+        metric_row.addWidget(self.metric_box, 1)
+        compare_layout.addLayout(metric_row)
+        compare_layout.addWidget(self.plot, 1)
+        compare_layout.addWidget(self.compare_note)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(compare)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(splitter, 1)
+        self._update_buttons()
+
+    def showEvent(self, event) -> None:  # the list is read when the tab is shown, not at launch
+        self.runs.refresh()
+        super().showEvent(event)
+
+    # --- the table ------------------------------------------------------------------------------
+    def _fill(self) -> None:
+        selected = {s.path for s in self.selected()}
+        self.table.setRowCount(len(self.runs.runs))
+        for i, run in enumerate(self.runs.runs):
+            row = run.as_row()
+            steps = f"{row['steps']:,} / {row['total']:,}" if run.total else f"{row['steps']:,}"
+            texts = (run.name, row["model"], row["dataset"], row["config"], steps, row["best"], row["date"])
+            for col, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+                if run.problem:
+                    item.setForeground(QColor("#842029"))
+                    item.setToolTip(run.problem)
+                self.table.setItem(i, col, item)
+            first = self.table.item(i, 0)
+            if run.thumbnail is not None:
+                first.setIcon(QIcon(QPixmap(str(run.thumbnail)).scaledToHeight(THUMB)))
+            if run.problem:
+                first.setText(f"⚠ {run.name}")
+            self.table.setRowHeight(i, THUMB + 6)
+            if run.path in selected:
+                self.table.selectRow(i)
+        self._update_buttons()
+
+    def selected(self):
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        return [self.runs.runs[r] for r in rows if r < len(self.runs.runs)]
+
+    def select(self, *names: str) -> None:
+        """Select the runs with these folder names (for tests and embedders)."""
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for i, run in enumerate(self.runs.runs):
+            if run.name in names:
+                self.table.selectRow(i)
+        self.table.setSelectionMode(mode)
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected()
+        one_healthy = len(chosen) == 1 and chosen[0].problem is None
+        self.buttons["Open"].setEnabled(one_healthy)
+        self.buttons["Resume"].setEnabled(one_healthy and chosen[0].steps < chosen[0].total)
+        self.buttons["Rename…"].setEnabled(len(chosen) == 1)
+        self.buttons["Delete"].setEnabled(bool(chosen))
+        self.buttons["Undo delete"].setEnabled(self.runs.can_undo)
+        self._fill_metrics(chosen)
+
+    # --- actions ----------------------------------------------------------------------------------
+    def open_selected(self, resume: bool = False) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1 and chosen[0].problem is None:
+            self.context.request_run(str(chosen[0].path), resume)
+
+    def rename_selected(self) -> None:
+        chosen = self.selected()
+        if len(chosen) != 1:
+            return
+        name, ok = QInputDialog.getText(self, "Rename run", "New name:", text=chosen[0].name)
+        if ok and name:
+            self.rename(chosen[0].path, name)
+
+    def rename(self, path: Path, name: str) -> Path | None:
+        try:
+            return self.runs.rename(path, name)
+        except (ValueError, OSError) as err:
+            QMessageBox.warning(self, "Could not rename", str(err))
+            return None
+
+    def delete_selected(self) -> None:
+        for run in self.selected():
+            self.runs.delete(run.path)
+        self.context.show_message("Moved to the trash: Undo delete brings it back")
+
+    def undo_delete(self) -> None:
+        try:
+            restored = self.runs.undo_delete()
+        except ValueError as err:
+            QMessageBox.warning(self, "Could not undo", str(err))
+            return
+        if restored:
+            self.context.show_message(f"Restored {restored}")
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of runs", str(self.runs.folders[0]))
+        if folder:
+            self.runs.add_folder(folder)
+
+    # --- comparing two runs ------------------------------------------------------------------------
+    def _fill_metrics(self, chosen) -> None:
+        keys = shared_metrics([r.path for r in chosen]) if len(chosen) == 2 else []
+        current = self.metric_box.currentText()
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
+        self.metric_box.addItems(keys)
+        if current in keys:
+            self.metric_box.setCurrentText(current)
+        self.metric_box.blockSignals(False)
+        self._draw_comparison()
+
+    def _draw_comparison(self) -> None:
+        self.plot.clear()
+        chosen, key = self.selected(), self.metric_box.currentText()
+        if not self.runs.runs:
+            self.compare_note.setText("No runs yet: press Train in the GAN, PixelRNN or VAE workspace, "
+                                      "or Add folder… for runs made elsewhere.")
+            return
+        if len(chosen) != 2 or not key:
+            self.compare_note.setText("Select two runs (Ctrl-click) to compare their curves."
+                                      if len(chosen) != 2 else "These two runs logged no metric in common.")
+            return
+        legend = []  # in the title, not a box over the curves
+        for color, (name, (x, y)) in zip(CURVE_COLORS, compare_curves([r.path for r in chosen], key).items()):
+            self.plot.plot(x, y, name=name, pen=pg.mkPen(color, width=1.5),
+                           symbol="o" if key.startswith("val/") else None, symbolSize=5, symbolBrush=color)
+            legend.append(f"<span style='color:{color}'>━ {name}</span>")
+        self.plot.setTitle("&nbsp;&nbsp; ".join(legend), size="9pt")
+        self.compare_note.setText(f"{key} against the step, for {chosen[0].name} and {chosen[1].name}.")
+
+    def compared(self) -> dict[str, np.ndarray]:
+        """{run name: the y values drawn} (for tests)."""
+        return {item.name(): item.yData for item in self.plot.listDataItems()}

@@ -1,0 +1,222 @@
+"""A decoder-only transformer for 20×20 palette sprites: the course's newer take (HW4).
+
+The same factorisation as PixelRNN (studio/models/pixelrnn.py), a sprite as H·W colour indices
+in raster order and
+
+    p(x) = Π_t p(x_t | x_<t),
+
+but x_<t is read by causal self-attention instead of an LSTM state: position t's query
+attends to the keys of positions ≤ t, softmax(q·kᵀ/√d)·v (Vaswani et al. 2017), so every pixel
+can look back at any earlier one directly — the outline two rows up as easily as the pixel
+to its left. The network is GPT-2's (Radford et al. 2019), as in nanoGPT's model.py: token +
+position embedding, pre-norm blocks x + attn(ln(x)), x + mlp(ln(x)), a final layer norm and an
+output layer tied to the token embedding. Position t's input is the colour of pixel t-1 (START
+at t = 0), so logits at t predict pixel t, exactly as PixelRNN's steps.
+
+Options beside GPT-2's shape, each measured in benchmarks/autoregressive_table.py:
+  position  "absolute" (GPT-2's: one learned vector per position) or "2d" (row + column: the
+            frame's geometry, which "absolute" must learn position by position);
+  context   which earlier pixels a position reads, as PixelRNN's (autoregressive.CONTEXTS);
+  copy      PixelRNN's copy head (autoregressive.CopyHead): a bonus for the colours this
+            sprite already used;
+  mirror    training sprites flipped left-right at random.
+
+Drawing and completing keep a KV cache (each layer's keys and values of the pixels so far),
+so each new pixel costs one position's work, never a re-run of the prefix; the sampler in
+studio/models/completion.py drives it through the same stepping interface as PixelRNN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studio.models.autoregressive import CONTEXTS, POSITIONS, CopyHead, RasterInput, RasterNet, RasterTask, \
+    check_choice
+
+
+@dataclass(frozen=True)
+class Config:
+    n_layer: int = 2
+    n_head: int = 2
+    n_embd: int = 64
+    dropout: float = 0.1  # GPT-2's, on the embeddings and residual branches
+    position: str = "absolute"  # "absolute" or "2d": see POSITIONS
+    context: str = "previous"  # which earlier pixels a position reads: see CONTEXTS
+    copy: bool = False  # favour the colours this sprite has already used: see autoregressive.CopyHead
+    mirror: bool = False  # flip training sprites left-right at random
+    lr: float = 1e-3
+    weight_decay: float = 0.1  # AdamW's, on the weight matrices only (as nanoGPT)
+    grad_clip: float = 1.0
+
+    def __post_init__(self):
+        check_choice("transformer context", self.context, CONTEXTS)
+        check_choice("transformer position", self.position, [p for p in POSITIONS if p])
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+DEFAULT_EPOCHS = 50
+
+CONFIGS = {
+    # NTU ML 2025/2026 HW4's sample: GPT-2 with n_embd 64, 2 heads, 2 layers, 400 positions,
+    # AdamW lr 1e-3, weight decay 0.1, batch 16, 50 epochs.
+    "hw4": Config(),
+    # hw4's shape and optimiser with PixelRNN 2d-copy's inputs: the pixels above as input
+    # tokens, a row + column position embedding and the copy head; no dropout (at a few
+    # CPU-minutes a run ends before it overfits); a larger step.
+    "2d-copy": Config(position="2d", context="2d", copy=True, dropout=0.0, lr=2e-3),
+}
+PRESET_SETTINGS = {"hw4": {"epochs": 50, "batch_size": 16}, "2d-copy": {"batch_size": 16}}
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.n_head = config.n_head
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)  # query, key, value of every head at once
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd)
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor], start: int) -> torch.Tensor:
+        """x [B, T, C] of positions ``start … start+T-1``; ``cache`` = (keys, values), each
+        [B, n_head, H·W, C/n_head], filled for positions < start: this call writes its own."""
+        b, t, c = x.shape
+        q, k, v = self.c_attn(x).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v))
+        keys, values = cache
+        keys[:, :, start:start + t], values[:, :, start:start + t] = k, v
+        # No dropout on the attention weights (GPT-2 has it): on a CPU its random mask over
+        # B·heads·T² weights cost a third of a training step; the residual dropout stays.
+        if start == 0:  # the whole prefix is in this call: the plain causal mask
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # attend to the cached positions too; query i is position start+i, sees keys ≤ it
+            mask = None if t == 1 else torch.ones(t, start + t, dtype=torch.bool, device=x.device).tril(start)
+            y = F.scaled_dot_product_attention(q, keys[:, :, :start + t], values[:, :, :start + t], attn_mask=mask)
+        y = y.transpose(1, 2).reshape(b, t, c)  # the heads side by side again
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd)
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))  # GPT-2's gelu
+
+
+class Block(nn.Module):
+    """Pre-norm: x + attn(ln(x)), then x + mlp(ln(x)) — the residual stream is never normalised."""
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd)
+        self.mlp = MLP(config)
+
+    def forward(self, x: torch.Tensor, cache, start: int) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), cache, start)
+        return x + self.mlp(self.ln_2(x))
+
+
+class Transformer(RasterNet):
+    """Colour indices in raster order → next-pixel logits, the KV cache carried outside."""
+
+    def __init__(self, config: Config, num_colors: int, size: tuple[int, int]):
+        super().__init__()
+        self.config, self.num_colors, self.size = config, num_colors, tuple(size)
+        self.input = RasterInput(num_colors, size, config.context, config.n_embd, config.position)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        if config.copy:
+            self.copy_head = CopyHead(num_colors, self.input.num_neighbours, config.n_embd, config.n_embd)
+        self.steps = 0
+        self.apply(_init_weights)
+        for name, p in self.named_parameters():  # GPT-2: residual projections scaled by 1/√(2·layers)
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * config.n_layer))
+
+    def head(self, out: torch.Tensor) -> torch.Tensor:
+        """Weight tying: the output layer is the embedding of the previous pixel's colours (the
+        first K rows of the token table), as GPT-2's lm_head is its wte."""
+        return F.linear(out, self.input.embed.weight[:self.num_colors])
+
+    def empty_cache(self, batch: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys and values of every layer for all H·W positions, [layers, B, heads, H·W, C/heads]."""
+        c = self.config
+        shape = (c.n_layer, batch, c.n_head, self.num_pixels, c.n_embd // c.n_head)
+        return torch.zeros(shape, device=device, dtype=dtype), torch.zeros(shape, device=device, dtype=dtype)
+
+    def forward(self, tokens: torch.Tensor, start: int = 0, state=None):
+        """Tokens [B, T, J] of positions ``start … start+T-1`` → (logits [B, T, K], state).
+
+        The state is the KV cache (keys, values), and with ``copy`` also the colours used so
+        far [1, B, K]: every part has the batch in dimension 1, as PixelRNN's. A call with
+        ``start`` > 0 needs the state of the calls before it."""
+        return self._run(self.input(tokens, start), tokens, start, state)
+
+    def _run(self, x: torch.Tensor, tokens: torch.Tensor, start: int, state):
+        """``forward`` from the input embeddings x [B, T, C] on."""
+        if state is None and start > 0:
+            raise ValueError(f"position {start} needs the KV cache of positions 0…{start - 1}")
+        used = None if state is None or not self.config.copy else state[2][0]
+        if self.config.copy:
+            used = self.copy_head.used_colours(tokens, used)
+            x = x + self.copy_head.used_embed(used)
+        x = self.drop(x)
+        keys, values = self.empty_cache(len(x), x.device, x.dtype) if state is None else state[:2]
+        for layer, block in enumerate(self.blocks):
+            x = block(x, (keys[layer], values[layer]), start)
+        self.steps += tokens.shape[1]
+        out = self.ln_f(x)
+        logits = self.head(out)
+        if not self.config.copy:
+            return logits, (keys, values)
+        return self.copy_head(logits, out, tokens, used), (keys, values, used[:, -1][None])
+
+    # --- one step at a time, for sampling -----------------------------------------------------
+    def step_tables(self) -> tuple[torch.Tensor]:
+        """Every position's embedding, [H·W, C]: a step then looks its own up. (The KV cache is
+        what makes a step cheap; this only saves a few small operations per pixel.)"""
+        positions = torch.arange(self.num_pixels, device=self.input.embed.weight.device)
+        return (self.input.position_embedding(positions) + self.input.embed.weight.new_zeros(1),)
+
+    def step(self, tokens: torch.Tensor, t: int, state, tables):
+        """One pixel: tokens [B, J] of position ``t`` → (logits [B, K], state); the same
+        numbers as ``forward`` on that position."""
+        x = self.input.embed(tokens + self.input.embed_offset).sum(1) + tables[0][t]
+        logits, state = self._run(x[:, None], tokens[:, None], t, state)
+        return logits[:, 0], state
+
+
+def _init_weights(module: nn.Module) -> None:
+    if isinstance(module, (nn.Linear, nn.Embedding)):  # GPT-2's N(0, 0.02)
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if getattr(module, "bias", None) is not None:
+            nn.init.zeros_(module.bias)
+
+
+class Task(RasterTask):
+    """What the engine trains: one transformer, AdamW, maximum likelihood with teacher forcing."""
+
+    def make_net(self, config: Config, num_colors: int, size: tuple[int, int]) -> Transformer:
+        return Transformer(config, num_colors, size)
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        # As nanoGPT: weight decay on the matrices that multiply (linear weights, embeddings),
+        # none on biases and layer-norm gains.
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": self.config.weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=self.config.lr, fused=self.device.type == "cuda")

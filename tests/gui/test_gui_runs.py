@@ -1,0 +1,67 @@
+"""The Runs view: the runs list as a table; open, delete + undo, compare two runs' curves."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from studio.gui.context import StudioContext  # noqa: E402
+from studio.gui.runs_workspace import RunsWorkspace  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("isolated_app")
+
+
+@pytest.fixture()
+def view(qtbot, tiny_runs, tmp_path):
+    folder = tmp_path / "runs"
+    for model in ("gan", "vae"):
+        shutil.copytree(tiny_runs[model], folder / f"{model}-tiny")
+    shutil.copytree(tiny_runs["vae"], folder / "vae-second")
+    (folder / "broken").mkdir()
+    (folder / "broken" / "config.json").write_text("{")
+    ws = RunsWorkspace(StudioContext(), folders=[folder])
+    qtbot.addWidget(ws)
+    ws.show()
+    return ws
+
+
+def names(view):
+    return [view.table.item(r, 0).text() for r in range(view.table.rowCount())]
+
+
+def test_lists_every_run_with_a_thumbnail_and_marks_the_broken_one(view):
+    assert sorted(names(view)) == ["gan-tiny", "vae-second", "vae-tiny", "⚠ broken"]
+    row = names(view).index("vae-tiny")
+    assert view.table.item(row, 1).text() == "vae" and "elbo" in view.table.item(row, 5).text()
+    assert not view.table.item(row, 0).icon().isNull()
+    view.select("broken")
+    assert not view.buttons["Open"].isEnabled() and view.buttons["Delete"].isEnabled()
+
+
+def test_open_asks_the_window_for_the_runs_workspace(view, qtbot):
+    view.select("gan-tiny")
+    with qtbot.waitSignal(view.context.runRequested) as asked:
+        view.buttons["Open"].click()
+    assert asked.args[0].endswith("gan-tiny") and asked.args[1] is False
+
+
+def test_delete_goes_to_the_trash_and_undo_brings_it_back(view):
+    view.select("vae-second")
+    view.buttons["Delete"].click()
+    assert "vae-second" not in names(view) and view.buttons["Undo delete"].isEnabled()
+    view.buttons["Undo delete"].click()
+    assert "vae-second" in names(view)
+
+
+def test_two_selected_runs_are_compared_on_a_metric_both_logged(view):
+    view.select("vae-tiny", "vae-second")
+    assert view.metric_box.findText("loss") >= 0
+    view.metric_box.setCurrentText("loss")
+    drawn = view.compared()
+    assert set(drawn) == {"vae-tiny", "vae-second"} and all(len(y) == 5 for y in drawn.values())
