@@ -3,19 +3,20 @@
 Every row is one training with the real engine on the course data (713 train / 79 held out),
 one torch thread, stopped by the engine's CPU-seconds budget (``TrainSettings.cpu_budget``:
 process CPU time, evaluation included, so a noisy shared machine does not decide the result).
-The engine keeps the best held-out epoch as best.pt; the table scores that checkpoint on the
-79 held-out sprites:
+The engine evaluates every epoch on the 79 held-out sprites and keeps the best as best.pt; a
+row is that best evaluation within its CPU budget:
 
   bits/px 400   −log2 p(x) per pixel over all 400 pixels (the model's chain rule);
   bits/px 160   over the last 160 pixels given the first 240: HW4's task ("given the first
                 60 %, draw the rest"), exact for an autoregressive model (teacher forcing);
-  CPU min       CPU-minutes to that best epoch / of the whole run.
+  CPU min       CPU-minutes to that best epoch.
 
-    python benchmarks/autoregressive_table.py --train tf-hw4 2d-copy   # one training at a time
-    python benchmarks/autoregressive_table.py                          # the table of runs made
-    python benchmarks/autoregressive_table.py --speed                  # + completion seconds
+    python benchmarks/autoregressive_table.py --train 2d-copy tf-2d-copy   # one training after another
+    python benchmarks/autoregressive_table.py                              # the table of the runs made
 
-Runs go to --runs (default runs/autoregressive/NAME); ROWS below says what each trains.
+Runs go to --runs (default runs/autoregressive/NAME); RUNS below says what each trains, ROWS
+which budget of which run each row of the table reads. Completion speed is
+benchmarks/completion_speed.py --model transformer.
 """
 
 from __future__ import annotations
@@ -23,19 +24,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from studio.data import find_course_data, open_dataset
-from studio.models import model_module
 from studio.train.config import resolve_config
-from studio.train.engine import Trainer, default_settings, load_trained
+from studio.train.engine import Trainer, default_settings
 from studio.train.run import RunDir
 
 

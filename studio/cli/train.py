@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     train.add_argument("model", choices=MODEL_NAMES)
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
-    train.add_argument("--epochs", type=int, help="default: the model's (GAN 300, PixelRNN 30, VAE 150)")
+    train.add_argument("--epochs", type=int, help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
     train.add_argument("--steps", type=int, help="stop after this many steps (a checkpoint is kept)")
     train.add_argument("--cpu-minutes", type=float,
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
@@ -48,8 +48,8 @@ def register(subparsers) -> None:
     sample.add_argument("-n", type=int, default=64)
     sample.add_argument("-o", "--output", required=True)
     sample.add_argument("--temperature", type=float, default=1.0,
-                        help="PixelRNN: softmax temperature; GAN/VAE: scale of the code's spread")
-    sample.add_argument("--top-k", type=int, help="PixelRNN only: draw from the k likeliest colours")
+                        help="PixelRNN/transformer: softmax temperature; GAN/VAE: scale of the code's spread")
+    sample.add_argument("--top-k", type=int, help="PixelRNN and transformer: draw from the k likeliest colours")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--scale", type=int, default=4)
     sample.add_argument("--checkpoint", default="best")

@@ -55,7 +55,7 @@ class Config:
 
     def __post_init__(self):
         check_choice("transformer context", self.context, CONTEXTS)
-        check_choice("transformer position", self.position, [p for p in POSITIONS if p])
+        check_choice("transformer position", self.position, POSITIONS)
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
         if not 0 <= self.dropout < 1:
