@@ -56,6 +56,8 @@ RUNS = {
     # One change at a time from the transformer's 2d-copy, at a smaller budget:
     "tf-2d-copy-absolute": Run("transformer", "2d-copy", ABLATION_MINUTES, {"position": "absolute"}),
     "tf-2d-copy-no-copy": Run("transformer", "2d-copy", ABLATION_MINUTES, {"copy": False}),
+    "tf-2d-copy-previous": Run("transformer", "2d-copy", ABLATION_MINUTES, {"context": "previous"}),
+    "tf-2d-copy-no-reg": Run("transformer", "2d-copy", ABLATION_MINUTES, {"dropout": 0.0, "mirror": False}),
 }
 
 # The table's rows: (label, run, CPU-minutes read off that run's log, what it shows). A run's
@@ -66,15 +68,19 @@ ROWS = [
     ("PixelRNN `2d-copy`", "2d-copy", 6, "LSTM-256; pixels above, row+column position, mirror, copy, dropout 0.25"),
     ("PixelRNN `quick`", "2d-copy", 5, "`2d-copy` with a 5 CPU-minute budget"),
     ("transformer `hw4`", "tf-hw4", 6, "HW4's GPT-2: 2 layers, 2 heads, n_embd 64, 400 positions, dropout 0.1"),
-    ("transformer `2d-copy`", "tf-2d-copy", 6, "`hw4` + pixels above, row+column position, copy; no dropout, lr 2e-3"),
+    ("transformer `2d-copy`", "tf-2d-copy", 6, "`hw4` + pixels above, row+column position, copy, mirror; lr 2e-3"),
     ("transformer `2d-copy`", "tf-2d-copy", ABLATION_MINUTES, "ablation: the base"),
     ("… position absolute", "tf-2d-copy-absolute", ABLATION_MINUTES, "GPT-2's embedding per position, not row + column"),
     ("… no copy head", "tf-2d-copy-no-copy", ABLATION_MINUTES, "without the copy head"),
+    ("… previous pixel only", "tf-2d-copy-previous", ABLATION_MINUTES, "input: the previous pixel, not also the 3 above"),
+    ("… no mirror, no dropout", "tf-2d-copy-no-reg", ABLATION_MINUTES, "without the regularisers"),
     ("transformer `hw4`", "tf-hw4", ABLATION_MINUTES, "ablation: all of `2d-copy`'s changes undone"),
 ]
 
 
 def train(name: str, run: Run, sprites, runs: Path) -> None:
+    if (runs / name).exists():  # a second training would append to the first one's log
+        raise SystemExit(f"{runs / name} exists already; delete it to train {name} again")
     config = resolve_config(run.model, run.config, **run.changes)
     # The preset's settings (batch size…), then no epoch cap: the CPU budget ends the run.
     # No sample grids: drawing would spend the budget differently per model.
