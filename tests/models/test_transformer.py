@@ -47,6 +47,8 @@ def test_hw4_is_the_course_sample_shape_and_optimiser():
     assert task.opt.param_groups[0]["lr"] == 1e-3 and task.opt.param_groups[0]["weight_decay"] == 0.1
     settings = default_settings("transformer", "hw4")
     assert (settings.batch_size, settings.epochs) == (16, 50)
+    # No preset named: the default one's settings, as its config is the default config.
+    assert default_settings("transformer").batch_size == default_settings("transformer", "2d-copy").batch_size == 16
 
 
 def test_the_output_layer_is_the_colour_embedding(task, sprites):
