@@ -3,6 +3,7 @@
     python benchmarks/run.py                    # full run (minutes on a CPU)
     python benchmarks/run.py --quick            # tiny settings: checks the script end to end
     python benchmarks/run.py --device cuda --compile --json results.json
+    python benchmarks/run.py --device cuda --models pixelrnn --epoch-reps 300 --epoch-sweep 64,256,713
 
 Sections:
 1. training throughput (sprites/s) of each model through the engine against a plain PyTorch
@@ -15,13 +16,19 @@ Sections:
    bits/pixel, VAE held-out ELBO bits/pixel, the GAN's MMD to held-out sprites;
 6. the lecture PixelRNN's epoch over the course's training sprites through the engine, what
    5000 epochs (the usual budget of re-implementations of the exercise) would take at that
-   pace, and a profile of its training steps: the operators where the time goes.
+   pace (training alone, and with the evaluation, checkpoints and grids of a user's run), and a
+   profile of its training steps: the operators where the time goes (on a GPU also the kernel
+   launches a step and how busy the GPU is);
+7. with --epoch-sweep: that epoch at other batch sizes (learning rate scaled), with and without
+   torch.compile and bf16, each with the held-out bits/pixel it reaches: which lever pays.
+benchmarks/gpu_check.sh runs this on a GPU (README, "On a GPU").
 Machines are noisy: compare the ratios measured side by side in one run, not across runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -29,6 +36,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -94,8 +102,8 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def throughput(args, sprites, configs) -> list[dict]:
-    rows = []
+def throughput(args, sprites, configs):
+    """One row per model, yielded as soon as it is measured."""
     for model in args.models:
         engine, plain = [], []
         for rep in range(args.reps):
@@ -111,12 +119,10 @@ def throughput(args, sprites, configs) -> list[dict]:
         # The ratio is the median of each repetition's pair, run back to back: the machine's
         # load drifts less within a pair than across the run. Its range shows the noise.
         ratios = [e / p for e, p in zip(engine, plain)]
-        rows.append({"model": model, "config": args.config_names[model], "batch": args.batch,
-                     "engine_sprites_per_s": statistics.median(engine),
-                     "plain_sprites_per_s": statistics.median(plain),
-                     "ratio": statistics.median(ratios), "ratio_min": min(ratios),
-                     "ratio_max": max(ratios), "reps": args.reps})
-    return rows
+        yield {"model": model, "config": args.config_names[model], "batch": args.batch,
+               "engine_sprites_per_s": statistics.median(engine), "plain_sprites_per_s": statistics.median(plain),
+               "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+               "reps": args.reps}
 
 
 # --- 2. PixelRNN completion and sampling -------------------------------------------------
@@ -211,44 +217,103 @@ class _LastValues(TrainingListener):
 
 # --- 6. the lecture PixelRNN's epoch, and where its time goes ----------------------------------
 BUDGET_EPOCHS = 5000
+LR_BATCH = 64  # the batch size the configs' learning rates were tuned at
 
 
 class _EpochTimes(TrainingListener):
+    """At each epoch's end (the engine logs once an epoch here): the training seconds, and the
+    wall clock, which also counts the evaluation, checkpoints and sample grids between epochs."""
+
     def __init__(self):
-        self.times: list[float] = []  # training seconds at each epoch's end
+        self.times: list[float] = []
+        self.walls: list[float] = []
 
     def on_metrics(self, record):
         if not any(k.startswith("val/") for k in record):
             self.times.append(record["time"])
+            self.walls.append(time.perf_counter())
+
+    def per_epoch(self) -> tuple[float, float]:
+        """(median training seconds, mean wall seconds) per epoch, the first (warm-up) left out."""
+        training = statistics.median(b - a for a, b in zip(self.times, self.times[1:]))
+        return training, (self.walls[-1] - self.walls[0]) / (len(self.walls) - 1)
+
+
+def epoch_sprites(args):
+    course = None if args.quick else find_course_data()
+    return open_dataset(course or ("builtin:n=96" if args.quick else "builtin"))
 
 
 def pixelrnn_epoch(args, configs) -> dict:
-    course = None if args.quick else find_course_data()
-    sprites = open_dataset(course or ("builtin:n=96" if args.quick else "builtin"))
+    """``--epoch-reps`` epochs as a user trains (evaluation every epoch, a checkpoint every 5,
+    sample grids), after one warm-up epoch (allocations, compilation); fewer if the run reaches
+    ``--epoch-cpu-budget`` first."""
+    sprites = epoch_sprites(args)
     train, _ = sprites.split()
-    steps_per_epoch = max(1, len(train) // args.batch)
-    epochs = 1 + args.epoch_reps  # the first is warm-up (allocations, compilation)
+    batch = min(args.batch, len(train))
     times = _EpochTimes()
-    settings = TrainSettings(epochs=epochs, batch_size=args.batch, log_every=steps_per_epoch,
-                             sample_every=0, sample_count=0, eval_every=0, checkpoint_every=0,
-                             device=args.device, compile=args.compile)
-    Trainer("pixelrnn", configs["pixelrnn"], sprites, settings, None, [times]).run_training()
-    per_epoch = statistics.median(b - a for a, b in zip(times.times, times.times[1:]))
-    return {"data": sprites.name, "train_sprites": len(train), "batch": args.batch,
-            "config": args.config_names["pixelrnn"], "epoch_s": per_epoch,
-            "budget_epochs": BUDGET_EPOCHS, "budget_minutes": per_epoch * BUDGET_EPOCHS / 60,
-            "profile": profile_steps(args, configs["pixelrnn"], sprites, steps=2 if args.quick else 5)}
+    settings = TrainSettings(epochs=1 + args.epoch_reps, batch_size=batch, log_every=max(1, len(train) // batch),
+                             device=args.device, compile=args.compile, cpu_budget=args.epoch_cpu_budget)
+    with tempfile.TemporaryDirectory(dir=args.workdir) as run:
+        Trainer("pixelrnn", configs["pixelrnn"], sprites, settings, run, [times]).run_training()
+    per_epoch, wall = times.per_epoch()
+    result = {"data": sprites.name, "train_sprites": len(train), "batch": batch,
+              "config": args.config_names["pixelrnn"], "epochs_timed": len(times.times) - 1, "epoch_s": per_epoch,
+              "wall_epoch_s": wall, "budget_epochs": BUDGET_EPOCHS,
+              "budget_minutes": per_epoch * BUDGET_EPOCHS / 60, "wall_budget_minutes": wall * BUDGET_EPOCHS / 60}
+    result["profile"], result["kernels"] = profile_steps(args, configs["pixelrnn"], sprites,
+                                                         steps=2 if args.quick else 5)
+    if result["kernels"]:  # how busy the GPU is during a step: far below 100 % is launch / host bound
+        step_ms = 1000 * per_epoch / max(1, len(train) // batch)
+        result["kernels"]["busy_percent"] = 100 * result["kernels"]["device_ms_per_step"] / step_ms
+    return result
 
 
-def profile_steps(args, config, sprites, steps: int, warmup: int = 3, top: int = 8) -> list[dict]:
-    """torch.profiler over ``steps`` engine training steps after ``warmup`` unprofiled ones: the
-    operators with the most self time (device time on a GPU, CPU time otherwise), as % of all."""
+def scaled_lr(lr: float, batch: int) -> float:
+    """Adam's learning rate for ``batch`` from the one tuned at LR_BATCH: the square-root rule
+    (the gradient noise falls as √batch), so fewer, larger steps an epoch still train."""
+    return lr * (batch / LR_BATCH) ** 0.5
+
+
+def epoch_sweep(args, configs):
+    """The levers on the epoch's time, one row each (yielded as soon as it is measured; eager
+    rows first, compiling takes longer): batch size (learning rate scaled), torch.compile, bf16
+    autocast; ``--sweep-epochs`` timed epochs after a warm-up, and the held-out bits/pixel they
+    reach (a larger batch takes fewer steps an epoch)."""
+    sprites = epoch_sprites(args)
+    train, _ = sprites.split()
+    base = configs["pixelrnn"]
+    for compile_, batch, amp in itertools.product(args.sweep_compile, args.sweep_batches, args.sweep_amp):
+        batch = min(batch, len(train))
+        config = dataclasses.replace(base, lr=scaled_lr(base.lr, batch))
+        steps_per_epoch = max(1, len(train) // batch)
+        times = _EpochTimes()
+        settings = TrainSettings(epochs=1 + args.sweep_epochs, batch_size=batch, log_every=steps_per_epoch,
+                                 sample_every=0, sample_count=0, eval_every=0, checkpoint_every=0,
+                                 device=args.device, compile=compile_, amp=amp)
+        trainer = Trainer("pixelrnn", config, sprites, settings, None, [times])
+        trainer.run_training()
+        with torch.no_grad():
+            bits = trainer.task.evaluate(trainer.held_data)["bits_per_pixel"]
+        per_epoch, _ = times.per_epoch()
+        yield {"batch": batch, "lr": config.lr, "compile": compile_, "bf16": amp and trainer.device.type == "cuda",
+               "steps_per_epoch": steps_per_epoch, "epochs": 1 + args.sweep_epochs, "epoch_s": per_epoch,
+               "budget_minutes": per_epoch * BUDGET_EPOCHS / 60, "val_bits_per_pixel": bits}
+
+
+def profile_steps(args, config, sprites, steps: int, warmup: int = 3, top: int = 8):
+    """torch.profiler over ``steps`` engine training steps after ``warmup`` unprofiled ones:
+    (the operators with the most self time, as % of all; on a GPU, the kernels' count and time
+    per step, else None). On a GPU an operator's self time is the device time of the kernels it
+    launched itself, so the rows read as operators, not kernel names, and add up to 100 %."""
+    from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile, schedule
 
     device = pick_device(args.device)
     cuda = device.type == "cuda"
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    settings = TrainSettings(epochs=10**6, batch_size=args.batch, max_steps=warmup + steps, log_every=1,
+    batch = min(args.batch, len(sprites.split()[0]))
+    settings = TrainSettings(epochs=10**6, batch_size=batch, max_steps=warmup + steps, log_every=1,
                              sample_every=0, sample_count=0, eval_every=0, checkpoint_every=0,
                              device=args.device, compile=args.compile)
     traces = []  # the profiler hands over its events when the active steps end
@@ -256,12 +321,16 @@ def profile_steps(args, config, sprites, steps: int, warmup: int = 3, top: int =
                  on_trace_ready=lambda p: traces.append(p.key_averages())) as prof:
         Trainer("pixelrnn", config, sprites, settings, None, [_ProfilerStep(prof)]).run_training()
     attr = "self_device_time_total" if cuda else "self_cpu_time_total"
-    events = [e for e in traces[-1] if not e.key.startswith("ProfilerStep")]
-    total = sum(getattr(e, attr) for e in events) or 1
-    events.sort(key=lambda e: getattr(e, attr), reverse=True)
-    return [{"op": e.key, "percent": 100 * getattr(e, attr) / total,
+    ops = [e for e in traces[-1] if e.device_type == DeviceType.CPU and not e.key.startswith("ProfilerStep")]
+    total = sum(getattr(e, attr) for e in ops) or 1
+    ops.sort(key=lambda e: getattr(e, attr), reverse=True)
+    rows = [{"op": e.key, "percent": 100 * getattr(e, attr) / total,
              "ms_per_step": getattr(e, attr) / 1000 / steps, "calls_per_step": e.count / steps}
-            for e in events[:top]]
+            for e in ops[:top]]
+    kernels = [e for e in traces[-1] if e.device_type == DeviceType.CUDA]
+    stats = {"launches_per_step": sum(e.count for e in kernels) / steps,
+             "device_ms_per_step": sum(e.self_device_time_total for e in kernels) / 1000 / steps} if cuda else None
+    return rows, stats
 
 
 class _ProfilerStep(TrainingListener):
@@ -305,9 +374,24 @@ def print_table(result: dict) -> None:
         print(f"\nPixelRNN ({e['config']}) epoch over the {e['train_sprites']} training sprites of {e['data']}, "
               f"batch {e['batch']}: {e['epoch_s'] * 1000:.0f} ms; {e['budget_epochs']} epochs would take "
               f"{e['budget_minutes']:.1f} min (goal on an H100-class GPU: < 5 min)")
+        print(f"  with the evaluation, checkpoints and sample grids a user's run adds: {e['wall_epoch_s'] * 1000:.0f} ms "
+              f"an epoch, {e['wall_budget_minutes']:.1f} min for {e['budget_epochs']}; {e['epochs_timed']} epoch(s) timed")
         print("where a training step's time goes (self time):")
         for op in e["profile"]:
             print(f"  {op['percent']:5.1f} %  {op['ms_per_step']:8.2f} ms/step  {op['calls_per_step']:6.0f} calls  {op['op']}")
+        if e.get("kernels"):
+            k = e["kernels"]
+            print(f"GPU kernels: {k['launches_per_step']:.0f} launches a step, {k['device_ms_per_step']:.2f} ms of "
+                  f"kernel time a step, the GPU busy {k['busy_percent']:.0f} % of the step")
+    if result.get("sweep"):
+        print(f"\nPixelRNN epoch levers (lr scaled by √(batch/{LR_BATCH})): timed epochs after a warm-up one, "
+              f"then the held-out bits/pixel")
+        print(f"{'batch':>5} {'lr':>8} {'compile':>7} {'bf16':>4} {'steps/epoch':>11} {'epochs':>6} {'ms/epoch':>9} "
+              f"{BUDGET_EPOCHS:>5}-epoch min {'val bits/px':>11}")
+        for r in result["sweep"]:
+            print(f"{r['batch']:>5} {r['lr']:>8.2g} {'on' if r['compile'] else 'off':>7} {'on' if r['bf16'] else 'off':>4} "
+                  f"{r['steps_per_epoch']:>11} {r['epochs']:>6} {r['epoch_s'] * 1000:>9.1f} "
+                  f"{r['budget_minutes']:>15.2f} {r['val_bits_per_pixel']:>11.3f}")
     if result.get("quality"):
         print()
         for q in result["quality"]:
@@ -332,17 +416,36 @@ def parse_args(argv=None):
     p.add_argument("--no-quality", action="store_true")
     p.add_argument("--no-epoch", action="store_true", help="skip the PixelRNN epoch timing and profile")
     p.add_argument("--epoch-reps", type=int, default=2, help="timed PixelRNN epochs (after one warm-up)")
+    p.add_argument("--epoch-cpu-budget", type=float, metavar="SECONDS",
+                   help="stop the timed PixelRNN epochs at this many CPU-seconds (a cap for time-limited runs)")
+    p.add_argument("--epoch-sweep", default="", metavar="BATCHES",
+                   help="e.g. 64,256,713: also time the PixelRNN epoch at these batch sizes (lr scaled), "
+                        "for each --sweep-compile and --sweep-amp")
+    p.add_argument("--sweep-epochs", type=int, default=20, help="timed epochs per sweep row (after one warm-up)")
+    p.add_argument("--sweep-compile", default="off", help="off, on or off,on")
+    p.add_argument("--sweep-amp", default="on", help="bf16 autocast (CUDA only): on, off or on,off")
     p.add_argument("--quick", action="store_true", help="tiny models and budgets: checks the script runs")
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--workdir", default="/tmp")
     args = p.parse_args(argv)
     args.models = [m for m in args.models.split(",") if m]
+    args.sweep_batches = [int(b) for b in args.epoch_sweep.split(",") if b]
+    args.sweep_compile, args.sweep_amp = _switches(p, "--sweep-compile", args.sweep_compile), \
+        _switches(p, "--sweep-amp", args.sweep_amp)
     args.steps = -(-args.steps // args.warmup) * args.warmup
     if args.quick:
         args.steps, args.warmup, args.reps, args.latency_reps, args.batch, args.epoch_reps = 4, 2, 1, 2, 8, 1
     args.quality_epochs = {"pixelrnn": 1, "transformer": 1, "vae": 1, "gan": 1} if args.quick else \
         {"pixelrnn": 5, "transformer": 5, "vae": 30, "gan": 100}
     return args
+
+
+def _switches(parser, option: str, text: str) -> list[bool]:
+    values = {"on": True, "off": False}
+    words = [w for w in text.split(",") if w]
+    if not words or any(w not in values for w in words):
+        parser.error(f"{option}: expected on, off or both separated by a comma, got {text!r}")
+    return [values[w] for w in words]
 
 
 def model_configs(args) -> dict:
@@ -355,8 +458,6 @@ def model_configs(args) -> dict:
         name = "lecture" if model == "pixelrnn" else next(iter(module.CONFIGS))
         config = module.CONFIGS[name]
         if args.quick:
-            import dataclasses
-
             known = {f.name for f in dataclasses.fields(config)}
             config = dataclasses.replace(config, **{k: v for k, v in tiny[model].items() if k in known})
             name += " (tiny)"
@@ -372,20 +473,34 @@ def main(argv=None) -> int:
     result = {"device": describe_device(args.device), "date": time.strftime("%Y-%m-%d"),
               "torch": torch.__version__, "threads": torch.get_num_threads(),
               "python": platform.python_version(), "compile": args.compile}
-    result["throughput"] = throughput(args, sprites, configs)
+
+    def measured(key, value):
+        # Written after every section and row, so a run cut short (a time limit) keeps what it measured.
+        result[key] = value
+        if args.json:  # atomically: a reader never sees half a file
+            partial = Path(args.json).with_name(Path(args.json).name + ".partial")
+            partial.write_text(json.dumps(result, indent=2) + "\n")
+            os.replace(partial, args.json)
+
+    speeds = []
+    for row in throughput(args, sprites, configs):
+        speeds.append(row)
+        measured("throughput", speeds)
     if "pixelrnn" in args.models:
-        result["pixelrnn"] = pixelrnn_latency(args, sprites, configs)
+        measured("pixelrnn", pixelrnn_latency(args, sprites, configs))
     if "vae" in args.models:
-        result["vae"] = vae_latency(args, sprites, configs)
+        measured("vae", vae_latency(args, sprites, configs))
     if not args.no_gui:
-        result["gui"] = gui_stall(args)
+        measured("gui", gui_stall(args))
     if "pixelrnn" in args.models and not args.no_epoch:
-        result["epoch"] = pixelrnn_epoch(args, configs)
+        measured("epoch", pixelrnn_epoch(args, configs))
+    levers = []
+    for row in epoch_sweep(args, configs) if args.sweep_batches else ():
+        levers.append(row)
+        measured("sweep", levers)
     if not args.no_quality and not args.quick:
-        result["quality"] = quality(args, configs)
+        measured("quality", quality(args, configs))
     print_table(result)
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

@@ -42,15 +42,29 @@ def _open_gui(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        return _open_gui(args)
-    from studio.data.errors import DatasetError
+    """Run one command. The one place expected failures become one line on stderr:
+    ``studio: <file>: <what is wrong> (<what to do>)``, exit 2; an interrupt (Ctrl-C, also a
+    second one while training stops) exits 130. Anything else is a bug and keeps its traceback."""
+    from studio.data.errors import StudioError, describe_error, from_os_error
 
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return _open_gui(args)
         return int(args.func(args) or 0)
-    except (DatasetError, FileNotFoundError) as err:
-        # Bad input is the user's to fix: one clear line, no traceback.
-        print(f"studio: error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstudio: interrupted", file=sys.stderr)
+        return 130
+    except StudioError as err:
+        print(f"studio: {err}", file=sys.stderr)
+        return 2
+    except MemoryError as err:
+        print(f"studio: {describe_error(err)}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the environment's: permissions, a full disk, a missing folder
+        if isinstance(err, BrokenPipeError):  # `studio runs list | head`: the reader left
+            sys.stderr.close()
+            return 0
+        print(f"studio: {from_os_error(err)}", file=sys.stderr)
         return 2

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from studio.cli.args import MAX_SPRITES, SCALE, SEED, image_output, int_range, positive_int
 from studio.data import grid_image, open_dataset
 from studio.data.course import write_colormap
-from studio.data.images import FRAMES, load_framed_rgb
+from studio.data.files import save_image
+from studio.data.images import FRAMES, MAX_SPRITE_SIZE, load_framed_rgb
 from studio.data.kmeans import palette_by_kmeans
 
 PATH_HELP = "the course data (folder or pixel_color.txt), a folder of images, or 'builtin'"
@@ -27,17 +28,19 @@ def register(subparsers) -> None:
 
     preview = commands.add_parser("preview", help="save a grid of sprites as a PNG")
     preview.add_argument("path", help=PATH_HELP)
-    preview.add_argument("-o", "--output", required=True, type=Path, help="the PNG to write")
-    preview.add_argument("--scale", type=_positive_int, default=4, help="pixels per sprite pixel (4)")
-    preview.add_argument("--count", type=_positive_int, default=64, help="how many sprites, from the first (64)")
+    preview.add_argument("-o", "--output", required=True, type=image_output(), help="the PNG to write")
+    preview.add_argument("--scale", type=SCALE, default=4, help="pixels per sprite pixel (4)")
+    preview.add_argument("--count", type=positive_int(max=MAX_SPRITES), default=64,
+                         help="how many sprites, from the first (64)")
     _add_image_options(preview)
     preview.set_defaults(func=run_preview)
 
     palette = commands.add_parser("palette", help="derive a palette from images by k-means (colormap.txt format)")
     palette.add_argument("image_dir", type=Path, help="a folder of images")
-    palette.add_argument("-k", type=_palette_size, default=167, help="number of colours, 1..256 (167)")
+    palette.add_argument("-k", type=int_range(1, 256), default=167,
+                         help="number of colours, 1..256 (167): sprites store uint8 indices")
     palette.add_argument("-o", "--output", required=True, type=Path, help="the colormap.txt to write")
-    palette.add_argument("--seed", type=int, default=0, help="k-means seed (0)")
+    palette.add_argument("--seed", type=SEED, default=0, help="k-means seed (0)")
     _add_image_options(palette)
     palette.set_defaults(func=run_palette)
 
@@ -58,8 +61,9 @@ def run_info(args) -> int:
 
 def run_preview(args) -> int:
     sprites = open_dataset(args.path, size=args.size, frame=args.frame)
-    image = grid_image(sprites.indices[: args.count], sprites.palette, scale=args.scale)
-    image.save(args.output)
+    shown = sprites.indices[: args.count]
+    image = grid_image(shown, sprites.palette, scale=args.scale)
+    save_image(image, args.output)
     print(f"wrote {args.output}: {min(args.count, len(sprites))} sprites, {image.width}×{image.height} pixels")
     return 0
 
@@ -74,23 +78,10 @@ def run_palette(args) -> int:
 
 def _add_image_options(parser) -> None:
     group = parser.add_argument_group("image folders")
-    group.add_argument("--size", type=_positive_int, default=20, help="sprite side in pixels (20)")
+    group.add_argument("--size", type=positive_int(max=MAX_SPRITE_SIZE), default=20,
+                       help=f"sprite side in pixels, at most {MAX_SPRITE_SIZE} (20)")
     group.add_argument("--frame", choices=list(FRAMES), default="center",
                        help="; ".join(f"{name}: {what}" for name, what in FRAMES.items()))
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def _palette_size(text: str) -> int:
-    value = _positive_int(text)
-    if value > 256:  # sprites store uint8 indices
-        raise argparse.ArgumentTypeError(f"a palette holds at most 256 colours, got {value}")
-    return value
 
 
 def _hex(rgb) -> str:

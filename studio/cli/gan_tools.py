@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from studio.cli.args import MAX_FRAMES, SCALE, SEED, image_output, int_range, positive_int
 
 
 def register(subparsers) -> None:
     walk = subparsers.add_parser("walk", help="a looping walk through a GAN run's code space, as a GIF")
     walk.add_argument("run_dir")
-    walk.add_argument("-o", "--output", required=True, help="GIF file to write")
-    walk.add_argument("--steps", type=int, default=60, help="frames in the loop (default 60)")
-    walk.add_argument("--waypoints", type=int, default=4, help="random codes the loop passes (default 4)")
-    walk.add_argument("--seed", type=int, default=0)
-    walk.add_argument("--scale", type=int, default=4, help="pixels per sprite pixel (default 4)")
-    walk.add_argument("--frame-ms", type=int, default=80, help="milliseconds per frame (default 80)")
+    walk.add_argument("-o", "--output", required=True, type=image_output(".gif"), help="GIF file to write")
+    walk.add_argument("--steps", type=positive_int(max=MAX_FRAMES), default=60,
+                      help=f"frames in the loop, at most {MAX_FRAMES} (default 60)")
+    walk.add_argument("--waypoints", type=int_range(2, 100), default=4,
+                      help="random codes the loop passes, 2..100 (default 4)")
+    walk.add_argument("--seed", type=SEED, default=0)
+    walk.add_argument("--scale", type=positive_int(max=32), default=4, help="pixels per sprite pixel (default 4)")
+    walk.add_argument("--frame-ms", type=int_range(10, 60_000), default=80,
+                      help="milliseconds per frame (default 80)")
     walk.add_argument("--spherical", dest="spherical", action="store_true", default=True,
                       help="follow great circles between codes (slerp; the default)")
     walk.add_argument("--linear", dest="spherical", action="store_false",
@@ -25,25 +29,27 @@ def register(subparsers) -> None:
     walk.set_defaults(func=cmd_walk)
 
     toy = subparsers.add_parser("toygan", help="train the 1-D toy GAN and draw data, G's density and D")
-    toy.add_argument("-o", "--output", required=True, help="PNG file to write")
-    toy.add_argument("--steps", type=int, default=2000)
+    toy.add_argument("-o", "--output", required=True, type=image_output(), help="PNG file to write")
+    toy.add_argument("--steps", type=positive_int(max=200_000), default=2000)
     toy.add_argument("--mixture", default="two gaussians",
                      help="two gaussians, three gaussians, uniform bump or skewed (default: two gaussians)")
-    toy.add_argument("--seed", type=int, default=0)
+    toy.add_argument("--seed", type=SEED, default=0)
     toy.set_defaults(func=cmd_toygan)
 
 
 def cmd_walk(args) -> int:
+    from studio.data.errors import OutputError, StudioError
+    from studio.data.sprites import MAX_GRID_PIXELS
     from studio.models.gan_walk import save_gif, walk_codes
     from studio.train.engine import load_trained
 
-    if args.steps < 1 or args.scale < 1:
-        print("studio: error: --steps and --scale must be at least 1", file=sys.stderr)
-        return 2
     task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
     if saved["model"] != "gan":
-        print(f"studio: error: {args.run_dir} is a {saved['model']} run; walks need a GAN run", file=sys.stderr)
-        return 2
+        raise StudioError(f"a {saved['model']} run; walks need a GAN run", args.run_dir)
+    h, w = task.size
+    if args.steps * h * w * args.scale ** 2 > MAX_GRID_PIXELS:  # the GIF's frames, held in memory
+        raise OutputError(f"{args.steps} frames of {w * args.scale}×{h * args.scale} pixels are more than "
+                          f"the {MAX_GRID_PIXELS:,} allowed", args.output, hint="use fewer --steps or a smaller --scale")
     codes = walk_codes(args.waypoints, args.steps, args.seed, task.config.z_dim, args.spherical)
     path = save_gif(task.generate(codes), palette, args.output, args.scale, args.frame_ms)
     kind = "spherical" if args.spherical else "linear"
@@ -54,13 +60,15 @@ def cmd_walk(args) -> int:
 def cmd_toygan(args) -> int:
     from studio.models.toygan import ToyGan
 
+    from studio.cli.args import usage_error
+    from studio.data.files import save_image
+
     try:
         toy = ToyGan(args.mixture, args.seed)
-    except ValueError as err:
-        print(f"studio: error: {err}", file=sys.stderr)
-        return 2
+    except ValueError as err:  # an unknown mixture: the message lists the known ones
+        raise usage_error(err) from None
     snapshot = toy.step(args.steps)
-    draw_snapshot(snapshot, f"toy GAN, {args.mixture}, step {snapshot.step}").save(args.output)
+    save_image(draw_snapshot(snapshot, f"toy GAN, {args.mixture}, step {snapshot.step}"), args.output)
     print(f"wrote {Path(args.output)}: after {snapshot.step} steps G's samples are "
           f"{snapshot.distance:.3f} from the data (1-D Wasserstein distance)")
     return 0

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.cli.args import SCALE, SEED, float_range, image_output, int_range, positive_float, positive_int
+
 CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in the input column
 
 
@@ -20,36 +22,45 @@ def register(subparsers) -> None:
                     "studio complete RUN --first 0.6 --held-out -o out.txt")
     complete.add_argument("run_dir")
     source = complete.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int, help="a sprite of the run's dataset, by index")
+    source.add_argument("--index", type=int_range(0), help="a sprite of the run's dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
     source.add_argument("--held-out", action="store_true",
-                        help="every held-out sprite of the run's split, written as text to -o")
+                        help="every held-out sprite of the run's split: the likeliest completion of "
+                             "each, one line each, to -o FILE.txt")
     hide = complete.add_mutually_exclusive_group(required=True)
-    hide.add_argument("--cover", type=float, metavar="FRACTION",
+    hide.add_argument("--cover", type=float_range(0.0, 1.0), metavar="FRACTION",
                       help="hide the bottom FRACTION of the pixels (the lecture's 0.5 and 0.75)")
-    hide.add_argument("--first", type=float, metavar="FRACTION",
+    hide.add_argument("--first", type=float_range(0.0, 1.0), metavar="FRACTION",
                       help="keep the first FRACTION of the pixels in raster order, hide the rest (HW4: 0.6)")
-    hide.add_argument("--hole", type=float, metavar="FRACTION", help="hide a centred hole of that area")
+    hide.add_argument("--hole", type=float_range(0.0, 1.0), metavar="FRACTION",
+                      help="hide a centred hole of that area")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
-    complete.add_argument("-n", type=int, default=8, help="number of completions")
-    complete.add_argument("-o", "--output", required=True)
-    complete.add_argument("--temperature", type=float, default=1.0)
-    complete.add_argument("--seed", type=int)
-    complete.add_argument("--scale", type=int, default=4)
+    complete.add_argument("-n", type=positive_int(max=256), default=8, help="number of completions, 1..256")
+    complete.add_argument("-o", "--output", required=True, type=_image_or_text,
+                          help="an image (the row), or .txt: the completions as lines of colour indices")
+    complete.add_argument("--temperature", type=positive_float(max=100), default=1.0)
+    complete.add_argument("--seed", type=SEED)
+    complete.add_argument("--scale", type=SCALE, default=4)
     complete.add_argument("--checkpoint", default="best")
     complete.add_argument("--device")
     complete.set_defaults(func=cmd_complete)
 
 
+def _image_or_text(text: str) -> str:
+    return text if Path(text).suffix.lower() == ".txt" else image_output()(text)
+
+
 def cmd_complete(args) -> int:
     from studio.data import grid_image
+    from studio.data.errors import StudioError
+    from studio.data.files import save_image
     from studio.models.completion import RASTER_MODELS, centre_hole, complete, cover_bottom, given_first
     from studio.train.engine import load_trained
 
     task, palette, saved = load_trained(args.run_dir, args.checkpoint, args.device)
     if saved["model"] not in RASTER_MODELS:
-        raise SystemExit(f"studio: error: {args.run_dir} is a {saved['model']} run; completion needs a "
-                         f"{' or '.join(RASTER_MODELS)} run")
+        raise StudioError(f"a {saved['model']} run; completion needs a {' or '.join(RASTER_MODELS)} run",
+                          args.run_dir)
     size = task.size
     if args.cover is not None:
         mask = cover_bottom(size, args.cover)
@@ -59,16 +70,26 @@ def cmd_complete(args) -> int:
         mask = centre_hole(size, args.hole)
     else:
         mask = _read_mask(Path(args.mask), size)
+    as_text = Path(args.output).suffix.lower() == ".txt"
     if args.held_out:
+        if not as_text:
+            raise StudioError("--held-out writes text: one line of colour indices per sprite",
+                              hint="name the output FILE.txt")
         return _complete_held_out(args, task, saved, mask)
     sprite = _sprite(args, saved, palette, size)
     variants = complete(task, sprite, mask, n_variants=args.n, temperature=args.temperature, seed=args.seed)
+    if as_text:
+        from studio.data.course import write_pixels
+
+        write_pixels(np.stack([v.sprite for v in variants]), args.output)
+        print(f"wrote {len(variants)} completions, best first, one line each, to {args.output}")
+        return 0
     shown = palette.to_rgb(sprite)
     hidden_rgb = shown.copy()
     checker = (np.indices(size).sum(0) % 2).astype(bool)
     hidden_rgb[mask & checker], hidden_rgb[mask & ~checker] = CHECKER
     row = np.stack([shown, hidden_rgb] + [palette.to_rgb(v.sprite) for v in variants])
-    grid_image(row, palette, columns=len(row), scale=args.scale).save(args.output)
+    save_image(grid_image(row, palette, columns=len(row), scale=args.scale), args.output)
     print(f"wrote the sprite, its mask ({int(mask.sum())} of {mask.size} pixels hidden) and "
           f"{len(variants)} completions to {args.output}")
     print("log-likelihood (nats) of each completion: "
@@ -86,7 +107,9 @@ def _complete_held_out(args, task, saved: dict, mask: np.ndarray) -> int:
     sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
     _, held = sprites.split(saved["train"]["held_out"])
     if len(held) == 0:
-        raise SystemExit(f"studio: error: {args.run_dir} holds no sprites out")
+        from studio.data.errors import StudioError
+
+        raise StudioError("the run holds no sprites out", args.run_dir)
     completed = [complete(task, sprites.indices[i], mask, n_variants=args.n, temperature=args.temperature,
                           seed=None if args.seed is None else args.seed + k)[0].sprite
                  for k, i in enumerate(held)]
@@ -102,8 +125,10 @@ def _sprite(args, saved: dict, palette, size) -> np.ndarray:
     if args.index is not None:
         sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
         if not 0 <= args.index < len(sprites):
-            raise SystemExit(f"studio: error: --index {args.index} is outside the run's "
-                             f"{len(sprites)} sprites")
+            from studio.data.errors import StudioError
+
+            raise StudioError(f"--index {args.index} is outside the run's {len(sprites)} sprites",
+                              hint=f"choose 0..{len(sprites) - 1}")
         return sprites.indices[args.index]
     rgb = _read_png(Path(args.image), size, "RGB")
     return palette.nearest(rgb)
@@ -114,22 +139,20 @@ def _read_mask(path: Path, size) -> np.ndarray:
 
 
 def _read_png(path: Path, size, mode: str) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     from studio.data.errors import DatasetError
+    from studio.data.images import open_image
 
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        with Image.open(path) as image:
-            if image.mode in ("RGBA", "LA", "P") and mode == "RGB":
-                # Transparent pixels are background: composite on white, as the course did.
-                rgba = image.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(white, rgba)
-            array = np.asarray(image.convert(mode))
-    except (UnidentifiedImageError, OSError) as err:
-        raise DatasetError(f"not a readable image: {err}", path) from None
+        raise DatasetError("no such file", path)
+    with open_image(path) as image:
+        if image.mode in ("RGBA", "LA", "P") and mode == "RGB":
+            # Transparent pixels are background: composite on white, as the course did.
+            rgba = image.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(white, rgba)
+        array = np.asarray(image.convert(mode))
     if array.shape[:2] != tuple(size):
         raise DatasetError(f"is {array.shape[0]}×{array.shape[1]}, the run's sprites are "
                            f"{size[0]}×{size[1]}", path)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from studio.cli.args import MAX_SPRITES, SCALE, SEED, image_output, positive_float, positive_int
 from studio.models import MODEL_NAMES
 from studio.train.engine import RECORD_FIELDS
 
@@ -17,14 +18,15 @@ def register(subparsers) -> None:
     train.add_argument("model", choices=MODEL_NAMES)
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
-    train.add_argument("--epochs", type=int, help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
-    train.add_argument("--steps", type=int, help="stop after this many steps (a checkpoint is kept)")
-    train.add_argument("--cpu-minutes", type=float,
+    train.add_argument("--epochs", type=positive_int(max=10**7),
+                       help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
+    train.add_argument("--steps", type=positive_int(), help="stop after this many steps (a checkpoint is kept)")
+    train.add_argument("--cpu-minutes", type=positive_float(max=10**7),
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--out", help="run folder (default: runs/MODEL-TIMESTAMP)")
+    train.add_argument("--batch-size", type=positive_int(max=65536))
+    train.add_argument("--out", help="run folder, new or empty (default: runs/MODEL-TIMESTAMP)")
     train.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=SEED)
     train.add_argument("--compile", action="store_true", help="torch.compile the networks")
     train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
@@ -45,13 +47,13 @@ def register(subparsers) -> None:
 
     sample = subparsers.add_parser("sample", help="draw sprites from a trained run into a grid PNG")
     sample.add_argument("run_dir")
-    sample.add_argument("-n", type=int, default=64)
-    sample.add_argument("-o", "--output", required=True)
-    sample.add_argument("--temperature", type=float, default=1.0,
+    sample.add_argument("-n", type=positive_int(max=MAX_SPRITES), default=64)
+    sample.add_argument("-o", "--output", required=True, type=image_output())
+    sample.add_argument("--temperature", type=positive_float(max=100), default=1.0,
                         help="PixelRNN/transformer: softmax temperature; GAN/VAE: scale of the code's spread")
-    sample.add_argument("--top-k", type=int, help="PixelRNN and transformer: draw from the k likeliest colours")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--scale", type=int, default=4)
+    sample.add_argument("--top-k", type=positive_int(max=256), help="PixelRNN and transformer: draw from the k likeliest colours")
+    sample.add_argument("--seed", type=SEED, default=0)
+    sample.add_argument("--scale", type=SCALE, default=4)
     sample.add_argument("--checkpoint", default="best")
     sample.add_argument("--device")
     sample.set_defaults(func=cmd_sample)
@@ -103,16 +105,27 @@ def _stop_on_ctrl_c(control) -> None:
 
 
 def cmd_train(args) -> int:
+    from studio.data.errors import ConfigError
     from studio.train.config import resolve_config
-    from studio.train.engine import Trainer, TrainingControl, TrainingError, default_settings
+    from studio.train.engine import Trainer, TrainingControl, default_settings
+    from studio.train.run import RunDir
 
     control = TrainingControl()
     listeners = [] if args.quiet else [_ProgressBar()]
     overrides = dict(epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed,
                      max_steps=args.steps,
                      cpu_budget=args.cpu_minutes * 60 if args.cpu_minutes else None, compile=args.compile or None, tensorboard=args.tensorboard or None)
+    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+        raise ConfigError("--out and --resume name different folders", args.out,
+                          hint="--resume continues the run in its own folder; drop --out")
+    if args.resume and args.config:
+        raise ConfigError("a resumed run keeps its config", args.config, hint="drop --config")
     try:
         if args.resume:
+            saved_model = RunDir(args.resume).config()["model"]
+            if saved_model != args.model:
+                raise ConfigError(f"a {saved_model} run, not {args.model}", args.resume,
+                                  hint=f"studio train {saved_model} --resume {args.resume}")
             trainer = Trainer.resume(args.resume, listeners, control, **overrides)
         else:
             from studio.data import open_dataset
@@ -122,17 +135,13 @@ def cmd_train(args) -> int:
             out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
             trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
         if trainer.dist.is_main:
+            for notice in trainer.notices:
+                print(f"studio: note: {notice}", file=sys.stderr)
             where = trainer.run.path if trainer.run else "(not saved)"
             print(f"studio: training {trainer.model} on {trainer.device} "
                   f"({trainer.dist.world_size} process(es)) -> {where}", file=sys.stderr)
         _stop_on_ctrl_c(control)
         summary = trainer.run_training()
-    except TrainingError as err:  # training started but cannot go on
-        print(f"studio: error: {err}", file=sys.stderr)
-        return 1
-    except ValueError as err:  # bad input: data, config, device (DatasetError is one too)
-        print(f"studio: error: {err}", file=sys.stderr)
-        return 2
     finally:
         if "trainer" in locals():
             trainer.close()
@@ -170,9 +179,13 @@ def cmd_sample(args) -> int:
     from studio.data import grid_image
     from studio.train.engine import load_trained
 
+    from studio.data.files import save_image
+    from studio.data.sprites import check_grid_size
+
     task, palette, _ = load_trained(args.run_dir, args.checkpoint, args.device)
+    check_grid_size(args.n, *task.size, scale=args.scale)  # before drawing thousands of sprites
     sprites = task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
-    grid_image(sprites, palette, scale=args.scale).save(args.output)
+    save_image(grid_image(sprites, palette, scale=args.scale), args.output)
     print(f"wrote {args.n} samples to {Path(args.output)}")
     return 0
 

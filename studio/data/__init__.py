@@ -10,7 +10,7 @@ from studio.data.course import PIXELS_FILE, load_course
 from studio.data.errors import DatasetError
 from studio.data.images import image_files, load_image_folder
 from studio.data.palette import Palette
-from studio.data.sprites import SpriteSet, grid_image
+from studio.data.sprites import SpriteSet, check_dataset_size, grid_image
 
 __all__ = ["DatasetError", "Palette", "SpriteSet", "grid_image", "open_dataset", "find_course_data",
            "BUILTIN", "is_builtin"]
@@ -26,6 +26,7 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
     """
     if is_builtin(path):
         options = _builtin_options(str(path))
+        check_dataset_size(options.get("n", 792), options.get("size", 20), options.get("size", 20), path)
         try:
             return builtin_creatures(**options)
         except ValueError as err:  # e.g. a size too small for a creature
@@ -51,7 +52,7 @@ def _builtin_options(spec: str) -> dict:
     options = {}
     for item in filter(None, spec.partition(":")[2].split(",")):
         key, _, value = item.partition("=")
-        if key not in ("n", "size", "seed") or not value.strip().isdigit():
+        if key not in ("n", "size", "seed") or not value.strip().isascii() or not value.strip().isdigit():
             raise DatasetError(f"bad built-in dataset option {item!r}; use n=, size= and seed= with "
                                "whole numbers, e.g. builtin:n=200,seed=1", spec)
         options[key] = int(value)

@@ -5,7 +5,8 @@ top-left first; H = W = sqrt(count), the same count on every line.
 ``colormap.txt``: one ``R G B`` line per palette colour (0..255); line k is index k.
 
 Lines are parsed here one by one (not with ``np.loadtxt``) so that every error names the file
-and the 1-based line number, and nothing half-read is ever returned.
+and the 1-based line number, and nothing half-read is ever returned. A UTF-8 byte-order mark
+(as Windows editors write) is accepted; files over :data:`MAX_FILE_BYTES` are refused unread.
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ import numpy as np
 
 from studio.data.errors import DatasetError
 from studio.data.palette import Palette
-from studio.data.sprites import SpriteSet
+from studio.data.files import write_text
+from studio.data.sprites import SpriteSet, check_dataset_size
 
 PIXELS_FILE = "pixel_color.txt"
 COLORMAP_FILE = "colormap.txt"
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # strict: int() alone would also take "1_0" or "٣"
+#: The largest course file read: 64 MiB (the course's pixel_color.txt is about 1 MiB).
+MAX_FILE_BYTES = 64 << 20
+#: The largest sprite a line may hold, 256×256, and so the longest line (5 characters a number).
+MAX_SPRITE_PIXELS = 256 * 256
+_MAX_LINE_CHARS = 5 * MAX_SPRITE_PIXELS
 
 
 def load_course(path: str | Path) -> SpriteSet:
@@ -49,17 +56,14 @@ def save_course(sprites: SpriteSet, folder: str | Path) -> Path:
 def write_pixels(indices: np.ndarray, file: str | Path) -> None:
     """Sprites [N, H, W] as the course's pixel_color.txt: one sprite a line, its H·W colour
     indices row-major, separated by spaces (also HW4's submission format). Written atomically."""
-    file = Path(file)
     rows = (" ".join(map(str, sprite.ravel().tolist())) for sprite in np.asarray(indices))
-    tmp = file.with_name(file.name + ".tmp")
     # Like the course's own files: no newline after the last line.
-    tmp.write_text("\n".join(rows), encoding="ascii")
-    tmp.replace(file)
+    write_text(file, "\n".join(rows))
 
 
 def write_colormap(palette: Palette, file: str | Path) -> None:
     lines = (f"{r} {g} {b}" for r, g, b in palette.colors.tolist())
-    Path(file).write_text("\n".join(lines), encoding="ascii")
+    write_text(file, "\n".join(lines))
 
 
 def read_colormap(file: str | Path) -> Palette:
@@ -89,6 +93,8 @@ def _read_pixels(file: Path, palette: Palette) -> np.ndarray:
             if count == 0 or math.isqrt(count) ** 2 != count:
                 raise DatasetError(f"{count} numbers is not a square sprite (like 400 = 20×20)",
                                    file, line_no)
+            if count > MAX_SPRITE_PIXELS:
+                raise DatasetError(f"a sprite of {count} pixels is larger than 256×256", file, line_no)
         elif len(tokens) != count:
             raise DatasetError(f"expected {count} numbers like the first line, found {len(tokens)}",
                                file, line_no)
@@ -101,19 +107,24 @@ def _read_pixels(file: Path, palette: Palette) -> np.ndarray:
     if not rows:
         raise DatasetError("the file holds no sprites", file)
     side = math.isqrt(count)
+    check_dataset_size(len(rows), side, side, file)
     return np.array(rows, dtype=np.uint8).reshape(len(rows), side, side)
 
 
 def _numbered_lines(file: Path):
     """(1-based line number, whitespace-split tokens) for every line; trailing blank lines dropped."""
     try:
-        text = file.read_text(encoding="utf-8")
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise DatasetError(f"the file is larger than {MAX_FILE_BYTES >> 20} MiB", file)
+        text = file.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not a number
     except UnicodeDecodeError:
         raise DatasetError("not a text file", file) from None
     except OSError as err:
         raise DatasetError(f"cannot read it ({err.strerror or err})", file) from None
     lines = text.rstrip().splitlines()
     for line_no, line in enumerate(lines, start=1):
+        if len(line) > _MAX_LINE_CHARS:
+            raise DatasetError("the line is too long for a sprite (at most 256×256 numbers)", file, line_no)
         yield line_no, line.split()
 
 

@@ -2,10 +2,15 @@
 
 Each image is composited onto the background colour, framed (see :data:`FRAMES`), resized to
 ``size``×``size`` and mapped to a palette: the one given, or one found by k-means over all images.
+
+Memory stays bounded: an image's pixel count is read from its header and checked against
+:data:`MAX_IMAGE_PIXELS` before anything is decoded, and pixels stay uint8 throughout.
 """
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from studio.data.errors import DatasetError
 from studio.data.kmeans import WHITE, palette_by_kmeans
 from studio.data.palette import Palette
-from studio.data.sprites import SpriteSet
+from studio.data.sprites import SpriteSet, check_dataset_size
 
 IMAGE_SUFFIXES = {".png", ".gif", ".jpg", ".jpeg", ".bmp"}
 FRAMES = {
@@ -25,6 +30,11 @@ FRAMES = {
 # A pixel counts as creature when a channel differs from the background by more than this,
 # so JPEG noise around a white background does not widen the bounding box.
 _BACKGROUND_TOLERANCE = 16
+#: The largest image a folder may hold: 4096×4096 pixels (sprites are tens of pixels wide).
+#: Decoded as RGBA uint8 that is 64 MiB; a 12 KB 1-bit PNG can claim far more than that.
+MAX_IMAGE_PIXELS = 4096 * 4096
+#: The largest sprite side an image folder is resized to.
+MAX_SPRITE_SIZE = 256
 
 
 def image_files(folder: str | Path) -> list[Path]:
@@ -47,13 +57,19 @@ def load_framed_rgb(folder: str | Path, size: int = 20, frame: str = "center",
                     background=WHITE) -> tuple[np.ndarray, list[Path]]:
     """The framed, resized, unquantised images: uint8 RGB ``[n, size, size, 3]`` and their files."""
     if frame not in FRAMES:
-        raise ValueError(f"frame must be one of {', '.join(FRAMES)}, got {frame!r}")
+        raise DatasetError(f"frame must be one of {', '.join(FRAMES)}, got {frame!r}", folder)
+    if not 1 <= size <= MAX_SPRITE_SIZE:
+        raise DatasetError(f"the sprite size must be 1..{MAX_SPRITE_SIZE} pixels, got {size}", folder)
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError("not a folder", folder)
-    files = image_files(folder)
+    try:
+        files = image_files(folder)
+    except OSError as err:
+        raise DatasetError(f"cannot list it ({err.strerror or err})", folder) from None
     if not files:
         raise DatasetError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder", folder)
+    check_dataset_size(len(files), size, size, folder)
     rgb = np.stack([frame_image(_open_rgb(f, background), size, frame, background) for f in files])
     return rgb, files
 
@@ -73,18 +89,58 @@ def frame_image(rgb: np.ndarray, size: int, frame: str, background=WHITE) -> np.
     return _resize(_pad_square(rgb, background), size)
 
 
-def _open_rgb(file: Path, background) -> np.ndarray:
-    """One image as uint8 RGB with any transparency composited onto ``background``."""
+@contextlib.contextmanager
+def open_image(file: str | Path):
+    """``Image.open`` for sprites: the pixel count is checked from the header before decoding,
+    and every way PIL reports a bad file becomes a DatasetError naming it."""
+    file = Path(file)
     try:
-        with Image.open(file) as img:
-            img.seek(0)  # an animated GIF: its first frame
-            rgba = np.asarray(img.convert("RGBA"), dtype=np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is lower
+            with Image.open(file) as img:
+                width, height = img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise DatasetError(f"the image is {width}×{height} pixels, more than the "
+                                       f"{MAX_IMAGE_PIXELS:,} a sprite image may have", file,
+                                       hint="shrink it, or leave it out of the folder")
+                yield img
+    except DatasetError:
+        raise
     # PIL reports bad files in several ways, depending on the format and how far decoding got.
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError,
-            SyntaxError) as err:
-        raise DatasetError(f"cannot read this image ({err})", file) from None
-    alpha = rgba[..., 3:] / 255.0
-    return np.round(rgba[..., :3] * alpha + np.asarray(background, np.float64) * (1 - alpha)).astype(np.uint8)
+            SyntaxError, EOFError, IndexError, TypeError, KeyError, ZeroDivisionError,
+            OverflowError, MemoryError) as err:
+        raise DatasetError(f"cannot read this image ({str(err)[:120] or type(err).__name__})", file) from None
+
+
+def _open_rgb(file: Path, background) -> np.ndarray:
+    """One image as uint8 RGB with any transparency composited onto ``background``."""
+    with open_image(file) as img:
+        img.seek(0)  # an animated GIF: its first frame
+        rgba = _to_rgba(img)
+    if rgba[..., 3].min(initial=255) == 255:  # opaque: nothing to composite
+        return np.ascontiguousarray(rgba[..., :3])
+    # Integer alpha compositing, rounded: (c·a + bg·(255 − a)) / 255, in uint16 (at most 255²),
+    # in place, so a large image costs a few bytes a pixel, not float64 copies of it.
+    alpha = rgba[..., 3].astype(np.uint16)
+    mixed = rgba[..., :3].astype(np.uint16)
+    mixed *= alpha[..., None]
+    np.subtract(255, alpha, out=alpha)
+    for c, value in enumerate(background):
+        mixed[..., c] += alpha * np.uint16(value)
+    mixed += 127
+    mixed //= 255
+    return mixed.astype(np.uint8)
+
+
+def _to_rgba(img: Image.Image) -> np.ndarray:
+    """uint8 RGBA. 16-bit and 32-bit greyscale are scaled to 8 bits (PIL's convert clips them)."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        grey = np.asarray(img).astype(np.uint32)
+        peak = 65535 if img.mode.startswith("I;16") or grey.max(initial=0) > 255 else 255
+        grey = ((np.clip(grey, 0, peak) * 255 + peak // 2) // peak).astype(np.uint8)
+        return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    return np.asarray(img.convert("RGBA"), dtype=np.uint8)
 
 
 def _pad_square(rgb: np.ndarray, background) -> np.ndarray:

@@ -15,6 +15,20 @@ from studio.data.palette import Palette
 
 HELD_OUT_FRACTION = 0.1
 SPLIT_SEED = 0
+#: Pixels a dataset may hold in all (sprites × height × width): 64 Mi, a hundred times the
+#: course data's 792 × 20 × 20, so loading and training stay within a laptop's memory.
+MAX_DATASET_PIXELS = 1 << 26
+#: Pixels one grid image may have (a preview, a sample sheet): 8192 × 8192.
+MAX_GRID_PIXELS = 1 << 26
+
+
+def check_dataset_size(n: int, height: int, width: int, source) -> None:
+    """Refuse, naming ``source``, a dataset too large to hold in memory."""
+    from studio.data.errors import DatasetError
+
+    if n * height * width > MAX_DATASET_PIXELS:
+        raise DatasetError(f"{n} sprites of {height}×{width} is more than the {MAX_DATASET_PIXELS:,} "
+                           "pixels a dataset may hold", source, hint="use fewer or smaller sprites")
 
 
 @dataclass(eq=False)
@@ -95,6 +109,7 @@ def grid_image(sprites: np.ndarray, palette: Palette, columns: int | None = None
     sprites = np.asarray(sprites)
     rgb = sprites if sprites.ndim == 4 else palette.to_rgb(sprites)
     n, h, w = rgb.shape[:3]
+    check_grid_size(n, h, w, columns, scale, gap)  # before anything is allocated
     columns = columns or max(1, int(np.ceil(np.sqrt(n))))
     rows = max(1, -(-n // columns))
     sheet = np.empty((rows * (h + gap) + gap, columns * (w + gap) + gap, 3), np.uint8)
@@ -107,3 +122,18 @@ def grid_image(sprites: np.ndarray, palette: Palette, columns: int | None = None
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     return img
+
+
+def check_grid_size(n: int, h: int, w: int, columns: int | None = None, scale: int = 1,
+                    gap: int = 1) -> tuple[int, int]:
+    """The (width, height) of :func:`grid_image`'s picture, or an OutputError when it would
+    exceed :data:`MAX_GRID_PIXELS`; callers check before drawing the sprites, too."""
+    from studio.data.errors import OutputError
+
+    columns = columns or max(1, int(np.ceil(np.sqrt(n))))
+    rows = max(1, -(-n // columns))
+    width, height = (columns * (w + gap) + gap) * scale, (rows * (h + gap) + gap) * scale
+    if width * height > MAX_GRID_PIXELS:
+        raise OutputError(f"the picture would be {width}×{height} pixels, more than the "
+                          f"{MAX_GRID_PIXELS:,} allowed", hint="use a smaller scale or fewer sprites")
+    return width, height

@@ -56,11 +56,35 @@ def create_main_window(path: str | None = None):
     return MainWindow(path)
 
 
+def show_uncaught_errors(parent=None) -> None:
+    """The one place an error raised in a slot reaches the user: as a dialog (Qt would only
+    print it). Studio errors show their one line; a bug shows its type and message, and its
+    traceback still goes to stderr for the report."""
+    import traceback
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from studio.data.errors import StudioError, describe_error
+
+    def hook(kind, error, tb):
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        if not isinstance(error, StudioError):
+            traceback.print_exception(kind, error, tb, file=sys.stderr)
+        if QApplication.instance() is not None:
+            QMessageBox.critical(QApplication.activeWindow() or parent, "Something went wrong",
+                                 describe_error(error))
+
+    sys.excepthook = hook
+
+
 def run_app(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     set_app_names(app)
+    show_uncaught_errors()
     window = create_main_window(path)
     window.show()
     return app.exec()

@@ -221,8 +221,10 @@ class GanExplorerWorkspace(QWidget):
         self.runLoaded.emit(str(gan.path))
 
     def _load_failed(self, error: BaseException) -> None:
-        self.run_label.setText(f"Could not open the run: {error}")
-        self.context.show_message(f"Could not open the run: {error}", 0)
+        from studio.data.errors import describe_error
+
+        self.run_label.setText(f"Could not open the run: {describe_error(error)}")
+        self.context.show_message(f"Could not open the run: {describe_error(error)}", 0)
 
     # --- codes → frames (worker thread) ------------------------------------------------------
     def reroll(self, which: int) -> None:

@@ -148,12 +148,13 @@ class MainWindow(QMainWindow):
 
     def open_run(self, path: str) -> QWidget | None:
         """Show a run folder in the workspace whose ``model`` trained it (it has ``open_run``)."""
-        import json
+        from studio.data.errors import StudioError
+        from studio.train.run import RunDir
 
-        try:
-            model = json.loads((Path(path) / "config.json").read_text())["model"]
-        except (OSError, ValueError, KeyError) as err:
-            QMessageBox.critical(self, "Could not open run", f"{path}: not a training run ({err})")
+        try:  # the whole config.json is checked here, so a damaged one is one readable message
+            model = RunDir(path).config()["model"]
+        except StudioError as err:
+            QMessageBox.critical(self, "Could not open run", str(err))
             return None
         for widget in self.workspaces.values():
             if getattr(widget, "model", None) == model and hasattr(widget, "open_run"):

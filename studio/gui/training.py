@@ -428,6 +428,8 @@ class TrainingPanel(QWidget):
         self.progress_bar.setRange(0, max(1, info["total"]))
         self.progress_bar.setValue(info["step"])
         self.progress_bar.setFormat("step %v / %m")
+        if info.get("notices"):  # a resume that fell back to an older checkpoint, a taken-over lock
+            self.warning_banner.show_message("\n".join(info["notices"]))
         self.trainingStarted.emit(info)
 
     def _on_metrics(self, record: dict) -> None:

@@ -20,19 +20,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener
+from studio.data.errors import StudioError, describe_error
+from studio.train.engine import Trainer, TrainingControl, TrainingListener
 
-
-def describe_error(error: BaseException) -> str:
-    """A message for the user: the text of errors about their input, the type for bugs."""
-    if isinstance(error, (TrainingError, ValueError, FileNotFoundError)) or \
-            type(error).__name__ in ("DatasetError", "CheckpointError"):
-        return str(error)
-    if isinstance(error, MemoryError) or "out of memory" in str(error).lower() \
-            or "can't allocate memory" in str(error).lower():
-        return f"out of memory: {str(error).splitlines()[0] if str(error) else type(error).__name__}; " \
-               f"try a smaller batch size or model width"
-    return f"{type(error).__name__}: {error}"
+__all__ = ["TrainingWorker", "describe_error"]
 
 
 class _SignalListener(TrainingListener):
@@ -57,6 +48,7 @@ class _SignalListener(TrainingListener):
             "epochs": trainer.settings.epochs, "batch_size": trainer.settings.batch_size,
             "device": device,
             "config": trainer.describe(),
+            "notices": list(trainer.notices),  # e.g. a resume that fell back to an older checkpoint
         })
 
     def on_metrics(self, record: dict) -> None:
@@ -149,7 +141,7 @@ class TrainingWorker(QObject):
             trainer = self._make_trainer([_SignalListener(self)], self.control)
             summary = trainer.run_training()
         except BaseException as error:  # noqa: BLE001 - every failure must reach the user
-            if not isinstance(error, TrainingError):
+            if not isinstance(error, StudioError):  # a bug: keep its traceback for the report
                 print(traceback.format_exc(), file=sys.stderr)
             self.failed.emit(describe_error(error))
         else:

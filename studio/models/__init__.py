@@ -10,10 +10,19 @@ Each module provides:
 
 import importlib
 
+from studio.data.errors import ConfigError
+
 MODEL_NAMES = ("gan", "pixelrnn", "transformer", "vae")
 
 
 def model_module(name: str):
     if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+        raise ConfigError(f"unknown model {name!r}", hint=f"choose one of {', '.join(MODEL_NAMES)}")
     return importlib.import_module(f"studio.models.{name}")
+
+
+def check_sizes(config, *names: str) -> None:
+    """A Config's layer sizes must be at least 1 (a width of 0 builds a model that fails later)."""
+    for name in names:
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")

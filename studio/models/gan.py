@@ -21,7 +21,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
 from studio.data.palette import Palette
-from studio.models import gan_signals
+from studio.models import check_sizes, gan_signals
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
@@ -45,6 +45,7 @@ class Config:
     upsample: str = "nearest"
 
     def __post_init__(self):
+        check_sizes(self, "z_dim", "width")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.upsample not in UPSAMPLINGS:

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models import check_sizes
 from studio.models.autoregressive import CONTEXTS, CopyHead, RasterInput, RasterNet, RasterTask, check_choice
 
 
@@ -50,6 +51,7 @@ class Config:
     grad_clip: float = 1.0  # max gradient norm: keeps the LSTM's rare gradient spikes harmless
 
     def __post_init__(self):
+        check_sizes(self, "hidden", "layers", "embed")
         check_choice("PixelRNN context", self.context, CONTEXTS)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models import check_sizes
 from studio.models.autoregressive import CONTEXTS, POSITIONS, CopyHead, RasterInput, RasterNet, RasterTask, \
     check_choice
 
@@ -54,6 +55,7 @@ class Config:
     grad_clip: float = 1.0
 
     def __post_init__(self):
+        check_sizes(self, "n_layer", "n_head", "n_embd")
         check_choice("transformer context", self.context, CONTEXTS)
         check_choice("transformer position", self.position, POSITIONS)
         if self.n_embd % self.n_head:

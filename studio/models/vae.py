@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models import check_sizes
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 
 
@@ -42,6 +43,7 @@ class Config:
     weight_decay: float = 0.0
 
     def __post_init__(self):
+        check_sizes(self, "width", "hidden", "embed_dim")
         if self.latent_dim < 2:
             raise ValueError(f"latent_dim must be at least 2 (the explorer shows two), got {self.latent_dim}")
         if self.beta < 0 or self.kl_warmup_steps < 0:

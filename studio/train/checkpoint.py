@@ -1,75 +1,95 @@
-"""Checkpoints: written atomically, read without running code.
+"""Checkpoints: written atomically, checksummed, read without running code.
 
 A checkpoint is a plain dict of tensors and primitives, so ``torch.load(weights_only=True)``
-can read it: a crafted pickle that would execute code is refused instead of run.
+can read it: a crafted pickle that would execute code is refused instead of run. It carries
+a SHA-256 of its payload (every tensor's bytes, every value), checked on load, so a flipped
+bit is an error rather than silently different weights.
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
+import io
 import pickle
-import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
 import torch
 
+from studio.data.errors import StudioError
+from studio.data.files import write_bytes
 
-class CheckpointError(RuntimeError):
+CHECKPOINT_FORMAT = "pokemon-studio/1"
+_CHECKSUM = "sha256"
+
+
+class CheckpointError(StudioError, RuntimeError):
     """A checkpoint that cannot be used; the message names the file."""
 
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:
-    """Write ``state`` to ``path`` atomically: temp file in the same folder, fsync, rename.
+    """Write ``state`` (with its checksum) to ``path`` atomically: temp file, fsync, rename.
 
-    A crash mid-write leaves the previous checkpoint intact, never a truncated one.
+    The file is serialised in memory first, so a full disk fails in one plain write and a
+    crash mid-write leaves the previous checkpoint intact, never a truncated one.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:  # makes the rename itself durable; not supported on every platform (Windows)
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    state = {k: v for k, v in state.items() if k != _CHECKSUM}
+    state[_CHECKSUM] = payload_digest(state)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return write_bytes(path, buffer.getbuffer())
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     """Read a checkpoint safely; every failure is a :class:`CheckpointError` naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint")
+        raise CheckpointError("no such checkpoint", path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": whatever it is, we say it ourselves
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
         # weights_only refuses anything but tensors and primitives: a crafted file ends here.
-        raise CheckpointError(f"{path}: refused to load, it holds more than weights "
-                              f"(possibly code): {str(err).splitlines()[0]}") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt): "
-                              f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        # (torch's own message suggests weights_only=False, i.e. running the file's code: not quoted.)
+        raise CheckpointError("refused to load: it holds more than weights (possibly code)", path,
+                              hint="use only checkpoints the studio wrote") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, TypeError,
+            AttributeError, KeyError, IndexError, UnicodeDecodeError, OverflowError,
+            MemoryError) as err:
+        # torch reports damaged archives in many ways, depending on where the damage is.
+        first = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise CheckpointError(f"not a readable checkpoint (truncated or corrupt: {first})", path) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a Pokémon Studio checkpoint")
+        raise CheckpointError("not a Pokémon Studio checkpoint", path)
+    expected = state.pop(_CHECKSUM, None)
+    if expected is not None and expected != payload_digest(state):  # older checkpoints have none
+        raise CheckpointError("the checkpoint is corrupt: its contents do not match their checksum", path,
+                              hint="resume from an earlier checkpoint")
     return state
 
 
-CHECKPOINT_FORMAT = "pokemon-studio/1"
+def payload_digest(value) -> str:
+    """SHA-256 over a nested dict/list of tensors and primitives, in a fixed order."""
+    digest = hashlib.sha256()
+    _feed(digest, value)
+    return digest.hexdigest()
+
+
+def _feed(digest, value) -> None:
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu().contiguous()
+        digest.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(value, dict):
+        digest.update(f"D{len(value)}".encode())
+        for key in sorted(value, key=repr):
+            digest.update(repr(key).encode())
+            _feed(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"L{len(value)}".encode())
+        for item in value:
+            _feed(digest, item)
+    else:  # str, int, float, bool, None
+        digest.update(f"V{type(value).__name__}:{value!r}".encode())

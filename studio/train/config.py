@@ -1,13 +1,27 @@
-"""Model configs: named presets or files, turned into the model's Config dataclass and back."""
+"""Model configs: named presets or files, turned into the model's Config dataclass and back.
+
+Whatever a config comes from (a preset, a JSON/TOML file, a run's config.json), its fields are
+checked against the dataclass's types before use, so ``"epochs": "ten"`` is a one-line
+:class:`ConfigError` naming the file, not a crash deep inside training.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
+import types
+import typing
 from pathlib import Path
 
+from studio.data.errors import ConfigError
 from studio.models import model_module
+
+__all__ = ["ConfigError", "config_names", "resolve_config", "config_from_dict", "config_to_dict",
+           "check_fields"]
+
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; refuse to parse megabytes of it
 
 
 def config_names(model: str) -> list[str]:
@@ -27,27 +41,114 @@ def resolve_config(model: str, name_or_file: str | None = None, **overrides):
     else:
         path = Path(name_or_file)
         if not path.is_file():
-            raise ValueError(f"{name_or_file!r} is neither a {model} config name "
-                             f"({', '.join(module.CONFIGS)}) nor a file")
-        text = path.read_text()
-        try:
-            fields = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{path}: malformed config: {err}") from None
+            raise ConfigError(f"neither a {model} config name nor a file", name_or_file,
+                              hint=f"names: {', '.join(module.CONFIGS)}")
+        fields = _read_fields(path)
         config = config_from_dict(module.Config, fields, source=str(path))
     overrides = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(config, **overrides) if overrides else config
 
 
-def config_from_dict(cls, fields: dict, source: str = "config"):
+def _read_fields(path: Path) -> dict:
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"too large for a config (over {MAX_CONFIG_BYTES // 1024} KB)", path)
+        text = path.read_text(encoding="utf-8-sig")
+        return tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise ConfigError(f"malformed config: {str(err).splitlines()[0][:120]}", path,
+                          hint="fix the file, or use a config name") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read it ({err.strerror or err})", path) from None
+
+
+def config_from_dict(cls, fields, source: str = "config"):
+    """``cls(**fields)`` after checking every field's name and type; a ConfigError if not."""
+    if not isinstance(fields, dict):
+        raise ConfigError(f"expected an object of {cls.__name__} fields, got {_kind(fields)}", source)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = set(fields) - known
     if unknown:
-        raise ValueError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(sorted(known))}")
+        raise ConfigError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}", source,
+                          hint=f"known: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(cls)
     # JSON has lists where the dataclass may have tuples.
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-    return cls(**fields)
+    fields = {k: _typed(k, v, hints[k], source) for k, v in fields.items()}
+    try:
+        return cls(**fields)
+    except ConfigError as err:
+        if err.path is None:
+            raise ConfigError(err.message, source, hint=err.hint) from None
+        raise
+    except (ValueError, TypeError) as err:  # the dataclass's own checks (__post_init__)
+        raise ConfigError(str(err).splitlines()[0], source) from None
+
+
+def check_fields(instance, source: str | None = None) -> None:
+    """Check a dataclass instance's field types (for ones built in code, e.g. TrainSettings)."""
+    hints = typing.get_type_hints(type(instance))
+    for f in dataclasses.fields(instance):
+        _typed(f.name, getattr(instance, f.name), hints[f.name], source)
+
+
+def _typed(name: str, value, hint, source):
+    """``value`` as field ``name`` of type ``hint`` wants it (lists → tuples), or a ConfigError."""
+    ok, converted = _convert(value, hint)
+    if not ok:
+        raise ConfigError(f"{name} must be {_describe(hint)}, got {_kind(value)}", source)
+    numbers = converted if isinstance(converted, tuple) else (converted,)
+    for number in numbers:
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number, got {number}", source)
+        # Every size, rate and count in the studio's configs is zero or more.
+        if isinstance(number, (int, float)) and not isinstance(number, bool) and number < 0:
+            raise ConfigError(f"{name} must not be negative, got {number}", source)
+    return converted
+
+
+def _convert(value, hint) -> tuple[bool, object]:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            ok, converted = _convert(value, option)
+            if ok:
+                return True, converted
+        return False, value
+    if hint is type(None):
+        return value is None, value
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return ok, float(value) if ok else value
+    if hint is str:
+        return isinstance(value, str), value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            return False, value
+        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        if len(items) != len(value):
+            return False, value
+        converted = [_convert(v, t) for v, t in zip(value, items)]
+        return all(ok for ok, _ in converted), tuple(c for _, c in converted)
+    return True, value  # a type this checker does not know: the dataclass decides
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if origin is tuple:
+        return f"a list of {len(args)} numbers" if Ellipsis not in args else "a list"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "text",
+            type(None): "null"}.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _kind(value) -> str:
+    text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def config_to_dict(config) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from studio.data.errors import ConfigError
+
 
 def available_devices() -> list[str]:
     names = ["cpu"]
@@ -30,23 +32,23 @@ def pick_device(name: str | None = None) -> torch.device:
     try:
         device = torch.device(name.strip().lower())
     except (RuntimeError, ValueError):
-        raise ValueError(f"unknown device {name!r}; available here: {', '.join(available_devices())}") from None
+        raise ConfigError(f"unknown device {name!r}; available here: {', '.join(available_devices())}") from None
     if device.type == "cpu":
         return device
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} is not available: this torch build sees no CUDA GPU; "
+            raise ConfigError(f"device {name!r} is not available: this torch build sees no CUDA GPU; "
                              f"available here: {', '.join(available_devices())}")
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f"device {name!r} is not available: only {torch.cuda.device_count()} CUDA "
+            raise ConfigError(f"device {name!r} is not available: only {torch.cuda.device_count()} CUDA "
                              f"GPU(s) present; available here: {', '.join(available_devices())}")
         return device
     if device.type == "mps":
         if not _mps_available():
-            raise ValueError(f"device {name!r} is not available (MPS needs an Apple-silicon Mac); "
+            raise ConfigError(f"device {name!r} is not available (MPS needs an Apple-silicon Mac); "
                              f"available here: {', '.join(available_devices())}")
         return device
-    raise ValueError(f"unsupported device {name!r}; available here: {', '.join(available_devices())}")
+    raise ConfigError(f"unsupported device {name!r}; available here: {', '.join(available_devices())}")
 
 
 def describe_device(name: str | None = None) -> str:

@@ -33,14 +33,16 @@ import numpy as np
 import torch
 
 import studio
-from studio.data import SpriteSet, grid_image, open_dataset
+from studio.data import SpriteSet, grid_image, is_builtin, open_dataset
+from studio.data.errors import ConfigError, OutputError, StudioError
+from studio.data.files import save_image
 from studio.data.palette import Palette
 from studio.models import model_module
 from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
-from studio.train.config import config_from_dict, config_to_dict
+from studio.train.config import check_fields, config_from_dict, config_to_dict
 from studio.train.devices import pick_device
 from studio.train.distributed import Distributed, init_from_environment, shutdown
-from studio.train.run import RunDir
+from studio.train.run import RunDir, RunLock
 
 
 @dataclass
@@ -66,6 +68,26 @@ class TrainSettings:
     compile: bool = False  # torch.compile the trained networks
     held_out: float = 0.1
     tensorboard: bool = False  # also write TensorBoard event files (needs `tensorboard`)
+
+    def __post_init__(self):
+        check_fields(self)
+        at_least = {"epochs": 1, "batch_size": 1, "seed": 0, "max_steps": 1, "log_every": 1,
+                    "sample_every": 0, "sample_count": 0, "eval_every": 0, "checkpoint_every": 0,
+                    "keep_checkpoints": 0}
+        for name, low in at_least.items():
+            value = getattr(self, name)
+            if value is not None and value < low:
+                raise ConfigError(f"{name} must be at least {low}, got {value}")
+        if self.cpu_budget is not None and not self.cpu_budget > 0:
+            raise ConfigError(f"cpu_budget must be positive, got {self.cpu_budget}")
+        if not 0 <= self.held_out < 1:
+            raise ConfigError(f"held_out must be a fraction in [0, 1), got {self.held_out}")
+        if self.sample_count > MAX_SAMPLE_COUNT:
+            raise ConfigError(f"sample_count must be at most {MAX_SAMPLE_COUNT}, got {self.sample_count}")
+
+
+#: Sprites in a progress grid at most (the grid is drawn on the training thread).
+MAX_SAMPLE_COUNT = 1024
 
 
 def default_settings(model: str, preset: str | None = None, **overrides) -> TrainSettings:
@@ -112,7 +134,7 @@ class TrainingListener:
     def on_failed(self, error: BaseException) -> None: ...
 
 
-class TrainingError(RuntimeError):
+class TrainingError(StudioError, RuntimeError):
     """Training cannot go on; the message says why and what to do."""
 
 
@@ -158,22 +180,52 @@ class _State:
 
 
 class Trainer:
+    """Trains one model into one run folder, which it holds locked (:class:`RunLock`) from
+    construction until training returns: one run, one writer. A fresh Trainer refuses a folder
+    that already holds a run; :meth:`resume` continues one."""
+
     def __init__(self, model: str, config, sprites: SpriteSet, settings: TrainSettings | None = None,
-                 run_dir: str | Path | None = None, listeners=(), control: TrainingControl | None = None):
+                 run_dir: str | Path | None = None, listeners=(), control: TrainingControl | None = None,
+                 *, resuming: bool = False):
         self.model = model
         self.config = config
         self.sprites = sprites
         self.settings = settings or TrainSettings()
         self.listeners = list(listeners)
         self.control = control or TrainingControl()
+        self.notices: list[str] = []  # things the user should know (a take-over, a fallback)
         self.dist: Distributed = init_from_environment(self.settings.device)
         self.device = self._device()
         # Only rank 0 writes the run; the others train their slice of each batch.
         self.run = RunDir(run_dir) if run_dir is not None and self.dist.is_main else None
+        self.lock = RunLock(self.run.path) if self.run is not None else None
+        if self.lock is not None:
+            self.lock.acquire()
+            if self.lock.took_over:
+                self.notices.append(f"{self.run.path}: took over the lock of {self.lock.took_over}, "
+                                    "which is gone")
+        try:
+            if self.run is not None and not resuming and self.run.has_content():
+                raise TrainingError("the folder already holds a run", self.run.path,
+                                    hint="continue it with --resume, or choose another --out")
+            self._build()
+        except BaseException:
+            self.release()
+            if self.run is not None and not resuming:
+                self.run.remove_if_unused()
+            raise
+
+    def _build(self) -> None:
+        config, sprites = self.config, self.sprites
         self.state = _State()
         torch.manual_seed(self.settings.seed)
-        self.task = model_module(model).Task(config, sprites.palette.colors,
-                                             (sprites.height, sprites.width), self.device)
+        try:
+            self.task = model_module(self.model).Task(config, sprites.palette.colors,
+                                                      (sprites.height, sprites.width), self.device)
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except (ValueError, TypeError, RuntimeError) as err:  # the model's checks; torch's (a width of 0)
+            raise ConfigError(f"the {self.model} config cannot build a model: {str(err).splitlines()[0]}") from None
         self.nets = self._wrap_nets()
         # The whole dataset lives on the device: it is tiny, so no loader and no per-batch copies.
         data = torch.from_numpy(sprites.indices).long().to(self.device)
@@ -186,28 +238,71 @@ class Trainer:
     # --- construction ------------------------------------------------------------------
     @classmethod
     def resume(cls, run_dir: str | Path, listeners=(), control=None, **settings_overrides) -> "Trainer":
-        """Continue a run from its latest checkpoint, with the data and config it was made with."""
+        """Continue a run from its newest checkpoint that loads, with the data and config it was
+        made with. Newer checkpoints that do not load (truncated, corrupt, another model's) are
+        renamed ``*.pt.unusable`` and reported in ``trainer.notices``; the log is cut back to the
+        checkpoint's step, so no step is logged twice."""
         run = RunDir(run_dir)
         saved = run.config()
+        overrides = {k: v for k, v in settings_overrides.items() if v is not None}
+        trained_batch = saved["train"].get("batch_size", TrainSettings.batch_size)
+        if overrides.get("batch_size", trained_batch) != trained_batch:
+            # A step is one batch: another size would change what the run's steps and epochs mean.
+            raise TrainingError(f"the run trains with batch size {trained_batch}; "
+                                f"resuming with {overrides['batch_size']} would change what its steps "
+                                "and epochs count", run.path,
+                                hint="resume without --batch-size, or start a new run")
         # Step and CPU caps belong to the session that set them: resuming continues to the
         # run's end unless a new cap is given.
-        settings = dataclasses.replace(TrainSettings(**{**saved["train"], "max_steps": None,
-                                                        "cpu_budget": None}),
-                                       **{k: v for k, v in settings_overrides.items() if v is not None})
+        settings = dataclasses.replace(
+            config_from_dict(TrainSettings, {**saved["train"], "max_steps": None, "cpu_budget": None},
+                             source=str(run.config_path)), **overrides)
         module = model_module(saved["model"])
         config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
         sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
         expected = (saved["data"]["num_colors"], *saved["data"]["size"])
         if (sprites.num_colors, sprites.height, sprites.width) != tuple(expected):
-            raise TrainingError(f"{run.path}: the run was trained on {expected[1]}×{expected[2]} sprites "
+            raise TrainingError(f"the run was trained on {expected[1]}×{expected[2]} sprites "
                                 f"with {expected[0]} colours, but {saved['data']['source']} now has "
-                                f"{sprites.height}×{sprites.width} with {sprites.num_colors}")
-        trainer = cls(saved["model"], config, sprites, settings, run.path, listeners, control)
-        checkpoint = run.latest_checkpoint()
-        if checkpoint is None:
-            raise TrainingError(f"{run.path}: no checkpoint to resume from")
-        trainer.load(checkpoint)
+                                f"{sprites.height}×{sprites.width} with {sprites.num_colors}", run.path)
+        trainer = cls(saved["model"], config, sprites, settings, run.path, listeners, control, resuming=True)
+        try:
+            if "train" in saved["data"] and len(trainer.train_data) != saved["data"]["train"]:
+                raise TrainingError(f"the run trained on {saved['data']['train']} sprites, but "
+                                    f"{saved['data']['source']} now gives {len(trainer.train_data)}: its "
+                                    "steps and epochs would no longer match", run.path,
+                                    hint="restore the dataset, or start a new run")
+            trainer._load_newest(run)
+            torn, later = run.truncate_metrics(trainer.state.step)
+            if torn or later:
+                trainer.notices.append(f"{run.metrics_path}: cut back to step {trainer.state.step} "
+                                       f"({later} later record(s) and {torn} torn line(s) removed)")
+        except BaseException:
+            trainer.release()
+            raise
         return trainer
+
+    def _load_newest(self, run: RunDir) -> None:
+        candidates = run.step_checkpoints()[::-1] + ([run.best_checkpoint] if run.best_checkpoint.is_file() else [])
+        if not candidates:
+            raise TrainingError("no checkpoint to resume from", run.path,
+                                hint="start a new run into another folder")
+        failures = []
+        for path in candidates:
+            try:
+                self.load(path)
+            except CheckpointError as err:
+                failures.append((path, err))
+                continue
+            for bad, err in failures:
+                aside = ""
+                if bad != run.best_checkpoint:  # out of the way, so pruning never keeps it over good ones
+                    bad.replace(bad.with_name(bad.name + ".unusable"))
+                    aside = f"; set aside as {bad.name}.unusable"
+                self.notices.append(f"{err}{aside}; resuming from {path.name} (step {self.state.step})")
+            return
+        raise TrainingError(f"no checkpoint of the run loads ({failures[0][1]})", run.path,
+                            hint="start a new run")
 
     def _device(self) -> torch.device:
         if self.dist.enabled and torch.cuda.is_available() and (self.settings.device or "cuda").startswith("cuda"):
@@ -233,6 +328,7 @@ class Trainer:
         """Leave the process group (under torchrun). The DDP wrappers go first, while the group
         still exists: left to interpreter exit, their teardown raced the group's and a rank
         could abort ("terminate called without an active exception") after a finished run."""
+        self.release()
         self.nets = {}
         gc.collect()
         shutdown(self.dist)
@@ -244,7 +340,7 @@ class Trainer:
             "model_config": config_to_dict(self.config),
             "train": dataclasses.asdict(self.settings),
             "data": {
-                "source": self.sprites.source or self.sprites.name,
+                "source": _absolute_source(self.sprites.source or self.sprites.name),
                 "name": self.sprites.name,
                 "size": [self.sprites.height, self.sprites.width],
                 "num_colors": self.sprites.num_colors,
@@ -285,28 +381,37 @@ class Trainer:
         }
 
     def load(self, path: str | Path) -> None:
+        path = Path(path)
         state = load_checkpoint(path, map_location=self.device)
-        if state["model"] != self.model:
-            raise CheckpointError(f"{path}: a {state['model']} checkpoint, not {self.model}")
+        if state.get("model") != self.model:
+            raise CheckpointError(f"a {state.get('model')} checkpoint, not {self.model}", path)
         try:
             for name, module in self.task.modules().items():
                 module.load_state_dict(state["modules"][name])
             for name, optimizer in self.task.optimizers().items():
                 optimizer.load_state_dict(state["optimizers"][name])
-        except (KeyError, RuntimeError, ValueError) as err:
-            raise CheckpointError(f"{path}: does not fit this {self.model} model: "
-                                  f"{str(err).splitlines()[0]}") from None
-        torch.set_rng_state(state["rng"]["torch"].cpu())
-        if "cuda" in state["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
-        self.state.step, self.state.elapsed = state["step"], state["elapsed"]
-        self.state.best, self.state.last_good = state["best"], Path(path)
-        self.state.cpu_seconds = float(state.get("cpu_seconds", 0.0))
+            torch.set_rng_state(state["rng"]["torch"].cpu())
+            if "cuda" in state["rng"] and self.device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
+            step, elapsed, best = int(state["step"]), float(state["elapsed"]), float(state["best"])
+            cpu_seconds = float(state.get("cpu_seconds", 0.0))
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as err:
+            raise CheckpointError(f"does not fit this {self.model} model: "
+                                  f"{str(err).splitlines()[0][:160] if str(err) else type(err).__name__}",
+                                  path) from None
+        self.state.step, self.state.elapsed, self.state.best = step, elapsed, best
+        self.state.last_good, self.state.cpu_seconds = path, cpu_seconds
 
     def _save(self, path: Path | None = None) -> Path | None:
         if self.run is None:
             return None
-        path = save_checkpoint(self.checkpoint_state(), path or self.run.step_checkpoint(self.state.step))
+        try:
+            path = save_checkpoint(self.checkpoint_state(), path or self.run.step_checkpoint(self.state.step))
+        except OutputError as err:  # a full disk, say: the file was not written, the previous one is intact
+            kept = f"the last good checkpoint, {self.state.last_good.name}, is kept" if self.state.last_good \
+                else "no checkpoint had been written yet"
+            raise OutputError(f"{err.message}; {kept}", err.path,
+                              hint=(err.hint + ", then resume") if err.hint else "then resume") from None
         if path != self.run.best_checkpoint:
             self.state.last_good = path
             self.run.prune_checkpoints(self.settings.keep_checkpoints)
@@ -316,6 +421,8 @@ class Trainer:
     def run_training(self) -> dict:
         """Train until done, stopped or ``max_steps``; returns a summary. Raises on failure."""
         try:
+            if self.lock is not None:
+                self.lock.acquire()  # again, if an earlier run_training of this trainer released it
             return self._loop()
         except torch.cuda.OutOfMemoryError:
             error = TrainingError(f"the GPU ran out of memory at batch size {self.settings.batch_size}; "
@@ -326,6 +433,13 @@ class Trainer:
         except BaseException as error:
             self._emit("on_failed", error)
             raise
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let another process write the run (training has returned, or never started)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def _loop(self) -> dict:
         s, spe, total = self.settings, self.steps_per_epoch, self.total_steps
@@ -466,7 +580,7 @@ class Trainer:
             m.train(was_training[k])
         image = grid_image(np.asarray(sprites), self.sprites.palette, columns=8)
         if self.run is not None:
-            image.save(self.run.samples_dir / f"step_{self.state.step:07d}.png")
+            save_image(image, self.run.samples_dir / f"step_{self.state.step:07d}.png")
         self._emit("on_samples", self.state.step, np.asarray(image))
 
     def _emit(self, event: str, *args) -> None:
@@ -474,6 +588,12 @@ class Trainer:
             return
         for listener in self.listeners:
             getattr(listener, event)(*args)
+
+
+def _absolute_source(source: str) -> str:
+    """A dataset path as an absolute one (resume and eval then work from any folder); built-in
+    specs stay as they are."""
+    return source if is_builtin(source) else str(Path(source).expanduser().resolve())
 
 
 def _no_forward_buffer_sync() -> dict:
@@ -500,12 +620,19 @@ def load_trained(run_dir: str | Path, which: str = "best", device: str | None = 
     config = config_from_dict(module.Config, saved["model_config"], source=str(run.config_path))
     palette = Palette(np.array(saved["data"]["palette"], dtype=np.uint8))
     dev = pick_device(device)
-    task = module.Task(config, palette.colors, tuple(saved["data"]["size"]), dev)
+    try:
+        task = module.Task(config, palette.colors, tuple(saved["data"]["size"]), dev)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"the {saved['model']} config cannot build a model: {str(err).splitlines()[0]}",
+                          run.config_path) from None
+    if state.get("model") != saved["model"]:
+        raise CheckpointError(f"a {state.get('model')} checkpoint in a {saved['model']} run", path)
     try:
         for name, m in task.modules().items():
             m.load_state_dict(state["modules"][name])
             m.eval()
-    except (KeyError, RuntimeError) as err:
-        raise CheckpointError(f"{path}: does not fit the run's {saved['model']} model: "
-                              f"{str(err).splitlines()[0]}") from None
+    except (KeyError, RuntimeError, TypeError, AttributeError, ValueError) as err:
+        raise CheckpointError(f"does not fit the run's {saved['model']} model: "
+                              f"{str(err).splitlines()[0][:160] if str(err) else type(err).__name__}",
+                              path) from None
     return task, palette, saved

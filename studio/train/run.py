@@ -4,6 +4,10 @@
     RUN/metrics.jsonl      one JSON object per logged step, append-only; any viewer can follow it
     RUN/samples/*.png      sample grids at intervals
     RUN/checkpoints/*.pt   step_XXXXXXX.pt (the last few kept), best.pt
+    RUN/.writer.lock       held (an OS file lock) by the one process writing the run; holds its PID
+
+One run, one writer: a process takes :class:`RunLock` before it writes anything, so two
+trainings can never interleave their steps in one folder.
 """
 
 from __future__ import annotations
@@ -12,13 +16,19 @@ import json
 import math
 import os
 import re
+import socket
 import time
 from pathlib import Path
 
-from studio.train.checkpoint import CheckpointError
+import filelock
+
+from studio.data.errors import ConfigError, StudioError, from_os_error
+from studio.data.files import write_bytes, write_text
 
 _STEP_CHECKPOINT = re.compile(r"step_(\d+)\.pt$")
 RUNS_DIR_ENV = "STUDIO_RUNS_DIR"
+LOCK_FILE = ".writer.lock"
+MAX_CONFIG_BYTES = 16 << 20  # config.json holds a palette and a few settings: kilobytes
 
 
 def default_runs_dir() -> Path:
@@ -71,18 +81,62 @@ class RunDir:
 
     # --- writing -----------------------------------------------------------------------
     def create(self, config: dict) -> "RunDir":
-        self.samples_dir.mkdir(parents=True, exist_ok=True)
-        self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.config_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(config, indent=2) + "\n")
-        tmp.replace(self.config_path)
+        try:
+            self.samples_dir.mkdir(parents=True, exist_ok=True)
+            self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise from_os_error(err) from None
+        write_text(self.config_path, json.dumps(config, indent=2) + "\n")
         return self
+
+    def has_content(self) -> bool:
+        """True when the folder already holds a run (or the start of one)."""
+        return any(p.exists() for p in (self.config_path, self.metrics_path, self.checkpoints_dir))
+
+    def remove_if_unused(self) -> None:
+        """Remove the folder if it holds nothing but a lock file (a start that failed)."""
+        try:
+            if {p.name for p in self.path.iterdir()} <= {LOCK_FILE}:
+                (self.path / LOCK_FILE).unlink(missing_ok=True)
+                self.path.rmdir()
+        except OSError:
+            pass
 
     def append_metrics(self, record: dict) -> None:
         # One line per write, flushed at once, so a follower never reads half an object
-        # for long and a crash loses at most the line being written.
-        with self.metrics_path.open("a") as f:
-            f.write(json.dumps(record, allow_nan=True) + "\n")
+        # for long and a crash loses at most the line being written (resume cuts it off).
+        try:
+            with self.metrics_path.open("a") as f:
+                f.write(json.dumps(record, allow_nan=True) + "\n")
+        except OSError as err:
+            raise from_os_error(err, self.metrics_path) from None
+
+    def truncate_metrics(self, step: int) -> tuple[int, int]:
+        """Keep the log true to a checkpoint at ``step``: drop a torn tail (a line cut by a crash)
+        and every record past ``step`` (the checkpoint does not have them), atomically.
+        Returns (torn lines dropped, later records dropped)."""
+        try:
+            raw = self.metrics_path.read_bytes()
+        except FileNotFoundError:
+            return 0, 0
+        except OSError as err:
+            raise from_os_error(err, self.metrics_path) from None
+        kept, torn, later = [], 0, 0
+        lines = raw.split(b"\n")
+        # The last piece is what follows the final newline: empty, or a line cut short.
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            record = _parse_record(line) if i < len(lines) - 1 else None
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+                torn += 1
+            elif record["step"] > step:
+                later += 1
+            else:
+                kept.append(line + b"\n")
+        if torn or later:
+            write_bytes(self.metrics_path, b"".join(kept))
+        return torn, later
 
     def step_checkpoint(self, step: int) -> Path:
         return self.checkpoints_dir / f"step_{step:07d}.pt"
@@ -93,12 +147,24 @@ class RunDir:
 
     # --- reading -----------------------------------------------------------------------
     def config(self) -> dict:
+        """config.json, checked: its structure here, the model's and the training's fields by
+        their dataclasses. Every problem is a ConfigError naming the file."""
+        if not self.config_path.is_file():
+            raise RunNotFoundError("not a run folder (no config.json)", self.path,
+                                   hint="choose a folder a training wrote")
         try:
-            return json.loads(self.config_path.read_text())
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{self.path}: not a run folder (no config.json)") from None
+            if self.config_path.stat().st_size > MAX_CONFIG_BYTES:
+                raise ConfigError("too large for a run's config.json", self.config_path)
+            saved = json.loads(self.config_path.read_bytes().decode("utf-8-sig"), parse_constant=_nan_constant)
         except json.JSONDecodeError as err:
-            raise CheckpointError(f"{self.config_path}, line {err.lineno}: malformed JSON: {err.msg}") from None
+            raise ConfigError(f"malformed JSON: {err.msg}", self.config_path, err.lineno,
+                              hint="the file is damaged; restore it or start a new run") from None
+        except (UnicodeDecodeError, RecursionError):
+            raise ConfigError("not a JSON text file", self.config_path) from None
+        except OSError as err:
+            raise ConfigError(f"cannot read it ({err.strerror or err})", self.config_path) from None
+        check_run_config(saved, self.config_path)
+        return saved
 
     def metrics(self) -> list[dict]:
         return MetricsFollower(self.metrics_path).poll()
@@ -118,9 +184,14 @@ class RunDir:
         if which in ("best", "last"):
             latest = self.latest_checkpoint()
             if latest is None:
-                raise FileNotFoundError(f"{self.path}: the run has no checkpoint yet")
+                raise RunNotFoundError("the run has no checkpoint yet", self.path,
+                                       hint="train it first, or wait for its first checkpoint")
             return latest
-        return self.checkpoints_dir / which
+        path = self.checkpoints_dir / which
+        if Path(which).name != which or not path.is_file():
+            names = ", ".join(["best", "last", *(p.name for p in self.step_checkpoints())])
+            raise RunNotFoundError(f"no checkpoint {which!r}", self.checkpoints_dir, hint=f"choose one of {names}")
+        return path
 
     def sample_grids(self) -> list[Path]:
         return sorted(self.samples_dir.glob("step_*.png"))
@@ -139,6 +210,9 @@ class MetricsFollower:
     def poll(self) -> list[dict]:
         try:
             with self.path.open("rb") as f:
+                # A resume cuts the log back to its checkpoint: continue from the new end, not
+                # from past it (where the next records would be read from mid-line or missed).
+                self.offset = min(self.offset, os.fstat(f.fileno()).st_size)
                 f.seek(self.offset)
                 chunk = f.read()
         except FileNotFoundError:
@@ -155,6 +229,13 @@ class MetricsFollower:
         return records
 
 
+def _parse_record(line: bytes):
+    try:
+        return json.loads(line, parse_constant=_nan_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
 def _nan_constant(name: str) -> float:
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[name]
 
@@ -165,3 +246,113 @@ def list_runs(folder: str | Path) -> list[RunDir]:
     candidates = [folder] if (folder / "config.json").is_file() else sorted(folder.glob("*/"))
     runs = [RunDir(p) for p in candidates if (p / "config.json").is_file()]
     return sorted(runs, key=lambda r: r.config_path.stat().st_mtime, reverse=True)
+
+
+class RunNotFoundError(StudioError, FileNotFoundError):
+    """A folder that is not a run, or a run without the checkpoint asked for."""
+
+
+class RunInUseError(StudioError):
+    """Another process is writing the run."""
+
+
+def check_run_config(saved, source) -> None:
+    """The structure of a run's config.json, and its model's and training's fields (by type)."""
+    from studio.models import MODEL_NAMES, model_module
+    from studio.train.config import config_from_dict
+    from studio.train.engine import TrainSettings
+
+    def need(ok: bool, what: str):
+        if not ok:
+            raise ConfigError(what, source, hint="the file is damaged; restore it or start a new run")
+
+    need(isinstance(saved, dict), "expected a JSON object")
+    for key, kind in (("model", str), ("model_config", dict), ("train", dict), ("data", dict)):
+        need(key in saved, f"the key {key!r} is missing")
+        need(isinstance(saved[key], kind), f"{key!r} must be {'text' if kind is str else 'an object'}")
+    need(saved["model"] in MODEL_NAMES, f"unknown model {saved['model']!r} (known: {', '.join(MODEL_NAMES)})")
+    data = saved["data"]
+    for key in ("source", "size", "num_colors", "palette"):
+        need(key in data, f"the key 'data.{key}' is missing")
+    need(isinstance(data["source"], str), "'data.source' must be text")
+    size, k = data["size"], data["num_colors"]
+    need(isinstance(size, list) and len(size) == 2 and all(_is_int(v) and 1 <= v <= 4096 for v in size),
+         f"'data.size' must be [height, width], got {str(size)[:40]}")
+    need(_is_int(k) and 1 <= k <= 256, f"'data.num_colors' must be 1..256, got {str(k)[:40]}")
+    palette = data["palette"]
+    need(isinstance(palette, list) and len(palette) == k and all(
+        isinstance(c, list) and len(c) == 3 and all(_is_int(v) and 0 <= v <= 255 for v in c) for c in palette),
+        f"'data.palette' must be {k} colours [r, g, b] of 0..255")
+    need(isinstance(data.get("options", {}), dict), "'data.options' must be an object")
+    config_from_dict(model_module(saved["model"]).Config, saved["model_config"], source=str(source))
+    config_from_dict(TrainSettings, saved["train"], source=str(source))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class RunLock:
+    """One writer per run folder, for as long as it writes (GUI and CLI alike).
+
+    An OS lock (``filelock``: flock / LockFileEx) on ``RUN/.writer.lock``, which holds the
+    writer's PID so a refusal can name it. The OS drops the lock when its process dies, however
+    it dies, so a stale lock (kill -9, a crash, a power cut) is simply taken over; the PID left
+    in the file says whose it was (:attr:`took_over`).
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_FILE
+        self.took_over: str | None = None  # the holder a stale lock named, once taken over
+        self._lock = filelock.FileLock(self.path, timeout=0, thread_local=False, on_acquired=self._claim)
+
+    @property
+    def held(self) -> bool:
+        return self._lock.is_locked
+
+    def acquire(self) -> "RunLock":
+        if self.held:
+            return self
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise RunInUseError(f"another process ({self.holder()}) is writing this run", self.folder,
+                                hint="wait for it to finish or stop it, or choose another --out") from None
+        except OSError as err:
+            raise from_os_error(err, self.path) from None
+        return self
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        try:  # a clean end leaves no PID behind, so the next writer does not report a take-over
+            os.truncate(self.path, 0)
+        except OSError:
+            pass
+        self._lock.release(force=True)
+
+    def holder(self) -> str:
+        """'PID 1234 on host' of the process that wrote the lock file."""
+        try:
+            text = self.path.read_text(errors="replace").strip()
+        except OSError:
+            text = ""
+        pid, _, host = text.partition(" ")
+        return f"PID {pid}" + (f" on {host}" if host and host != socket.gethostname() else "") \
+            if pid.isdigit() else "PID unknown"
+
+    def _claim(self, fd: int) -> None:
+        # Called with the lock held: whatever PID is still in the file is a process that died.
+        previous = os.pread(fd, 256, 0).decode(errors="replace").strip()
+        if previous.partition(" ")[0].isdigit():
+            self.took_over = f"PID {previous.partition(' ')[0]}"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

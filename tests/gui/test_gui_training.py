@@ -210,7 +210,9 @@ def write_run(folder: Path, epochs=3, train=40, batch=8) -> RunDir:
     run = RunDir(folder)
     run.create({"model": "gan", "model_config": {"z_dim": 8, "width": 8},
                 "train": {"epochs": epochs, "batch_size": batch, "max_steps": None},
-                "data": {"train": train, "size": [20, 20], "num_colors": 4}, "device": "cpu"})
+                "data": {"source": "builtin", "train": train, "size": [20, 20], "num_colors": 4,
+                         "palette": [[255, 255, 255], [0, 0, 0], [200, 0, 0], [0, 0, 200]]},
+                "device": "cpu"})
     return run
 
 

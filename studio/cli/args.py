@@ -1,0 +1,97 @@
+"""argparse types for every numeric argument of the CLI: a bad value is refused by argparse
+(usage line, exit 2) before any work starts, and the maxima keep time and output sizes bounded.
+
+    parser.add_argument("--scale", type=positive_int(max=64), default=4)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+#: Limits shared by several commands.
+MAX_SCALE = 64  # pixels per sprite pixel in a picture
+MAX_SPRITES = 4096  # sprites drawn into one picture
+MAX_SEED = 2**32 - 1  # what every generator here accepts
+MAX_FRAMES = 2000  # frames of an animated walk
+
+
+def int_range(min: int, max: int | None = None):
+    """An int type for argparse in [min, max]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < min:
+            raise argparse.ArgumentTypeError(f"must be {min} or more, got {value}")
+        if max is not None and value > max:
+            raise argparse.ArgumentTypeError(f"must be at most {max}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"  # what argparse calls the type in its messages
+    return parse
+
+
+def positive_int(max: int | None = None):
+    return int_range(1, max)
+
+
+def float_range(min: float, max: float | None = None, min_open: bool = False):
+    """A finite float type for argparse in [min, max] (or (min, max] when ``min_open``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if value < min or (min_open and value == min):
+            raise argparse.ArgumentTypeError(f"must be {'more than' if min_open else 'at least'} {min:g}, "
+                                             f"got {value:g}")
+        if max is not None and value > max:
+            raise argparse.ArgumentTypeError(f"must be at most {max:g}, got {value:g}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def positive_float(max: float | None = None):
+    return float_range(0.0, max, min_open=True)
+
+
+SEED = int_range(0, MAX_SEED)
+SCALE = positive_int(max=MAX_SCALE)
+
+
+def image_output(*suffixes: str):
+    """An output file name whose extension names an image format PIL writes (``suffixes``:
+    only those), checked before any work is done."""
+
+    def parse(text: str) -> str:
+        from studio.data.errors import OutputError
+        from studio.data.files import image_format
+
+        suffix = Path(text).suffix.lower()
+        if suffixes and suffix not in suffixes:
+            raise argparse.ArgumentTypeError(f"{text}: the file name must end in {' or '.join(suffixes)}")
+        try:
+            image_format(text)
+        except OutputError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return text
+
+    parse.__name__ = "image file"
+    return parse
+
+
+def usage_error(err: Exception):
+    """A command-line request the data cannot satisfy (an index past the dataset's end, a
+    dimension the model lacks), found once the run is open: the API's ValueError as a StudioError."""
+    from studio.data.errors import StudioError
+
+    return err if isinstance(err, StudioError) else StudioError(str(err).splitlines()[0])

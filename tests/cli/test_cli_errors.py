@@ -1,0 +1,146 @@
+"""Every expected failure is one line `studio: <file>: <what> (<what to do>)`, exit 2; an
+interrupt exits 130; a real bug keeps its traceback. Numeric arguments are checked up front."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from studio.cli import main
+from studio.data.builtin import builtin_creatures
+from studio.models import gan
+from studio.train.engine import Trainer, TrainSettings
+
+
+@pytest.fixture(scope="module")
+def gan_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "gan"
+    settings = TrainSettings(epochs=1, batch_size=8, sample_every=0, sample_count=0, device="cpu")
+    Trainer("gan", gan.Config(z_dim=8, width=8), builtin_creatures(n=24), settings, path).run_training()
+    return path
+
+
+def error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["data", "preview", "builtin", "-o", "x.png", "--scale", "100000"], "--scale: must be at most 64"),
+    (["data", "preview", "builtin", "-o", "x.png", "--count", "0"], "--count: must be 1 or more"),
+    (["data", "info", "builtin", "--size", "100000"], "--size: must be at most 256"),
+    (["walk", "r", "-o", "w.gif", "--steps", "2000000000"], "--steps: must be at most 2000"),
+    (["walk", "r", "-o", "w.gif", "--steps", "0"], "--steps: must be 1 or more"),
+    (["walk", "r", "-o", "w.png"], "must end in .gif"),
+    (["train", "gan", "--batch-size", "-4"], "--batch-size: must be 1 or more"),
+    (["train", "gan", "--steps", "0"], "--steps: must be 1 or more"),
+    (["train", "gan", "--cpu-minutes", "nan"], "expected a finite number"),
+    (["train", "gan", "--seed", "-1"], "--seed: must be 0 or more"),
+    (["sample", "r", "-n", "-3", "-o", "x.png"], "-n: must be 1 or more"),
+    (["sample", "r", "-o", "x.png", "--temperature", "0"], "--temperature: must be more than 0"),
+    (["sample", "r", "-o", "x.xyz"], "unknown image format '.xyz'"),
+    (["latent", "r", "-o", "x.png", "--grid", "100000"], "--grid: must be at most 64"),
+    (["complete", "r", "--index", "0", "--cover", "1.5", "-o", "x.png"], "--cover: must be at most 1"),
+    (["toygan", "-o", "t.png", "--steps", "ten"], "expected a whole number, got 'ten'"),
+])
+def test_bad_numbers_are_refused_before_any_work(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+def _damaged_run(gan_run, tmp_path, edit) -> str:
+    run = tmp_path / "run"
+    run.mkdir()
+    config = json.loads((gan_run / "config.json").read_text())
+    text = edit(config)
+    (run / "config.json").write_text(text if isinstance(text, str) else json.dumps(config))
+    return str(run)
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda c: "{not json", "malformed JSON"),
+    (lambda c: c.pop("model_config"), "the key 'model_config' is missing"),
+    (lambda c: c["train"].update(epochs="ten"), 'epochs must be a whole number, got "ten"'),
+    (lambda c: c["train"].update(batch_size=0), "batch_size must be at least 1, got 0"),
+    (lambda c: c.update(model="diffusion"), "unknown model 'diffusion'"),
+    (lambda c: c["data"].update(palette=[[0, 0]]), "'data.palette' must be"),
+    (lambda c: c["model_config"].update(z_dim=[1]), "z_dim must be a whole number"),
+])
+def test_a_damaged_run_config_is_one_line_naming_the_file(gan_run, tmp_path, capsys, edit, expected):
+    run = _damaged_run(gan_run, tmp_path, edit)
+    assert main(["eval", run]) == 2
+    line = error_line(capsys)
+    assert line.startswith(f"studio: {run}/config.json") and expected in line
+
+
+def test_checkpoint_and_output_errors_are_one_line(gan_run, tmp_path, capsys):
+    crafted = tmp_path / "crafted.pt"
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("code ran",))
+
+    crafted.write_bytes(pickle.dumps(Payload()))
+    run = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(gan_run, run)
+    shutil.copy(crafted, run / "checkpoints" / "crafted.pt")
+    assert main(["sample", str(run), "-o", str(tmp_path / "s.png"), "--checkpoint", "crafted.pt"]) == 2
+    line = error_line(capsys)
+    assert "crafted.pt: refused to load" in line and "weights_only" not in line
+
+    assert main(["sample", str(run), "-o", str(tmp_path / "s.png"), "--checkpoint", "nope.pt"]) == 2
+    assert "no checkpoint 'nope.pt' (choose one of best, last, step_" in error_line(capsys)
+
+    assert main(["data", "preview", "builtin", "-o", str(tmp_path / "big.png"), "--count", "4096",
+                 "--scale", "64"]) == 2
+    assert "the picture would be" in error_line(capsys)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write into a read-only folder")
+def test_an_unwritable_output_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["data", "preview", "builtin", "-o", str(folder / "x.png")]) == 2
+        line = error_line(capsys)
+        assert str(folder / "x.png") in line and "permission denied" in line.lower()
+    finally:
+        folder.chmod(0o700)
+
+
+def test_train_refuses_an_existing_run_and_a_resume_of_another_model(gan_run, capsys):
+    assert main(["train", "vae", "--out", str(gan_run), "--quiet"]) == 2
+    assert "already holds a run (continue it with --resume" in error_line(capsys)
+    assert main(["train", "vae", "--resume", str(gan_run), "--quiet"]) == 2
+    assert "a gan run, not vae (studio train gan --resume" in error_line(capsys)
+
+
+def test_an_interrupt_exits_130_and_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    import studio.cli.data as data_cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data_cli, "run_info", interrupted)
+    assert main(["data", "info", "builtin"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+    def buggy(args):
+        return 1 / 0
+
+    monkeypatch.setattr(data_cli, "run_info", buggy)
+    with pytest.raises(ZeroDivisionError):  # not swallowed into a line
+        main(["data", "info", "builtin"])
