@@ -125,5 +125,11 @@ def test_cli_completes_the_held_out_sprites_in_hw4s_format(tiny_run, sprites, tm
     png = tmp_path / "one.png"
     assert studio_main(["complete", str(tiny_run), "--index", "2", "--first", "0.6", "-n", "2",
                         "-o", str(png)]) == 0 and png.is_file()
+    variants = tmp_path / "variants.txt"
+    assert studio_main(["complete", str(tiny_run), "--index", "2", "--first", "0.6", "-n", "3",
+                        "-o", str(variants)]) == 0
+    assert len(variants.read_text().split("\n")) == 3
+    assert studio_main(["complete", str(tiny_run), "--held-out", "--first", "0.6", "-o", str(png)]) == 2
+    assert "FILE.txt" in capsys.readouterr().err
     assert studio_main(["eval", str(tiny_run)]) == 0
     assert "bits_per_pixel_after_60pct" in capsys.readouterr().out
