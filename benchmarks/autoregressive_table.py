@@ -3,19 +3,20 @@
 Every row is one training with the real engine on the course data (713 train / 79 held out),
 one torch thread, stopped by the engine's CPU-seconds budget (``TrainSettings.cpu_budget``:
 process CPU time, evaluation included, so a noisy shared machine does not decide the result).
-The engine keeps the best held-out epoch as best.pt; the table scores that checkpoint on the
-79 held-out sprites:
+The engine evaluates every epoch on the 79 held-out sprites and keeps the best as best.pt; a
+row is that best evaluation within its CPU budget:
 
   bits/px 400   −log2 p(x) per pixel over all 400 pixels (the model's chain rule);
   bits/px 160   over the last 160 pixels given the first 240: HW4's task ("given the first
                 60 %, draw the rest"), exact for an autoregressive model (teacher forcing);
-  CPU min       CPU-minutes to that best epoch / of the whole run.
+  CPU min       CPU-minutes to that best epoch.
 
-    python benchmarks/autoregressive_table.py --train tf-hw4 2d-copy   # one training at a time
-    python benchmarks/autoregressive_table.py                          # the table of runs made
-    python benchmarks/autoregressive_table.py --speed                  # + completion seconds
+    python benchmarks/autoregressive_table.py --train 2d-copy tf-2d-copy   # one training after another
+    python benchmarks/autoregressive_table.py                              # the table of the runs made
 
-Runs go to --runs (default runs/autoregressive/NAME); ROWS below says what each trains.
+Runs go to --runs (default runs/autoregressive/NAME); RUNS below says what each trains, ROWS
+which budget of which run each row of the table reads. Completion speed is
+benchmarks/completion_speed.py --model transformer.
 """
 
 from __future__ import annotations
@@ -23,19 +24,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from studio.data import find_course_data, open_dataset
-from studio.models import model_module
 from studio.train.config import resolve_config
-from studio.train.engine import Trainer, default_settings, load_trained
+from studio.train.engine import Trainer, default_settings
 from studio.train.run import RunDir
 
 
@@ -59,6 +56,8 @@ RUNS = {
     # One change at a time from the transformer's 2d-copy, at a smaller budget:
     "tf-2d-copy-absolute": Run("transformer", "2d-copy", ABLATION_MINUTES, {"position": "absolute"}),
     "tf-2d-copy-no-copy": Run("transformer", "2d-copy", ABLATION_MINUTES, {"copy": False}),
+    "tf-2d-copy-previous": Run("transformer", "2d-copy", ABLATION_MINUTES, {"context": "previous"}),
+    "tf-quick": Run("transformer", "quick", 2),  # = 2d-copy without mirror and dropout
 }
 
 # The table's rows: (label, run, CPU-minutes read off that run's log, what it shows). A run's
@@ -69,15 +68,23 @@ ROWS = [
     ("PixelRNN `2d-copy`", "2d-copy", 6, "LSTM-256; pixels above, row+column position, mirror, copy, dropout 0.25"),
     ("PixelRNN `quick`", "2d-copy", 5, "`2d-copy` with a 5 CPU-minute budget"),
     ("transformer `hw4`", "tf-hw4", 6, "HW4's GPT-2: 2 layers, 2 heads, n_embd 64, 400 positions, dropout 0.1"),
-    ("transformer `2d-copy`", "tf-2d-copy", 6, "`hw4` + pixels above, row+column position, copy; no dropout, lr 2e-3"),
+    ("transformer `2d-copy`", "tf-2d-copy", 6, "`hw4` + pixels above, row+column position, copy, mirror; lr 2e-3"),
+    ("transformer `quick`", "tf-quick", 2, "`2d-copy` without mirror and dropout, 2 CPU-minutes"),
+    ("PixelRNN `2d-copy`", "2d-copy", 3, "at half the budget"),
+    ("transformer `2d-copy`", "tf-2d-copy", 3, "at half the budget"),
+    ("transformer `hw4`", "tf-hw4", 3, "at half the budget"),
     ("transformer `2d-copy`", "tf-2d-copy", ABLATION_MINUTES, "ablation: the base"),
     ("… position absolute", "tf-2d-copy-absolute", ABLATION_MINUTES, "GPT-2's embedding per position, not row + column"),
     ("… no copy head", "tf-2d-copy-no-copy", ABLATION_MINUTES, "without the copy head"),
+    ("… previous pixel only", "tf-2d-copy-previous", ABLATION_MINUTES, "input: the previous pixel, not also the 3 above"),
+    ("… no mirror, no dropout", "tf-quick", ABLATION_MINUTES, "without the regularisers (= `quick`)"),
     ("transformer `hw4`", "tf-hw4", ABLATION_MINUTES, "ablation: all of `2d-copy`'s changes undone"),
 ]
 
 
 def train(name: str, run: Run, sprites, runs: Path) -> None:
+    if (runs / name).exists():  # a second training would append to the first one's log
+        raise SystemExit(f"{runs / name} exists already; delete it to train {name} again")
     config = resolve_config(run.model, run.config, **run.changes)
     # The preset's settings (batch size…), then no epoch cap: the CPU budget ends the run.
     # No sample grids: drawing would spend the budget differently per model.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
+from studio.cli.args import SCALE, SEED, float_range, int_range, image_output, positive_float, positive_int
 
 CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in the input column
 
@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     source.add_argument("--index", type=int_range(0), help="a sprite of the run's dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
     source.add_argument("--held-out", action="store_true",
-                        help="every held-out sprite of the run's split, written as text to -o")
+                        help="every held-out sprite of the run's split: the likeliest completion of "
+                             "each, one line each, to -o FILE.txt")
     hide = complete.add_mutually_exclusive_group(required=True)
     hide.add_argument("--cover", type=float_range(0.0, 1.0), metavar="FRACTION",
                       help="hide the bottom FRACTION of the pixels (the lecture's 0.5 and 0.75)")
@@ -37,9 +38,8 @@ def register(subparsers) -> None:
                       help="hide that fraction of the pixels, at random")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
     complete.add_argument("-n", type=positive_int(max=256), default=8, help="number of completions, 1..256")
-    complete.add_argument("-o", "--output", required=True, type=sprite_output(),
-                          help="FILE.png: the masked sprite and its completions; FILE.txt: the best "
-                               "completion of each sprite, one line of palette indices each")
+    complete.add_argument("-o", "--output", required=True, type=_image_or_text,
+                          help="an image (the row), or .txt: the completions as lines of colour indices")
     complete.add_argument("--temperature", type=positive_float(max=100), default=1.0,
                           help="PixelRNN: softmax temperature; VAE/GAN: spread of the starting codes")
     complete.add_argument("--seed", type=SEED)
@@ -49,9 +49,13 @@ def register(subparsers) -> None:
     complete.set_defaults(func=cmd_complete)
 
 
+def _image_or_text(text: str) -> str:
+    return text if Path(text).suffix.lower() == ".txt" else image_output()(text)
+
+
 def cmd_complete(args) -> int:
     from studio.data import grid_image
-    from studio.data.errors import OutputError
+    from studio.data.errors import StudioError
     from studio.data.files import save_image
     from studio.models.completion import centre_hole, cover_bottom, given_first, random_pixels
     from studio.models.inpainting import completer_for
@@ -71,17 +75,19 @@ def cmd_complete(args) -> int:
         mask = random_pixels(size, args.random, seed=0 if args.seed is None else args.seed)
     else:
         mask = _read_mask(Path(args.mask), size)
+    as_text = Path(args.output).suffix.lower() == ".txt"
     if args.held_out:
+        if not as_text:
+            raise StudioError("--held-out writes text: one line of colour indices per sprite",
+                              hint="name the output FILE.txt")
         return _complete_held_out(args, completer, saved, mask)
     sprite = _sprite(args, saved, palette, size)
     variants = completer.complete(sprite, mask, args.n, seed=args.seed, temperature=args.temperature)
-    if Path(args.output).suffix.lower() in (".txt", ".npy"):
+    if as_text:
         from studio.data.course import write_pixels
 
-        if Path(args.output).suffix.lower() == ".npy":
-            raise OutputError("completions are written as .png or .txt", args.output)
         write_pixels(np.stack([v.sprite for v in variants]), args.output)
-        print(f"wrote {len(variants)} completions to {args.output}, best first")
+        print(f"wrote {len(variants)} completions, best first, one line each, to {args.output}")
         return 0
     shown = palette.to_rgb(sprite)
     row = np.stack([shown, show_hidden(shown, mask)] + [palette.to_rgb(v.sprite) for v in variants])

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
     train.add_argument("--epochs", type=positive_int(max=10**7),
-                       help="default: the model's (GAN 300, PixelRNN 30, VAE 150)")
+                       help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
     train.add_argument("--steps", type=positive_int(), help="stop after this many steps (a checkpoint is kept)")
     train.add_argument("--cpu-minutes", type=positive_float(max=10**7),
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
@@ -57,8 +57,8 @@ def register(subparsers) -> None:
                              "course's pixel_color format, palette beside it as FILE.colormap.txt); "
                              "FILE.npy: indices [n, H, W] uint8")
     sample.add_argument("--temperature", type=positive_float(max=100), default=1.0,
-                        help="PixelRNN: softmax temperature; GAN/VAE: scale of the code's spread")
-    sample.add_argument("--top-k", type=positive_int(max=256), help="PixelRNN only: draw from the k likeliest colours")
+                        help="PixelRNN/transformer: softmax temperature; GAN/VAE: scale of the code's spread")
+    sample.add_argument("--top-k", type=positive_int(max=256), help="PixelRNN and transformer: draw from the k likeliest colours")
     sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--scale", type=SCALE, default=4)
     sample.add_argument("--checkpoint", default="best")

@@ -31,8 +31,7 @@ CONTEXTS = {
     # Two pixels out: the outline two steps back and two rows up, still all before the pixel.
     "2d-wide": ((0, -1), (-1, -1), (-1, 0), (-1, 1), (0, -2), (-1, -2), (-1, 2), (-2, 0)),
 }
-POSITIONS = {
-    None: "none",
+POSITIONS = {  # or None: no position embedding
     "2d": "a learned row + column embedding",
     "absolute": "a learned embedding of each of the H·W positions (GPT-2's)",
 }
@@ -52,7 +51,7 @@ class RasterInput(nn.Module):
                  position: str | None = None):
         super().__init__()
         check_choice("context", context, CONTEXTS)
-        check_choice("position embedding", position, POSITIONS)
+        check_choice("position embedding", position, [None, *POSITIONS])
         self.num_colors, self.size, self.position = num_colors, tuple(size), position
         h, w = self.size
         self.start = num_colors  # the token for "no pixel here" (before the first, outside the frame)

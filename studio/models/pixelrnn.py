@@ -61,9 +61,10 @@ CONFIGS = {
     # The default: the lecture's model plus everything that measured as helping
     # (benchmarks/pixelrnn_configs.py): 256 cells, the pixels above, position, dropout 0.25,
     # mirror and the copy mechanism — the best on the course data (1.951 bits/px at 120 epochs,
-    # 2.197 after 6 CPU-minutes where `lecture` has 2.775; benchmarks/autoregressive_table.py).
+    # 2.142 after 6 CPU-minutes on one core, where `lecture` has 2.775: issue 17, and
+    # benchmarks/autoregressive_table.py).
     "2d-copy": Config(hidden=256, context="2d", position=True, dropout=0.25, mirror=True, copy=True, lr=3e-3),
-    # The same network stopped after 5 CPU-minutes (PRESET_SETTINGS): what a laptop core affords.
+    # The same network stopped after 5 CPU-minutes (PRESET_SETTINGS): 2.197 bits/px on one core.
     "quick": Config(hidden=256, context="2d", position=True, dropout=0.25, mirror=True, copy=True, lr=3e-3),
     # The lecture's model exactly: one LSTM layer of 512 cells, the previous pixel only.
     "lecture": Config(),

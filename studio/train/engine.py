@@ -90,6 +90,8 @@ def default_settings(model: str, preset: str | None = None, **overrides) -> Trai
     epochs and CPU budget), then ``overrides`` (None values ignored). The CLI and the GUI both
     start from here."""
     module = model_module(model)
+    if preset is None:  # the default preset, as resolve_config takes it: the first one
+        preset = next(iter(getattr(module, "CONFIGS", {})), None)
     fields = {"epochs": getattr(module, "DEFAULT_EPOCHS", TrainSettings.epochs)}
     fields.update(getattr(module, "PRESET_SETTINGS", {}).get(preset, {}))
     fields.update({k: v for k, v in overrides.items() if v is not None})

@@ -12,7 +12,7 @@ from studio.cli import main as studio_main
 from studio.data import open_dataset
 from studio.models import transformer
 from studio.models.completion import complete, given_first, run_sampler
-from studio.train.engine import Trainer, TrainSettings, default_settings
+from studio.train.engine import Trainer, default_settings
 from studio.train.run import RunDir
 
 TINY = transformer.Config(n_embd=16, n_head=2, n_layer=2)
@@ -47,6 +47,8 @@ def test_hw4_is_the_course_sample_shape_and_optimiser():
     assert task.opt.param_groups[0]["lr"] == 1e-3 and task.opt.param_groups[0]["weight_decay"] == 0.1
     settings = default_settings("transformer", "hw4")
     assert (settings.batch_size, settings.epochs) == (16, 50)
+    # No preset named: the default one's settings, as its config is the default config.
+    assert default_settings("transformer").batch_size == default_settings("transformer", "2d-copy").batch_size == 16
 
 
 def test_the_output_layer_is_the_colour_embedding(task, sprites):
@@ -62,19 +64,6 @@ def test_the_output_layer_is_the_colour_embedding(task, sprites):
         net.input.embed.weight.copy_(saved)
     assert not torch.allclose(before[..., 3], after[..., 3])
     assert not any("head" in name and "copy" not in name for name, _ in net.named_parameters())
-
-
-def test_the_model_is_causal_a_pixel_never_sees_itself_or_later_ones(task, sprites):
-    net = task.net
-    canvas = torch.from_numpy(sprites.indices[:1].reshape(1, -1)).long()
-    t = 37
-    changed = canvas.clone()
-    changed[:, t:] = (changed[:, t:] + 1) % task.num_colors
-    with torch.no_grad():
-        before, _ = net(net.context(net.pad(canvas), 0, net.num_pixels))
-        after, _ = net(net.context(net.pad(changed), 0, net.num_pixels))
-    assert torch.allclose(before[:, :t + 1], after[:, :t + 1], atol=1e-5)
-    assert not torch.allclose(before[:, t + 1:], after[:, t + 1:])
 
 
 def test_the_kv_cache_gives_the_whole_sequence_likelihood_one_position_per_pixel(task, sprites):
@@ -103,35 +92,14 @@ def test_a_late_position_without_its_cache_is_refused(task):
         task.net(tokens, 5, None)
 
 
-def test_completion_uses_the_visible_pixels_after_the_hole():
-    """Sprites [a, 0, a]: hiding the first pixel, only the last (visible, after the hole) tells
-    which colour it is; the SMC completion finds it with the transformer as with PixelRNN."""
-    torch.manual_seed(0)
-    task = transformer.Task(transformer.Config(n_embd=16, n_head=2, n_layer=1, dropout=0.0, lr=1e-2),
-                            np.zeros((4, 3), np.uint8), (1, 3), torch.device("cpu"))
-    first = torch.randint(1, 4, (64,))
-    data = torch.stack([first, torch.zeros_like(first), first], 1)[:, None, :]
-    for _ in range(300):
-        task.train_step(task.modules(), data)
-    task.net.eval()
-    assert task.evaluate(data)["bits_per_pixel"] < (math.log2(3) + 0.3) / 3  # it learnt the copy
-    for colour in (1, 2, 3):
-        variants = complete(task, np.array([[0, 0, colour]], np.uint8), np.array([[True, False, False]]),
-                            n_variants=8, seed=colour)
-        assert [int(v.sprite[0, 0]) for v in variants].count(colour) >= 7
-
-
 def test_the_hw4_mask_gives_the_first_60_percent():
     mask = given_first((20, 20), 0.6)
     assert not mask.reshape(-1)[:240].any() and mask.reshape(-1)[240:].all()
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, sprites):
-    run_dir = tmp_path_factory.mktemp("runs") / "transformer"
-    settings = TrainSettings(epochs=2, batch_size=16, log_every=1, sample_every=0, sample_count=4)
-    Trainer("transformer", TINY_2D_COPY, sprites, settings, run_dir).run_training()
-    return run_dir
+def tiny_run(train_tiny, sprites):
+    return train_tiny("transformer", TINY_2D_COPY, sprites)
 
 
 def test_training_logs_both_held_out_scores_and_resumes(tiny_run, sprites):
@@ -157,5 +125,11 @@ def test_cli_completes_the_held_out_sprites_in_hw4s_format(tiny_run, sprites, tm
     png = tmp_path / "one.png"
     assert studio_main(["complete", str(tiny_run), "--index", "2", "--first", "0.6", "-n", "2",
                         "-o", str(png)]) == 0 and png.is_file()
+    variants = tmp_path / "variants.txt"
+    assert studio_main(["complete", str(tiny_run), "--index", "2", "--first", "0.6", "-n", "3",
+                        "-o", str(variants)]) == 0
+    assert len(variants.read_text().split("\n")) == 3
+    assert studio_main(["complete", str(tiny_run), "--held-out", "--first", "0.6", "-o", str(png)]) == 2
+    assert "FILE.txt" in capsys.readouterr().err
     assert studio_main(["eval", str(tiny_run)]) == 0
     assert "bits_per_pixel_after_60pct" in capsys.readouterr().out
