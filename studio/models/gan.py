@@ -37,7 +37,10 @@ from torch.optim.swa_utils import AveragedModel
 from studio.data.palette import Palette
 from studio.models import check_sizes, gan_signals
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
-from studio.models.diffaugment import AUGMENTS, augment_policy, diff_augment
+# diffaugment.AUGMENTS stays qualified: `augment` is a comma-separated policy, not one choice
+# (the settings form would offer a module-level AUGMENTS as a drop-down).
+from studio.models import diffaugment
+from studio.models.diffaugment import augment_policy, diff_augment
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 UPSAMPLINGS = ("transpose", "nearest")
@@ -76,9 +79,9 @@ class Config:
             raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLINGS)}")
         if self.output not in OUTPUTS:
             raise ValueError(f"unknown GAN output {self.output!r}; choose one of {', '.join(OUTPUTS)}")
-        unknown = [p for p in augment_policy(self.augment) if p not in AUGMENTS]
+        unknown = [p for p in augment_policy(self.augment) if p not in diffaugment.AUGMENTS]
         if unknown:
-            raise ValueError(f"unknown augmentation(s) {', '.join(unknown)}; choose from {', '.join(AUGMENTS)}")
+            raise ValueError(f"unknown augmentation(s) {', '.join(unknown)}; choose from {', '.join(diffaugment.AUGMENTS)}")
 
 
 # Epochs a run takes unless told otherwise: ~3,300 steps on the course data, where the

@@ -57,7 +57,8 @@ def test_warning_rules_follow_the_latest_value():
 def write_run(folder, epochs=2):
     run = RunDir(folder)
     run.create({"model": "gan", "model_config": {}, "train": {"epochs": epochs, "batch_size": 8},
-                "data": {"train": 40}, "device": "cpu"})
+                "data": {"source": "builtin", "train": 40, "size": [20, 20], "num_colors": 2,
+                         "palette": [[255, 255, 255], [0, 0, 0]]}, "device": "cpu"})
     return run
 
 
