@@ -34,7 +34,7 @@ def _frame(p: QPainter) -> QRectF:
 
 def tool_icon(name: str) -> QIcon:
     """An icon for a tool or a mask command: ``mask``, ``rect``, ``erase``, ``paint``, ``pick``,
-    ``cover50``, ``cover75``, ``invert``, ``clear``, ``undo``, ``redo``."""
+    ``cover50``, ``cover75``, ``first60``, ``invert``, ``clear``, ``undo``, ``redo``."""
     pix = QPixmap(ICON, ICON)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
@@ -73,9 +73,9 @@ def tool_icon(name: str) -> QIcon:
         p.drawEllipse(QRectF(16, 4, 8, 8))
         p.setBrush(QColor("#e04040"))
         p.drawEllipse(QRectF(4, 20, 4, 4))
-    elif name in ("cover50", "cover75"):  # the bottom of a sprite hidden
+    elif name in ("cover50", "cover75", "first60"):  # the bottom of a sprite hidden
         r = _frame(p)
-        part = 0.5 if name == "cover50" else 0.75
+        part = {"cover50": 0.5, "cover75": 0.75, "first60": 0.4}[name]
         _hatched(p, QRectF(r.left(), r.bottom() - part * r.height(), r.width(), part * r.height()))
         p.setPen(QPen(_INK, 1))
         p.drawRect(r)
@@ -168,6 +168,8 @@ class CanvasToolBars:
                 lambda: self.cover_bottom(0.5))
         command("cover75", "Cover 75 %", "Mask the bottom three quarters of the sprite",
                 lambda: self.cover_bottom(0.75))
+        command("first60", "Given 60 %", "HW4's task: keep the first 60 % of the pixels (240 of 400, "
+                "row by row) and mask the rest", lambda: self.cover_bottom(0.4))
         command("invert", "Invert", "Mask what is visible and show what is masked", self.invert)
         command("clear", "Clear mask", "Unmask every pixel", self.clear)
         self.mask_bar.addSeparator()

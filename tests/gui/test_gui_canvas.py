@@ -171,8 +171,12 @@ def test_mask_commands_and_shortcuts(canvas, qtbot):
     assert canvas.state.mask[:10].all() and not canvas.state.mask[10:].any()
     tools.actions["clear"].trigger()
     assert not canvas.state.mask.any()
+    tools.actions["first60"].trigger()  # HW4: the first 240 pixels given, the last 160 hidden
+    assert canvas.state.mask.sum() == 160 and canvas.state.mask[12:].all() and not canvas.state.mask[:12].any()
     assert tools.actions["undo"].shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
     assert tools.actions["redo"].shortcut() == QKeySequence(QKeySequence.StandardKey.Redo)
+    tools.actions["undo"].trigger()
+    assert not canvas.state.mask.any()  # undo takes the HW4 mask back off
     tools.actions["undo"].trigger()
     tools.actions["undo"].trigger()
     assert canvas.state.mask.sum() == 200 and canvas.state.mask[10:].all()  # back to cover 50 %
