@@ -65,7 +65,7 @@ class ToyGanWorkspace(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.density_plot = self.plots.addPlot(title="Data (grey bars) and the generator's density (blue)")
-        self.density_plot.addLegend(offset=(-10, 10))
+        # The title names the curves (no legend box: it covered the data's peaks).
         self.data_bars = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(160, 160, 160, 150),
                                          pen=pg.mkPen((120, 120, 120)), name="real data")
         self.gen_curve = pg.PlotDataItem(pen=pg.mkPen("#1f77b4", width=3), name="generator G", antialias=True)
