@@ -179,8 +179,8 @@ class PixelRNNWorkspace(QWidget):
         self.model_label.setWordWrap(True)
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_run_button = QPushButton("Open run…")
-        self.open_run_button.setToolTip("Load the best checkpoint of a PixelRNN run folder "
-                                        "(trained here or with `studio train pixelrnn`)")
+        self.open_run_button.setToolTip("Complete with another model: the best checkpoint of a run folder "
+                                        "of any model (PixelRNN, transformer, VAE or GAN)")
         self.open_run_button.clicked.connect(self.choose_run)
         self.train_button = QPushButton("Train PixelRNN…")
         self.train_button.clicked.connect(lambda: self.pages.setCurrentWidget(self.training))
@@ -300,7 +300,7 @@ class PixelRNNWorkspace(QWidget):
         return self._loading
 
     def choose_run(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a PixelRNN run folder",
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder to complete with",
                                                   str(self.training.runs_dir or default_runs_dir()))
         if folder:
             self.open_run(folder)
