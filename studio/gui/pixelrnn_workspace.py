@@ -43,6 +43,11 @@ MASK_HINT = ("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a <b>R
              "<b>Cover 50 % / 75 %</b>. Or drop an image on the canvas.")
 MASK_HIDDEN_HINT = "<b>The mask is hidden</b>: you see the pixels under it. Show mask to edit it again."
 EXPORT_SCALE = 16
+TRANSFORMER_INTRO = ("<b>Transformer</b> (the course's HW4): a small GPT reads the sprite as a "
+                     "400-token sentence and predicts each colour from every earlier one at once, "
+                     "through causal self-attention. Its default, <i>2d-copy</i>, also sees the pixel "
+                     "above and can copy the sprite's own colours; <i>hw4</i> is the homework's exact "
+                     "model. It completes the canvas like PixelRNN.")
 TIPS = {"context": "Which earlier pixels each step sees: previous = the one before it (the lecture); "
                    "2d = also the three above; 2d-wide = two pixels out in every earlier direction"}  # a 20×20 canvas exports as 320×320 pixels
 INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predicts each colour from "
@@ -102,13 +107,18 @@ class PixelRNNWorkspace(QWidget):
         self.canvas.setAcceptDrops(True)
         self.canvas.installEventFilter(self)  # an image dropped on it: see eventFilter
         self.tools = CanvasToolBars(self.canvas, self)
-        self.training = TrainingPanel(
-            context, model="pixelrnn", intro=INTRO, tips=TIPS,
-            plots=[PlotSpec("Loss (cross-entropy, nats)", keys=["loss"]),
-                   PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel"])])
+        # One Train tab per autoregressive model: both complete the same canvas the same way.
+        plots = [PlotSpec("Loss (cross-entropy, nats)", keys=["loss"]),
+                 PlotSpec("Bits per pixel", keys=["bits_per_pixel", "val/bits_per_pixel",
+                                                  "val/bits_per_pixel_after_60pct"])]
+        self.training = TrainingPanel(context, model="pixelrnn", intro=INTRO, tips=TIPS, plots=plots)
+        self.transformer_training = TrainingPanel(context, model="transformer", intro=TRANSFORMER_INTRO,
+                                                  plots=plots)
+        self.trainers = {"pixelrnn": self.training, "transformer": self.transformer_training}
         self.pages = QTabWidget()
         self.pages.addTab(self._build_complete_page(), "Complete a sprite")
         self.pages.addTab(self.training, "Train PixelRNN")
+        self.pages.addTab(self.transformer_training, "Train transformer")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -118,8 +128,9 @@ class PixelRNNWorkspace(QWidget):
         self.canvas.colorPicked.connect(self._choose_paint_color)
         self.paint_box.palette_view.colorClicked.connect(self._choose_paint_color)
         self.variants.variantChosen.connect(self.choose_variant)
-        self.training.trainingFinished.connect(self._on_training_finished)
-        self.training.open_button.clicked.connect(self._on_training_run_opened)
+        for panel in self.trainers.values():
+            panel.trainingFinished.connect(self._on_training_finished)
+            panel.open_button.clicked.connect(lambda _=False, p=panel: self._on_training_run_opened(p))
         context.datasetChanged.connect(self.set_dataset)
         self.set_task(None)
         if context.dataset is not None:
@@ -308,8 +319,14 @@ class PixelRNNWorkspace(QWidget):
     def open_run(self, path: str | Path, show_settings: bool = True) -> WorkerTask:
         """Complete with the run's model, and show its curves on the Train tab."""
         task = self.load_run(path)
-        if not self.training.is_training():
-            self.training.open_run(path, show_settings)
+        from studio.train.trained import run_config
+
+        try:
+            panel = self.trainers.get(run_config(path)["model"])
+        except ValueError:  # load_run reports what is wrong with the folder
+            panel = None
+        if panel is not None and not panel.is_training():
+            panel.open_run(path, show_settings)
         return task
 
     def open_startup_run(self) -> None:
@@ -331,10 +348,10 @@ class PixelRNNWorkspace(QWidget):
         if summary.get("checkpoint") and summary.get("run"):
             self.load_run(summary["run"])
 
-    def _on_training_run_opened(self) -> None:
-        """The Train tab's own "Open run…" showed a run: complete with it too, if it has a checkpoint."""
-        run = self.training.run_path
-        if run is not None and self.training.state == "following" and any(Path(run, "checkpoints").glob("*.pt")):
+    def _on_training_run_opened(self, panel: TrainingPanel) -> None:
+        """A Train tab's own "Open run…" showed a run: complete with it too, if it has a checkpoint."""
+        run = panel.run_path
+        if run is not None and panel.state == "following" and any(Path(run, "checkpoints").glob("*.pt")):
             self.load_run(run)
 
     def model_fits(self) -> str | None:
@@ -462,7 +479,7 @@ class PixelRNNWorkspace(QWidget):
         """The window is closing: stop a completion and the training (keeping a checkpoint)."""
         if self.job is not None:
             self.job.cancel()
-        return self.training.shutdown(timeout_ms)
+        return all([panel.shutdown(timeout_ms) for panel in self.trainers.values()])
 
 
 def _load_pixelrnn_run(path: Path):

@@ -188,6 +188,33 @@ def test_finished_training_run_becomes_the_model(workspace, qtbot, sprites, tmp_
     assert workspace.controls.complete_button.isEnabled()
 
 
+def test_a_transformer_run_trains_on_its_own_tab_and_completes_the_canvas(workspace, qtbot, sprites, tmp_path):
+    from studio.models import transformer
+    from studio.train.engine import TrainSettings, Trainer
+
+    assert [workspace.pages.tabText(i) for i in range(3)] == ["Complete a sprite", "Train PixelRNN",
+                                                              "Train transformer"]
+    assert workspace.transformer_training.model == "transformer"
+    run_dir = tmp_path / "transformer-run"
+    Trainer("transformer", transformer.Config(n_embd=16, n_head=2, n_layer=1), sprites,
+            TrainSettings(epochs=1, batch_size=16, max_steps=2, device="cpu", sample_count=4),
+            run_dir).run_training()
+    with qtbot.waitSignal(workspace.modelChanged, timeout=60000) as changed:
+        workspace.open_run(run_dir)
+    assert isinstance(changed.args[0], transformer.Task)
+    assert workspace.transformer_training.run_path == run_dir  # its curves, on its own tab
+    assert workspace.training.run_path != run_dir
+    workspace.browser.select(4)
+    workspace.tools.actions["first60"].trigger()  # HW4's task: the last 160 pixels hidden
+    workspace.controls.n_variants.setValue(3)
+    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
+        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
+    completions = ended.args[0]
+    assert len(completions) == 3
+    for c in completions:
+        assert np.array_equal(c.sprite[:12], sprites.indices[4][:12])  # the given 60 % kept
+
+
 def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):
     rgb = np.full((40, 40, 3), 255, np.uint8)
     rgb[10:30, 10:30] = sprites.palette.colors[3]
