@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import struct
 import warnings
 import zipfile
 from pathlib import Path
@@ -57,7 +58,7 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
                               hint="use only checkpoints the studio wrote") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, TypeError,
             AttributeError, KeyError, IndexError, UnicodeDecodeError, OverflowError,
-            MemoryError) as err:
+            MemoryError, struct.error) as err:
         # torch reports damaged archives in many ways, depending on where the damage is.
         first = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         raise CheckpointError(f"not a readable checkpoint (truncated or corrupt: {first})", path) from None
