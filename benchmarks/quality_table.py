@@ -68,7 +68,7 @@ def quality_rows(runs, n: int, seed: int, grids: Path) -> list[dict]:
                              **reference[name], "bits_per_pixel": None, "cpu_minutes": None,
                              "grid": str(grid), "command": ""})
         result = score_run(run, n=n, seed=seed, reference=False)
-        grid = grids / f"{run.name}.png"
+        grid = grids / f"{opened.model}-{run.name}.png"  # runs of two models may share a folder name
         grid_image(opened.task.draw(GRID_SPRITES, seed=seed), opened.palette, columns=8, scale=2).save(grid)
         records = opened.run.metrics()
         cpu = max((r.get("cpu", 0.0) for r in records), default=0.0)
