@@ -129,7 +129,7 @@ def run_config(path: str | Path, model: str | tuple[str, ...] | None = None) -> 
     if not run.path.is_dir():
         raise RunError(f"{run.path}: no such folder")
     if not run.config_path.is_file():
-        raise RunError(f"{run.path}: not a training run (no config.json); choose a run folder")
+        raise RunError(f"{run.path}: not a run folder (no config.json); choose a run folder")
     try:
         saved = run.config()  # checked field by field: a ConfigError naming the file and line
     except StudioError as err:
