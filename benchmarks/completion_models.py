@@ -41,7 +41,7 @@ from studio.data import grid_image, open_dataset
 from studio.models.completion import centre_hole, cover_bottom, make_generator, random_pixels, run_sampler
 from studio.models.inpainting import completer_for
 from studio.models.scores import score_samples
-from studio.train.engine import load_trained
+from studio.train.trained import TrainedRun
 
 MASKS = {"centre hole 25 %": lambda size: centre_hole(size, 0.25),
          "cover 50 %": lambda size: cover_bottom(size, 0.5),
@@ -112,7 +112,8 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    models = [load_trained(run, args.checkpoint, "cpu") for run in args.run]
+    opened = [TrainedRun.open(run, args.checkpoint, "cpu") for run in args.run]
+    models = [(r.task, r.palette, r.config) for r in opened]
     saved0 = models[0][2]
     data = open_dataset(saved0["data"]["source"], **saved0["data"].get("options", {}))
     train, held = data.split(saved0["train"]["held_out"])

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from studio.data import grid_image, open_dataset  # noqa: E402
 from studio.models import gan  # noqa: E402
 from studio.models.scores import score_samples  # noqa: E402
-from studio.train.engine import Trainer, TrainSettings, load_trained  # noqa: E402
+from studio.train.engine import Trainer, TrainSettings  # noqa: E402
+from studio.train.trained import TrainedRun  # noqa: E402
 from studio.train.run import RunDir  # noqa: E402
 
 AUG = "translation,cutout,flip"
@@ -57,7 +58,8 @@ def train(config: gan.Config, sprites, cpu_minutes: float, out: Path) -> None:
 
 
 def score(out: Path, n: int, seed: int) -> dict:
-    task, palette, saved = load_trained(out, "last", device="cpu")
+    run = TrainedRun.open(out, "last", device="cpu")
+    task, palette, saved = run.task, run.palette, run.config
     sprites = open_dataset(saved["data"]["source"])
     train_idx, held_idx = sprites.split(saved["train"].get("held_out", 0.1))
     samples = task.draw(n, seed=seed)

@@ -89,12 +89,13 @@ def image_output(*suffixes: str):
     return parse
 
 
-def sprite_output():
-    """An output for drawn sprites: FILE.txt (the course's format), FILE.npy, or an image."""
+def sprite_output(*arrays: str):
+    """An output for sprites: an image, or a file of indices whose extension is one of
+    ``arrays`` (".txt": the course's format, ".npy")."""
     as_image = image_output()
 
     def parse(text: str) -> str:
-        return text if Path(text).suffix.lower() in (".txt", ".npy") else as_image(text)
+        return text if Path(text).suffix.lower() in arrays else as_image(text)
 
     parse.__name__ = "sprite file"
     return parse

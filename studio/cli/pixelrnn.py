@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SCALE, SEED, float_range, int_range, image_output, positive_float, positive_int
+from studio.cli.args import SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
 
 CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in the input column
 
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
                       help="hide that fraction of the pixels, at random")
     hide.add_argument("--mask", help="mask PNG of the sprite's size: non-zero (white) pixels are hidden")
     complete.add_argument("-n", type=positive_int(max=256), default=8, help="number of completions, 1..256")
-    complete.add_argument("-o", "--output", required=True, type=_image_or_text,
+    complete.add_argument("-o", "--output", required=True, type=sprite_output(".txt"),
                           help="an image (the row), or .txt: the completions as lines of colour indices")
     complete.add_argument("--temperature", type=positive_float(max=100), default=1.0,
                           help="PixelRNN: softmax temperature; VAE/GAN: spread of the starting codes")
@@ -47,10 +47,6 @@ def register(subparsers) -> None:
     complete.add_argument("--checkpoint", default="best")
     complete.add_argument("--device")
     complete.set_defaults(func=cmd_complete)
-
-
-def _image_or_text(text: str) -> str:
-    return text if Path(text).suffix.lower() == ".txt" else image_output()(text)
 
 
 def cmd_complete(args) -> int:

@@ -52,7 +52,7 @@ def register(subparsers) -> None:
                                                   "the course's text format or a NumPy array")
     sample.add_argument("run_dir")
     sample.add_argument("-n", type=positive_int(max=MAX_SPRITES), default=64)
-    sample.add_argument("-o", "--output", required=True, type=sprite_output(),
+    sample.add_argument("-o", "--output", required=True, type=sprite_output(".txt", ".npy"),
                         help="FILE.png: a grid; FILE.txt: one sprite a line of palette indices (the "
                              "course's pixel_color format, palette beside it as FILE.colormap.txt); "
                              "FILE.npy: indices [n, H, W] uint8")

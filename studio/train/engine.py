@@ -625,11 +625,3 @@ def _tensorboard_writer(run: RunDir):
     except ImportError:  # the optional `tensorboard` extra is not installed
         return None
     return SummaryWriter(str(run.path / "tensorboard"))
-
-
-def load_trained(run_dir: str | Path, which: str = "best", device: str | None = None):
-    """(task, palette, config.json dict): ``TrainedRun.open`` as a tuple, for older callers."""
-    from studio.train.trained import TrainedRun
-
-    run = TrainedRun.open(run_dir, which, device)
-    return run.task, run.palette, run.config

@@ -11,7 +11,8 @@ import torch
 from studio.models import gan
 from studio.models.diffaugment import cutout, diff_augment, flip, translate
 from studio.train.config import config_from_dict, config_to_dict
-from studio.train.engine import Trainer, TrainSettings, default_settings, load_trained
+from studio.train.engine import Trainer, TrainSettings, default_settings
+from studio.train.trained import TrainedRun
 
 TINY = gan.Config(z_dim=8, width=8, output="palette", augment="translation,cutout,flip")
 
@@ -72,7 +73,7 @@ def test_a_palette_gan_with_diffaugment_and_r1_trains_and_reloads(tmp_path, buil
     settings = TrainSettings(epochs=2, batch_size=16, log_every=1, sample_every=0, checkpoint_every=0)
     summary = Trainer("gan", config, builtin_set, settings, tmp_path / "run").run_training()
     assert np.isfinite(summary["metrics"]["d_loss"]) and 0 < summary["metrics"]["g_confidence"] <= 1
-    task, palette, _ = load_trained(tmp_path / "run", "last", device="cpu")
+    task = TrainedRun.open(tmp_path / "run", "last", device="cpu").task
     assert task.config == config and task.draw(3).shape == (3, 20, 20)
 
 
