@@ -226,3 +226,123 @@ def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):
     assert exported.shape == (320, 320, 3) and (exported == sprites.palette.colors[3]).all()
     with pytest.raises(ValueError, match="no variants"):
         workspace.export_variants(tmp_path / "variants.png")
+
+
+# --- the model chooser and Compare all models --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped():
+    """The built-in PixelRNN, transformer, VAE and GAN, opened once for the module."""
+    from studio.session.completion import open_models
+    from studio.session.pretrained import shipped_runs
+
+    opened, failed = open_models(shipped_runs())
+    assert not failed and len(opened) == 4
+    return opened
+
+
+def small_hole(workspace):
+    canvas = workspace.canvas
+    canvas.apply(canvas.state.set_mask_region(rect_region(canvas.state.shape, 8, 8, 11, 11), True), "hole")
+    return canvas.state
+
+
+def chooser_texts(workspace):
+    chooser = workspace.model_box.chooser
+    return [chooser.itemText(i) for i in range(chooser.count())]
+
+
+@pytest.mark.parametrize("model", ["vae", "gan"])
+def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
+    for m in shipped:
+        workspace.models.add(m, choose=m.model == "pixelrnn")
+    assert chooser_texts(workspace) == ["PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)",
+                                        "GAN (built-in)"]
+    k = [m.model for m in shipped].index(model)
+    with qtbot.waitSignal(workspace.modelChanged) as changed:
+        workspace.model_box.chooser.activated.emit(k)  # what picking it with the mouse emits
+    assert changed.args[0] is shipped[k].task and workspace.model_box.chooser.currentIndex() == k
+    assert f"shipped {model.upper()} model" in workspace.model_label.text()
+    workspace.browser.select(4)
+    state = small_hole(workspace)
+    workspace.controls.n_variants.setValue(3)
+    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
+        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
+    variants = ended.args[0]
+    assert len(variants) == 3 and workspace.variants.count() == 3
+    for v in variants:
+        assert np.array_equal(v.sprite[~state.mask], sprites.indices[4][~state.mask])
+    result = workspace.models.variants
+    assert result.model == model and result.variants == variants
+    caption = workspace.variants_caption.text()
+    assert f"{shipped[k].title}</b>: 3 variants in {result.seconds:.2f} s" in caption
+    assert shipped[k].score_name in caption
+
+
+def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspace, qtbot, sprites, shipped):
+    for m in shipped:
+        workspace.models.add(m, choose=m.model == "pixelrnn")
+    workspace.browser.select(6)
+    state = small_hole(workspace)
+    workspace.controls.n_variants.setValue(2)
+    assert not workspace.compared.isVisible()
+    with qtbot.waitSignal(workspace.comparisonEnded, timeout=60000) as ended:
+        qtbot.mouseClick(workspace.controls.compare_button, Qt.MouseButton.LeftButton)
+    results = ended.args[0]
+    assert [r.title for r in results] == [m.title for m in shipped]
+    assert workspace.compared.isVisible() and workspace.compared.count() == 4
+    for i, r in enumerate(results):
+        item = workspace.compared.item(i)
+        assert f"{r.best.score:.1f} · {r.seconds:.2f} s" in item.text() and r.seconds > 0
+        assert r.title in item.toolTip() and r.score_name in item.toolTip()
+        assert np.array_equal(r.best.sprite[~state.mask], sprites.indices[6][~state.mask])
+    assert workspace.canvas.state == state  # comparing edits nothing by itself
+
+    # A model's best goes on the canvas as a variant does: one undoable step, the mask kept.
+    item = workspace.compared.item(2)
+    QTest.mouseClick(workspace.compared.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     workspace.compared.visualItemRect(item).center())
+    assert np.array_equal(workspace.canvas.state.sprite, results[2].best.sprite)
+    assert workspace.canvas.undo_stack.undoText() == "Use VAE (built-in)'s best"
+    workspace.canvas.undo_stack.undo()
+    assert workspace.canvas.state == state
+
+
+def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped):
+    for m in shipped:
+        workspace.models.add(m)
+    small_hole(workspace)
+    before = workspace.canvas.state
+    reached, release = threading.Event(), threading.Event()
+
+    def hold_first_step(done, total):  # on the worker thread, inside the first model
+        if not reached.is_set():
+            reached.set()
+            release.wait(30)
+
+    workspace.completionStarted.connect(
+        lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
+    job = workspace.start_comparison()
+    assert job is not None and job.comparing and len(job.models) == 4
+    assert not workspace.controls.compare_button.isEnabled() and not workspace.controls.complete_button.isEnabled()
+    qtbot.waitUntil(lambda: "Comparing: PixelRNN (built-in) (1 of 4)" in workspace.controls.hint.text())
+    with qtbot.waitSignal(workspace.comparisonEnded, timeout=30000) as ended:
+        qtbot.mouseClick(workspace.controls.cancel_button, Qt.MouseButton.LeftButton)
+        release.set()
+    assert ended.args[0] == [] and workspace.compared.count() == 0
+    assert workspace.canvas.state == before and "Cancelled" in workspace.controls.hint.text()
+    assert workspace.controls.compare_button.isEnabled()
+
+
+@pytest.mark.parametrize("model", ["gan", "vae"])
+def test_opening_a_gan_or_vae_run_on_the_page_adds_it_to_the_chooser(workspace, qtbot, tiny_runs, model):
+    with qtbot.waitSignal(workspace.modelChanged, timeout=60000) as changed:
+        workspace.open_run(tiny_runs[model])
+    assert type(changed.args[0]).__module__ == f"studio.models.{model}"
+    title = f"{model}-tiny · {model.upper()}"
+    assert chooser_texts(workspace) == [title] and workspace.model_box.chooser.currentIndex() == 0
+    assert f"{model}-tiny" in workspace.model_label.text()
+    small_hole(workspace)
+    assert workspace.controls.complete_button.isEnabled() and workspace.controls.compare_button.isEnabled()
+    with qtbot.waitSignal(workspace.modelChanged, timeout=60000):
+        workspace.open_run(tiny_runs[model])  # opened again: the same entry, not a second one
+    assert chooser_texts(workspace) == [title]
