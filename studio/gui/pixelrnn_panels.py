@@ -7,8 +7,8 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet
@@ -142,7 +142,9 @@ class CompareStrip(SpriteStrip):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(caption_lines=2, parent=parent)
-        self.setGridSize(QSize(COMPARE_CELL, self.iconSize().height() + 8 + 2 * self.fontMetrics().lineSpacing()))
+        cell = self.iconSize().height() + 8 + 2 * self.fontMetrics().lineSpacing()
+        self.setGridSize(QSize(COMPARE_CELL, cell))
+        self.setFixedHeight(cell + 24)  # and a scroll bar's room, when the models outgrow the row
         self.setWordWrap(True)
 
     def set_results(self, results, palette: Palette) -> None:
@@ -154,6 +156,43 @@ class CompareStrip(SpriteStrip):
                 "variants, not the models).\nClick to put it on the canvas." for r in results]
         self.show_sprites(np.stack([r.best.sprite for r in results]) if results else np.zeros((0, 0, 0)),
                           captions, tips, palette)
+
+
+class CompletionResults(QTabWidget):
+    """Below the canvas: the chosen model's variants on one tab, every model's best on the
+    other (shown when a comparison ends), the export buttons in the tab bar's corner."""
+
+    def __init__(self, variants_hint: str, compare_hint: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.variants, self.compared = VariantStrip(), CompareStrip()
+        self.variants_caption, self.compare_caption = QLabel(variants_hint), QLabel(compare_hint)
+        self.variants_page = self._page(self.variants_caption, self.variants)
+        self.compare_page = self._page(self.compare_caption, self.compared)
+        self.addTab(self.variants_page, "4 · Variants")
+        self.addTab(self.compare_page, "5 · All models")
+        self.export_canvas_button = QPushButton("Export canvas…")
+        self.export_canvas_button.setToolTip("Save the canvas sprite as a PNG (16× size, no mask)")
+        self.export_variants_button = QPushButton("Export variants…")
+        self.export_variants_button.setToolTip("Save the variants as one PNG row, best first")
+        corner = QWidget()
+        buttons = QHBoxLayout(corner)
+        buttons.setContentsMargins(0, 0, 0, 2)
+        buttons.addWidget(self.export_canvas_button)
+        buttons.addWidget(self.export_variants_button)
+        self.setCornerWidget(corner, Qt.Corner.TopRightCorner)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the canvas stretches
+
+    @staticmethod
+    def _page(caption: QLabel, strip: QWidget) -> QWidget:
+        caption.setWordWrap(True)
+        caption.setStyleSheet("color: gray")
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(caption)
+        layout.addWidget(strip)
+        return page
 
 
 class ModelBox(QGroupBox):

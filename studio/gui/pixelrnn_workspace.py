@@ -30,8 +30,7 @@ from studio.gui.canvas import SpriteCanvas
 from studio.gui.canvas_model import composite, sprite_from_image
 from studio.gui.canvas_tools import CanvasToolBars
 from studio.gui.context import StudioContext
-from studio.gui.pixelrnn_panels import (CompareStrip, CompletionBox, ModelBox, PaintColourBox, SpriteBrowser,
-                                        VariantStrip)
+from studio.gui.pixelrnn_panels import CompletionBox, CompletionResults, ModelBox, PaintColourBox, SpriteBrowser
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.workers import Task as WorkerTask
 from studio.gui.widgets import side_column
@@ -43,10 +42,9 @@ from studio.train.run import default_runs_dir
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
                  "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder of any model.")
-VARIANTS_HINT = ("4 · Variants appear here, best first, with the model's score. Click one to put it "
-                 "on the canvas.")
-COMPARE_HINT = ("5 · <i>Compare all models</i> fills the same mask with every model in the chooser: "
-                "the best variant of each appears here, with its score and time.")
+VARIANTS_HINT = "The chosen model's variants appear here, best first, with its score. Click one to use it."
+COMPARE_HINT = ("<i>Compare all models</i> fills the same mask with every model in the chooser: the best "
+                "variant of each appears here, with its score and time. Click one to use it.")
 LAST_RUN_KEY = "models/pixelrnn"  # QSettings: the model used last, reopened on launch
 MASK_HINT = ("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a <b>Rectangle</b>, or "
              "<b>Cover 50 % / 75 %</b>. Or drop an image on the canvas.")
@@ -175,19 +173,14 @@ class PixelRNNWorkspace(QWidget):
         hint_row = QHBoxLayout()
         hint_row.addWidget(self.canvas_hint, 1)
         hint_row.addWidget(self.show_mask)
-        self.variants = VariantStrip()
-        self.variants_caption = QLabel(VARIANTS_HINT)
-        self.variants_caption.setWordWrap(True)
-        self.variants_caption.setStyleSheet("color: gray")
-        self.export_canvas_button = QPushButton("Export canvas PNG…")
-        self.export_variants_button = QPushButton("Export variants PNG…")
+        self.results = CompletionResults(VARIANTS_HINT, COMPARE_HINT)
+        self.variants, self.compared = self.results.variants, self.results.compared
+        self.variants_caption, self.compare_caption = self.results.variants_caption, self.results.compare_caption
+        self.export_canvas_button = self.results.export_canvas_button
+        self.export_variants_button = self.results.export_variants_button
         self.export_canvas_button.clicked.connect(lambda: self._choose_export(self.export_canvas, "sprite.png"))
         self.export_variants_button.clicked.connect(lambda: self._choose_export(self.export_variants,
                                                                                 "variants.png"))
-        export_row = QHBoxLayout()
-        export_row.addWidget(self.variants_caption, 1)
-        export_row.addWidget(self.export_canvas_button)
-        export_row.addWidget(self.export_variants_button)
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
@@ -195,15 +188,7 @@ class PixelRNNWorkspace(QWidget):
         centre_layout.addWidget(self.tools.mask_bar)
         centre_layout.addLayout(hint_row)
         centre_layout.addWidget(self.canvas, 1)
-        centre_layout.addLayout(export_row)
-        centre_layout.addWidget(self.variants)
-        self.compare_caption = QLabel(COMPARE_HINT)
-        self.compare_caption.setWordWrap(True)
-        self.compare_caption.setStyleSheet("color: gray")
-        self.compared = CompareStrip()
-        self.compared.hide()  # until there is a comparison: the canvas keeps the room
-        centre_layout.addWidget(self.compare_caption)
-        centre_layout.addWidget(self.compared)
+        centre_layout.addWidget(self.results)
 
         # Right: the model, the completion settings, the palette.
         self.model_box = ModelBox()
@@ -314,7 +299,7 @@ class PixelRNNWorkspace(QWidget):
         if what in ("models", "current"):
             self.model_box.show_models(self.models)
             self._show_model()
-        if what == "variants":
+        if what in ("current", "variants"):  # another model: the old one's variants went
             self._show_variants()
         if what == "comparison":
             self._show_comparison()
@@ -518,24 +503,23 @@ class PixelRNNWorkspace(QWidget):
             return
         self.variants.set_variants(np.stack([v.sprite for v in result.variants]),
                                    [v.score for v in result.variants], self.canvas.palette, result.score_name)
-        better = " (closer to 0 = more likely)" if result.score_name.startswith("log p") else " (higher = better)"
-        self.variants_caption.setText(f"4 · <b>{result.title}</b>: {len(result.variants)} variants in "
-                                      f"{result.seconds:.2f} s, best first by {result.score_name}{better}. "
-                                      "Click one to put it on the canvas.")
+        better = "closer to 0 = more likely" if result.score_name.startswith("log p") else "higher = better"
+        self.variants_caption.setText(f"<b>{result.title}</b>: {len(result.variants)} variants in "
+                                      f"{result.seconds:.2f} s, best first by {result.score_name} ({better}).")
+        self.results.setCurrentWidget(self.results.variants_page)
 
     def _show_comparison(self) -> None:
         results = self.models.comparison
         self.compared.set_results(results, self.canvas.palette)
-        self.compared.setVisible(bool(results))
         if not results:
             self.compare_caption.setText(COMPARE_HINT)
             return
         _, skipped = self._comparable()
         left_out = f" Left out (another palette or size): {', '.join(skipped)}." if skipped else ""
         self.compare_caption.setText(
-            f"5 · <b>Every model</b>, the best of {len(results[0].variants)} variants each, with its own score "
-            f"and its time: {sum(r.seconds for r in results):.2f} s in all. Scores rank a model's own variants, "
-            f"not the models.{left_out}")
+            f"<b>Every model</b>'s best of {len(results[0].variants)}: its own score (not comparable across "
+            f"models) · seconds; {sum(r.seconds for r in results):.2f} s in all.{left_out}")
+        self.results.setCurrentWidget(self.results.compare_page)
 
     def choose_variant(self, k: int) -> None:
         """Put variant ``k`` on the canvas (undoable): its pixels where the completion's mask

@@ -273,6 +273,7 @@ def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, 
         assert np.array_equal(v.sprite[~state.mask], sprites.indices[4][~state.mask])
     result = workspace.models.variants
     assert result.model == model and result.variants == variants
+    assert workspace.results.currentWidget() is workspace.results.variants_page
     caption = workspace.variants_caption.text()
     assert f"{shipped[k].title}</b>: 3 variants in {result.seconds:.2f} s" in caption
     assert shipped[k].score_name in caption
@@ -284,12 +285,12 @@ def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspac
     workspace.browser.select(6)
     state = small_hole(workspace)
     workspace.controls.n_variants.setValue(2)
-    assert not workspace.compared.isVisible()
     with qtbot.waitSignal(workspace.comparisonEnded, timeout=60000) as ended:
         qtbot.mouseClick(workspace.controls.compare_button, Qt.MouseButton.LeftButton)
     results = ended.args[0]
     assert [r.title for r in results] == [m.title for m in shipped]
-    assert workspace.compared.isVisible() and workspace.compared.count() == 4
+    assert workspace.results.currentWidget() is workspace.results.compare_page  # the row is shown
+    assert workspace.compared.count() == 4
     for i, r in enumerate(results):
         item = workspace.compared.item(i)
         assert f"{r.best.score:.1f} · {r.seconds:.2f} s" in item.text() and r.seconds > 0
