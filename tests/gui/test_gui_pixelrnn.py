@@ -114,19 +114,26 @@ def test_complete_shows_variants_that_keep_the_visible_pixels(workspace, qtbot, 
     assert workspace.canvas.state == state
 
 
-def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
-    workspace.set_task(tiny_task(sprites), "tiny untrained model")
-    workspace.tools.actions["cover50"].trigger()
-    before = workspace.canvas.state
+def hold_at_first_step(workspace) -> tuple[threading.Event, threading.Event]:
+    """(reached, release): the next completion's worker stops at its first step (reached is
+    set) until release is set."""
     reached, release = threading.Event(), threading.Event()
 
-    def hold_first_step(done, total):  # runs on the worker thread, between two pixels
+    def hold_first_step(done, total):  # runs on the worker thread, between two steps
         if not reached.is_set():
             reached.set()
             release.wait(30)
 
     workspace.completionStarted.connect(
         lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
+    return reached, release
+
+
+def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
+    workspace.set_task(tiny_task(sprites), "tiny untrained model")
+    workspace.tools.actions["cover50"].trigger()
+    before = workspace.canvas.state
+    reached, release = hold_at_first_step(workspace)
     job = workspace.start_completion()
     assert job is not None and workspace.controls.cancel_button.isEnabled()
     assert not workspace.controls.complete_button.isEnabled()  # one completion at a time
@@ -139,30 +146,6 @@ def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sp
     assert workspace.variants.count() == 0
     assert workspace.canvas.state == before and workspace.canvas.undo_stack.undoText() == "Cover bottom 50%"
     assert "Cancelled" in workspace.controls.hint.text() and workspace.controls.complete_button.isEnabled()
-
-
-@pytest.mark.parametrize("model", ["vae", "gan"])
-def test_a_vae_or_gan_completes_the_canvas_too(workspace, qtbot, sprites, model):
-    """The canvas completes with any model's run (studio/models/inpainting.py), keeping the visible pixels."""
-    import torch
-
-    from studio.models import gan, vae
-
-    config = {"vae": vae.Config(width=8, hidden=16, embed_dim=4), "gan": gan.Config(z_dim=8, width=8)}[model]
-    task = {"vae": vae, "gan": gan}[model].Task(config, sprites.palette.colors, (sprites.height, sprites.width),
-                                                  torch.device("cpu"))
-    workspace.set_task(task, f"tiny untrained {model}")
-    workspace.browser.select(4)
-    workspace.tools.actions["cover50"].trigger()
-    state = workspace.canvas.state
-    workspace.controls.n_variants.setValue(3)
-    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
-        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
-    completions = ended.args[0]
-    assert len(completions) == 3 and workspace.variants.count() == 3
-    for c in completions:
-        assert np.array_equal(c.sprite[~state.mask], sprites.indices[4][~state.mask])
-    assert "fits the visible pixels" in workspace.variants.item(0).toolTip()
 
 
 def test_a_model_for_another_palette_is_refused_with_the_reason(workspace, sprites):
@@ -246,6 +229,23 @@ def small_hole(workspace):
     return canvas.state
 
 
+def add_models(workspace, models):
+    """Put ``models`` in the chooser, the first one chosen."""
+    for k, m in enumerate(models):
+        workspace.models.add(m, choose=k == 0)
+
+
+def press_on_a_hole(workspace, qtbot, button, ended, sprite: int, n: int):
+    """Sprite ``sprite`` with a small hole, ``n`` variants, ``button`` clicked: (the canvas
+    state, what the ``ended`` signal gave) once it ends."""
+    workspace.browser.select(sprite)
+    state = small_hole(workspace)
+    workspace.controls.n_variants.setValue(n)
+    with qtbot.waitSignal(ended, timeout=60000) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    return state, blocker.args[0]
+
+
 def chooser_texts(workspace):
     chooser = workspace.model_box.chooser
     return [chooser.itemText(i) for i in range(chooser.count())]
@@ -253,8 +253,8 @@ def chooser_texts(workspace):
 
 @pytest.mark.parametrize("model", ["vae", "gan"])
 def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
-    for m in shipped:
-        workspace.models.add(m, choose=m.model == "pixelrnn")
+    """The canvas completes with any model (studio/models/inpainting.py), keeping the visible pixels."""
+    add_models(workspace, shipped)
     assert chooser_texts(workspace) == ["PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)",
                                         "GAN (built-in)"]
     k = [m.model for m in shipped].index(model)
@@ -262,12 +262,8 @@ def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, 
         workspace.model_box.chooser.activated.emit(k)  # what picking it with the mouse emits
     assert changed.args[0] is shipped[k].task and workspace.model_box.chooser.currentIndex() == k
     assert f"shipped {model.upper()} model" in workspace.model_label.text()
-    workspace.browser.select(4)
-    state = small_hole(workspace)
-    workspace.controls.n_variants.setValue(3)
-    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
-        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
-    variants = ended.args[0]
+    state, variants = press_on_a_hole(workspace, qtbot, workspace.controls.complete_button,
+                                      workspace.completionEnded, sprite=4, n=3)
     assert len(variants) == 3 and workspace.variants.count() == 3
     for v in variants:
         assert np.array_equal(v.sprite[~state.mask], sprites.indices[4][~state.mask])
@@ -277,17 +273,13 @@ def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, 
     caption = workspace.variants_caption.text()
     assert f"{shipped[k].title}</b>: 3 variants in {result.seconds:.2f} s" in caption
     assert shipped[k].score_name in caption
+    assert "fits the visible pixels" in workspace.variants.item(0).toolTip()
 
 
 def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspace, qtbot, sprites, shipped):
-    for m in shipped:
-        workspace.models.add(m, choose=m.model == "pixelrnn")
-    workspace.browser.select(6)
-    state = small_hole(workspace)
-    workspace.controls.n_variants.setValue(2)
-    with qtbot.waitSignal(workspace.comparisonEnded, timeout=60000) as ended:
-        qtbot.mouseClick(workspace.controls.compare_button, Qt.MouseButton.LeftButton)
-    results = ended.args[0]
+    add_models(workspace, shipped)
+    state, results = press_on_a_hole(workspace, qtbot, workspace.controls.compare_button,
+                                     workspace.comparisonEnded, sprite=6, n=2)
     assert [r.title for r in results] == [m.title for m in shipped]
     assert workspace.results.currentWidget() is workspace.results.compare_page  # the row is shown
     assert workspace.compared.count() == 4
@@ -309,19 +301,10 @@ def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspac
 
 
 def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped):
-    for m in shipped:
-        workspace.models.add(m)
+    add_models(workspace, shipped)
     small_hole(workspace)
     before = workspace.canvas.state
-    reached, release = threading.Event(), threading.Event()
-
-    def hold_first_step(done, total):  # on the worker thread, inside the first model
-        if not reached.is_set():
-            reached.set()
-            release.wait(30)
-
-    workspace.completionStarted.connect(
-        lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
+    reached, release = hold_at_first_step(workspace)
     job = workspace.start_comparison()
     assert job is not None and job.comparing and len(job.models) == 4
     assert not workspace.controls.compare_button.isEnabled() and not workspace.controls.complete_button.isEnabled()
