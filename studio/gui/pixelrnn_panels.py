@@ -192,6 +192,7 @@ class CompletionResults(QTabWidget):
         layout.setSpacing(2)
         layout.addWidget(caption)
         layout.addWidget(strip)
+        layout.addStretch(1)  # the shorter page keeps its caption on its strip
         return page
 
 

@@ -111,6 +111,7 @@ class PixelRNNWorkspace(QWidget):
         self.models = CompletionModels()  # the chooser's models; the chosen one completes
         self.job: CompletionJob | None = None
         self._choosing: Path | None = None  # the run last asked to complete with, while it loads
+        self._progress_unit = "pixel"  # what the running model's progress counts
 
         self.canvas = SpriteCanvas()
         self.canvas.setAcceptDrops(True)
@@ -450,14 +451,17 @@ class PixelRNNWorkspace(QWidget):
     @Slot(int)
     def _on_model_started(self, i: int) -> None:
         job = self.job
-        if job is not None and job.comparing and not job.cancelled:
+        if job is None:
+            return
+        self._progress_unit = "pixel" if job.models[i].model in AUTOREGRESSIVE else "step"  # SMC or Adam
+        if job.comparing and not job.cancelled:
             self.controls.hint.setText(f"Comparing: {job.models[i].title} ({i + 1} of {len(job.models)})… "
                                        "the canvas stays editable.")
 
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         if self.job is not None:
-            self.controls.show_progress(done, total, "step %v / %m")
+            self.controls.show_progress(done, total, f"{self._progress_unit} %v / %m")
 
     def _on_completed(self, job: CompletionJob, results: list) -> None:
         self._end_job()
