@@ -346,10 +346,12 @@ class PixelRNNWorkspace(QWidget):
     def open_startup_run(self) -> WorkerTask | None:
         """On launch: complete with the model used last, else the newest PixelRNN run, else the
         shipped one; the other shipped models join the chooser."""
-        run = startup_run(AUTOREGRESSIVE, QSettings().value(LAST_RUN_KEY, "", type=str),
-                          self.training.runs_dir or default_runs_dir())
         if self.task is not None:
             return None
+        run = startup_run(AUTOREGRESSIVE, QSettings().value(LAST_RUN_KEY, "", type=str),
+                          self.training.runs_dir or default_runs_dir())
+        if self._choosing is not None:  # a run asked for meanwhile (File → Open run…) wins
+            run = None
         shipped = [p for p in shipped_runs() if run is None or p.resolve() != Path(run).resolve()]
         if run is not None:
             self._show_curves(run, show_settings=False)
@@ -368,6 +370,8 @@ class PixelRNNWorkspace(QWidget):
                 self._on_load_failed(error)
             else:
                 self.context.show_message(f"Could not load {path}: {_describe(error)}", 10000)
+        if newest:
+            self._choosing = None  # answered
 
     def _on_load_failed(self, error: BaseException) -> None:
         self._show_model()  # keep the model we had

@@ -330,3 +330,11 @@ def test_opening_a_gan_or_vae_run_on_the_page_adds_it_to_the_chooser(workspace, 
     with qtbot.waitSignal(workspace.modelChanged, timeout=60000):
         workspace.open_run(tiny_runs[model])  # opened again: the same entry, not a second one
     assert chooser_texts(workspace) == [title]
+
+
+def test_on_launch_a_run_asked_for_meanwhile_stays_chosen_and_the_shipped_join(workspace, qtbot, tiny_runs):
+    workspace.open_run(tiny_runs["pixelrnn"])  # e.g. `studio RUN_DIR`, before the startup load
+    workspace.open_startup_run()
+    qtbot.waitUntil(lambda: workspace.model_box.chooser.count() == 5, timeout=60000)
+    assert workspace.models.current.path == tiny_runs["pixelrnn"]
+    assert workspace.model_box.chooser.currentText() == "pixelrnn-tiny · PixelRNN"
