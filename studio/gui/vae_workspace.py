@@ -6,9 +6,10 @@ seeded random draw (re-roll) or a dataset sprite's code m (shown beside its reco
 The decoded sprite follows the sliders; an N×N grid shows the lecture's picture (click a cell
 to go there). Export the sprite or the grid as PNG, a walk between two sprites as a GIF.
 
-One decode plus its RGB lookup takes about a millisecond on a CPU (benchmarks/vae_decode.py),
-far under a 16 ms frame, so it runs on the GUI thread; slider events are still coalesced to
-one decode per event-loop pass, so a fast drag never queues work. The grid (N² decodes in one
+One decode plus its RGB lookup takes about a millisecond on a CPU with the conv decoder, and
+tens of milliseconds with the default's autoregressive one (400 pixel steps; benchmarks/vae_decode.py),
+so it runs on the GUI thread; slider events are coalesced to one decode per event-loop pass,
+so a fast drag never queues work. The grid (N² decodes in one
 batch) is redrawn only when the dimensions, the fixed code or N change.
 
 Train: the shared TrainingPanel with reconstruction, KL and ELBO plots; a finished run is

@@ -99,12 +99,16 @@ class PixelRNN(RasterNet):
         self.steps = 0
         self._register_load_state_dict_pre_hook(_rename_old_keys)
 
-    def forward(self, tokens: torch.Tensor, start: int = 0, state=None):
+    def forward(self, tokens: torch.Tensor, start: int = 0, state=None, condition: torch.Tensor | None = None):
         """Tokens [B, T, J] of steps ``start … start+T-1`` → (logits [B, T, K], state).
 
         The state is the LSTM's (h, c), and with ``copy`` also the colours used so far [1, B, K]:
-        every part has the batch in dimension 1, so samplers can index and expand it as one."""
+        every part has the batch in dimension 1, so samplers can index and expand it as one.
+        ``condition`` [B or 1, embed] is added to every step's input: the VAE's code, so the
+        network models p(x_t | x_<t, c) (studio/models/vae.py's PixelRNN decoder)."""
         x = self.input(tokens, start)
+        if condition is not None:
+            x = x + condition[:, None]
         lstm_state, used = _split_state(state, self.config.copy)
         if self.config.copy:
             used = self.copy_head.used_colours(tokens, None if used is None else used[0])
@@ -133,12 +137,18 @@ class PixelRNN(RasterNet):
         used_gates = self.copy_head.used_embed.weight.T @ lstm.weight_ih_l0.T if self.config.copy else None  # [K, 4·hidden]
         return token_gates, position_gates.contiguous(), used_gates
 
-    def step(self, tokens: torch.Tensor, t: int, state, tables):
+    def condition_gates(self, condition: torch.Tensor) -> torch.Tensor:
+        """W_ih·condition [B or 1, 4·hidden]: ``forward``'s condition, as ``step`` takes it."""
+        return condition @ self.lstm.weight_ih_l0.T
+
+    def step(self, tokens: torch.Tensor, t: int, state, tables, condition_gates: torch.Tensor | None = None):
         """One pixel: tokens [B, J] of step ``t`` → (logits [B, K], state). The same numbers as
         ``forward`` on one step (eval mode), as a hand-written LSTM cell: nn.LSTM's CPU kernel
         re-lays out its weights on every call, which dominates when each call is one step."""
         token_gates, position_gates, used_gates = tables
         x = token_gates[tokens + self.input.embed_offset].sum(1) + position_gates[t]
+        if condition_gates is not None:
+            x = x + condition_gates
         batch, hidden = len(tokens), self.config.hidden
         state, used = _split_state(state, self.config.copy)
         if state is None:
