@@ -139,7 +139,7 @@ def first_launch(window, timeout_s: int = 120) -> None:
     workspace = window.tabs.currentWidget()
     title = window.tabs.tabText(window.tabs.currentIndex())
     ready = {"PixelRNN": lambda: workspace.task is not None,
-             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None,
+             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None and not workspace.drawing(),
              "GAN code space": lambda: workspace.line_frames is not None,
              "GAN": lambda: workspace.points("d_loss") > 0}.get(title, lambda: True)
     for _ in range(timeout_s * 10):
