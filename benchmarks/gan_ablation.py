@@ -42,12 +42,17 @@ VARIANTS = {
     "palette": ("logits over K colours, D sees the expected colour", "dcgan", PALETTE),
     "snap": ("RGB, but D sees it snapped to the palette (straight-through)", "dcgan", SNAP),
     "palette-x10": ("logit scale 10: G commits to a colour sooner", "palette", dataclasses.replace(PALETTE, logit_scale=10.0)),
-    "gumbel": ("D sees a straight-through Gumbel-softmax one-hot instead", "palette", dataclasses.replace(PALETTE, output="gumbel")),
+    "gumbel": ("D sees a straight-through Gumbel-softmax one-hot instead", "palette-x10",
+               dataclasses.replace(PALETTE, output="gumbel", logit_scale=10.0)),
     "diffaug": (f"DiffAugment ({AUG})", "snap", AUGMENTED),
-    "r1": ("R1 penalty, γ = 1", "diffaug", dataclasses.replace(AUGMENTED, r1_weight=1.0)),
-    "sn-hinge": ("spectral norm on D, hinge loss", "diffaug", dataclasses.replace(AUGMENTED, spectral_norm=True, loss="hinge")),
-    "narrow": ("width 32 (more steps in the budget)", "diffaug", dataclasses.replace(AUGMENTED, width=32)),
-    "ttur": ("two learning rates: D 4e-4, G 1e-4", "diffaug", dataclasses.replace(AUGMENTED, lr_d=4e-4, lr_g=1e-4)),
+    "r1-0.1": ("R1 penalty on D, γ = 0.1", "snap", dataclasses.replace(SNAP, r1_weight=0.1)),
+    "r1-1": ("R1 penalty on D, γ = 1", "snap", dataclasses.replace(SNAP, r1_weight=1.0)),
+    "sn-hinge": ("spectral norm on D, hinge loss", "snap", dataclasses.replace(SNAP, spectral_norm=True, loss="hinge")),
+    "ttur": ("two learning rates: D 4e-4, G 1e-4", "snap", dataclasses.replace(SNAP, lr_d=4e-4, lr_g=1e-4)),
+    "no-ema": ("samples from G itself, no EMA (decay 0)", "snap", dataclasses.replace(SNAP, ema_decay=0.0)),
+    "wide": ("width 128 in G and D (twice the channels)", "snap", dataclasses.replace(SNAP, width=128)),
+    "slots": ("a per-sprite palette: 16 colours from z, each pixel picks one", "snap", dataclasses.replace(SNAP, output="slots")),
+    "mbstd": ("minibatch std in D (groups of 4)", "snap", dataclasses.replace(SNAP, minibatch_std=True)),
 }
 
 
