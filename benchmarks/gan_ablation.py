@@ -55,6 +55,7 @@ VARIANTS = {
     "slots": ("a per-sprite palette: 16 colours from z, each pixel picks one", "snap", dataclasses.replace(SNAP, output="slots")),
     "mbstd": ("minibatch std in D (groups of 4)", "snap", dataclasses.replace(SNAP, minibatch_std=True)),
     "lr-5e-4": ("both learning rates 5e-4 (from 2e-4)", "snap", dataclasses.replace(SNAP, lr_g=5e-4, lr_d=5e-4)),
+    "lr-1e-3": ("both learning rates 1e-3 (from 2e-4)", "snap", dataclasses.replace(SNAP, lr_g=1e-3, lr_d=1e-3)),
     "narrow": ("width 32 in G and D (more steps in the budget)", "snap", dataclasses.replace(SNAP, width=32)),
 }
 

@@ -15,8 +15,9 @@ generated sprites. Sprites are palette indices, and what G outputs (``Config.out
              pixel logits over those slots; D sees the snapped colour of each pixel's likeliest
              slot (straight-through, as snap). A real sprite uses ~27 of the 167 colours and 93 %
              of its pixels repeat a colour already used; a pixel here can only pick among its
-             sprite's few colours, so neighbouring pixels cannot scatter over near-identical
-             palette entries (the speckle of rgb and snap).
+             sprite's few colours, meant to keep neighbouring pixels from scattering over
+             near-identical palette entries (the speckle of rgb and snap). Measured at 2.5
+             CPU-minutes it did not: pixels still flicker between slots (README, "GAN").
 
 713 sprites are few: D memorises them and its gradient stops guiding G. DiffAugment (Zhao et al.
 2020, ``Config.augment``) shows D real and generated sprites through the same random,
