@@ -103,8 +103,8 @@ DEFAULT_EPOCHS = 300
 # 2.5 CPU-minutes D seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st with 3× its
 # recall and no copies; R1, spectral norm + hinge, two learning rates, minibatch std, a wider
 # net, per-sprite colour slots and DiffAugment each did worse there. At 5 CPU-minutes learning
-# rates of 5e-4 instead of DCGAN's 2e-4 took c2st from 0.926 to 0.901 — but by 12 CPU-minutes
-# D wins that faster game (D(G(z)) ≈ 0.04, c2st 0.971), while 2e-4 ends at 0.943.
+# rates of 5e-4 instead of DCGAN's 2e-4 took c2st from 0.926 to 0.901 (1e-3: 0.916), but by
+# 12 CPU-minutes D wins that faster game (D(G(z)) ≈ 0.04, c2st 0.971); 2e-4 ends at 0.943.
 CONFIGS = {
     "snap": Config(output="snap"),
     "quick": Config(output="snap", lr_g=5e-4, lr_d=5e-4),
