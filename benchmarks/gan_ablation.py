@@ -10,6 +10,7 @@ Every variant trains for the same CPU budget (one thread, time.process_time of t
 with studio.models.scores (c2st, precision, recall, copy rate, MMD²) against the training and
 held-out sprites. A run folder that already holds a checkpoint is scored, not retrained. Each
 row says what it changes against the row named in its "from" column. Prints a Markdown table.
+The EMA does not change training, so "no-ema" trains nothing: it scores its parent run's own G.
 """
 
 from __future__ import annotations
@@ -42,12 +43,20 @@ VARIANTS = {
     "palette": ("logits over K colours, D sees the expected colour", "dcgan", PALETTE),
     "snap": ("RGB, but D sees it snapped to the palette (straight-through)", "dcgan", SNAP),
     "palette-x10": ("logit scale 10: G commits to a colour sooner", "palette", dataclasses.replace(PALETTE, logit_scale=10.0)),
-    "gumbel": ("D sees a straight-through Gumbel-softmax one-hot instead", "palette", dataclasses.replace(PALETTE, output="gumbel")),
+    "gumbel": ("D sees a straight-through Gumbel-softmax one-hot instead", "palette-x10",
+               dataclasses.replace(PALETTE, output="gumbel", logit_scale=10.0)),
     "diffaug": (f"DiffAugment ({AUG})", "snap", AUGMENTED),
-    "r1": ("R1 penalty, γ = 1", "diffaug", dataclasses.replace(AUGMENTED, r1_weight=1.0)),
-    "sn-hinge": ("spectral norm on D, hinge loss", "diffaug", dataclasses.replace(AUGMENTED, spectral_norm=True, loss="hinge")),
-    "narrow": ("width 32 (more steps in the budget)", "diffaug", dataclasses.replace(AUGMENTED, width=32)),
-    "ttur": ("two learning rates: D 4e-4, G 1e-4", "diffaug", dataclasses.replace(AUGMENTED, lr_d=4e-4, lr_g=1e-4)),
+    "r1-0.1": ("R1 penalty on D, γ = 0.1", "snap", dataclasses.replace(SNAP, r1_weight=0.1)),
+    "r1-1": ("R1 penalty on D, γ = 1", "snap", dataclasses.replace(SNAP, r1_weight=1.0)),
+    "sn-hinge": ("spectral norm on D, hinge loss", "snap", dataclasses.replace(SNAP, spectral_norm=True, loss="hinge")),
+    "ttur": ("two learning rates: D 4e-4, G 1e-4", "snap", dataclasses.replace(SNAP, lr_d=4e-4, lr_g=1e-4)),
+    "no-ema": ("samples from G itself, not its EMA (the snap run)", "snap", None),
+    "wide": ("width 128 in G and D (twice the channels)", "snap", dataclasses.replace(SNAP, width=128)),
+    "slots": ("a per-sprite palette: 16 colours from z, each pixel picks one", "snap", dataclasses.replace(SNAP, output="slots")),
+    "mbstd": ("minibatch std in D (groups of 4)", "snap", dataclasses.replace(SNAP, minibatch_std=True)),
+    "lr-5e-4": ("both learning rates 5e-4 (from 2e-4)", "snap", dataclasses.replace(SNAP, lr_g=5e-4, lr_d=5e-4)),
+    "lr-1e-3": ("both learning rates 1e-3 (from 2e-4)", "snap", dataclasses.replace(SNAP, lr_g=1e-3, lr_d=1e-3)),
+    "narrow": ("width 32 in G and D (more steps in the budget)", "snap", dataclasses.replace(SNAP, width=32)),
 }
 
 
@@ -57,13 +66,15 @@ def train(config: gan.Config, sprites, cpu_minutes: float, out: Path) -> None:
     Trainer("gan", config, sprites, settings, out).run_training()
 
 
-def score(out: Path, n: int, seed: int) -> dict:
+def score(out: Path, n: int, seed: int, ema: bool = True, grid: Path | None = None) -> dict:
     run = TrainedRun.open(out, "last", device="cpu")
     task, palette, saved = run.task, run.palette, run.config
+    if not ema:  # samples come from g_ema: make it G itself
+        task.g_ema.module.load_state_dict(task.g.state_dict())
     sprites = open_dataset(saved["data"]["source"])
     train_idx, held_idx = sprites.split(saved["train"].get("held_out", 0.1))
     samples = task.draw(n, seed=seed)
-    grid_image(samples[:64], palette, columns=8).save(out / "ablation_samples.png")
+    grid_image(samples[:64], palette, columns=8).save(grid or out / "ablation_samples.png")
     metrics = RunDir(out).metrics()
     last = metrics[-1] if metrics else {}
     scores = score_samples(samples, sprites.indices[train_idx], sprites.indices[held_idx], palette, n=n, seed=seed)
@@ -85,6 +96,13 @@ def main(argv=None) -> int:
     rows = []
     for name in args.only or VARIANTS:
         change, parent, config = VARIANTS[name]
+        if config is None:  # the parent's run, samples from G instead of its EMA
+            out = Path(args.out) / parent
+            if (out / "config.json").is_file():
+                rows.append((name, change, parent, score(out, args.n, args.seed, ema=False,
+                                                         grid=out / "ablation_samples_no_ema.png")))
+                print(f"{name}: {rows[-1][3]}", file=sys.stderr)
+            continue
         out = Path(args.out) / name
         if not args.score_only and not (out / "checkpoints").is_dir():
             sprites = sprites or open_dataset(args.data)

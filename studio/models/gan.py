@@ -11,6 +11,13 @@ generated sprites. Sprites are palette indices, and what G outputs (``Config.out
              softmax(ℓ) · palette, and a sample is argmax ℓ, a palette index by construction.
     gumbel   the same logits, but D sees the colour of a straight-through Gumbel-softmax one-hot
              (exact palette colours forward, the softmax's gradient backward).
+    slots    a per-sprite palette: G gives each sprite ``slots`` RGB colours (from z) and each
+             pixel logits over those slots; D sees the snapped colour of each pixel's likeliest
+             slot (straight-through, as snap). A real sprite uses ~27 of the 167 colours and 93 %
+             of its pixels repeat a colour already used; a pixel here can only pick among its
+             sprite's few colours, meant to keep neighbouring pixels from scattering over
+             near-identical palette entries (the speckle of rgb and snap). Measured at 2.5
+             CPU-minutes it did not: pixels still flicker between slots (README, "GAN").
 
 713 sprites are few: D memorises them and its gradient stops guiding G. DiffAugment (Zhao et al.
 2020, ``Config.augment``) shows D real and generated sprites through the same random,
@@ -44,7 +51,7 @@ from studio.models.diffaugment import augment_policy, diff_augment
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 UPSAMPLINGS = ("transpose", "nearest")
-OUTPUTS = ("rgb", "snap", "palette", "gumbel")
+OUTPUTS = ("rgb", "snap", "palette", "gumbel", "slots")
 EVAL_SAMPLES = 256  # sprites drawn per evaluation: enough for stable signals, cheap every epoch
 
 
@@ -70,9 +77,13 @@ class Config:
     logit_scale: float = 1.0
     augment: str = ""  # DiffAugment policy, comma-separated: translation, cutout, flip
     r1_weight: float = 0.0  # γ of the R1 penalty on D (0: none)
+    slots: int = 16  # output "slots": colours per sprite
+    # D appends the std of its features over groups of 4 sprites (Karras et al. 2018): a batch
+    # of near-identical fakes is then easy to spot, which pushes G away from mode collapse.
+    minibatch_std: bool = False
 
     def __post_init__(self):
-        check_sizes(self, "z_dim", "width")
+        check_sizes(self, "z_dim", "width", "slots")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.upsample not in UPSAMPLINGS:
@@ -88,13 +99,16 @@ class Config:
 # samples turn from noise into creature-shaped blobs (the distance to held-out sprites keeps falling).
 DEFAULT_EPOCHS = 300
 
-# The first is the default. On the course data at 2.5 CPU-minutes (benchmarks/gan_ablation.py),
-# D seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st (0.974 against 0.967) with
-# 3× its recall and a copy rate of 0.6 % against 12 %, at the lowest cost per step; the palette
-# logits had almost no precision and DiffAugment made every score worse at that budget.
+# The first is the default. On the course data (benchmarks/gan_ablation.py, README "GAN"): at
+# 2.5 CPU-minutes D seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st with 3× its
+# recall and no copies; R1, spectral norm + hinge, two learning rates, minibatch std, a wider
+# net, per-sprite colour slots and DiffAugment each did worse there. At 5 CPU-minutes learning
+# rates of 5e-4 instead of DCGAN's 2e-4 took c2st from 0.926 to 0.901 (1e-3: 0.916), but by
+# 12 CPU-minutes D wins that faster game (D(G(z)) ≈ 0.04, c2st 0.971); 2e-4 ends at 0.943.
+# So `quick`'s 5 minutes draw better sprites than `snap`'s 12, and `quick` is the default.
 CONFIGS = {
+    "quick": Config(output="snap", lr_g=5e-4, lr_d=5e-4),
     "snap": Config(output="snap"),
-    "quick": Config(output="snap"),  # the default's first 5 CPU-minutes
     "palette": Config(output="palette", logit_scale=10.0),
     "dcgan": Config(),
     "dcgan-transpose": Config(upsample="transpose"),
@@ -112,11 +126,16 @@ PRESET_SETTINGS = {
 
 class Generator(nn.Module):
     """z → [B, C, H, W]: a linear map to an (H/4 × W/4) map, then two ×2 upsamplings. C is 3
-    (RGB in [-1, 1], through tanh) or K (one logit per palette colour, unbounded)."""
+    (RGB in [-1, 1], through tanh) or K (one logit per palette colour, unbounded). With
+    ``slots`` > 0, C = slots logits per pixel, and G also gives each sprite its slots' colours:
+    the pair (logits [B, slots, H, W], RGB in [-1, 1] [B, slots, 3])."""
 
     def __init__(self, z_dim: int, width: int, size: tuple[int, int], upsample: str = "nearest",
-                 out_channels: int = 3):
+                 out_channels: int = 3, slots: int = 0):
         super().__init__()
+        # A sprite's colours are one choice for the whole sprite, made from z alone.
+        self.slot_colours = nn.Sequential(nn.Linear(z_dim, width), nn.ReLU(True), nn.Linear(width, 3 * slots),
+                                          nn.Tanh()) if slots else None
         h, w = size
         if h % 4 or w % 4:
             raise ValueError(f"the GAN needs sprite sides divisible by 4, got {h}×{w}")
@@ -133,8 +152,11 @@ class Generator(nn.Module):
               [nn.Conv2d(width // 2, out_channels, 1)]),
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.upsample(self.project(z).view(-1, *self.start))
+    def forward(self, z: torch.Tensor):
+        out = self.upsample(self.project(z).view(-1, *self.start))
+        if self.slot_colours is None:
+            return out
+        return out, self.slot_colours(z).view(len(z), -1, 3)
 
 
 def _double(c_in: int, c_out: int, upsample: str) -> nn.Module:
@@ -149,7 +171,7 @@ class Discriminator(nn.Module):
     """[B, 3, H, W] → one raw score per sprite. No batch norm: it would couple real and fake
     samples in a batch, and WGAN-GP's per-sample gradient penalty forbids it."""
 
-    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool):
+    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool, minibatch_std: bool = False):
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         h, w = size
@@ -157,11 +179,24 @@ class Discriminator(nn.Module):
             sn(nn.Conv2d(3, width // 2, 4, 2, 1)), nn.LeakyReLU(0.2, True),
             sn(nn.Conv2d(width // 2, width, 4, 2, 1)), nn.LeakyReLU(0.2, True),
             sn(nn.Conv2d(width, 2 * width, 3, 1, 1)), nn.LeakyReLU(0.2, True),
+            *([MinibatchStd()] if minibatch_std else []),
         )
-        self.score = sn(nn.Linear(2 * width * (h // 4) * (w // 4), 1))
+        self.score = sn(nn.Linear((2 * width + minibatch_std) * (h // 4) * (w // 4), 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.features(x).flatten(1)).squeeze(1)
+
+
+class MinibatchStd(nn.Module):
+    """Appends one feature map: the std of each feature over a group of 4 consecutive sprites,
+    averaged (Karras et al. 2018). Consecutive, not strided as in StyleGAN: D's batch is
+    [real; fake], and a group must not mix the two."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        group = next(g for g in (4, 2, 1) if b % g == 0)
+        std = x.view(b // group, group, *x.shape[1:]).var(1, unbiased=False).add(1e-8).sqrt().mean((1, 2, 3))
+        return torch.cat([x, std.repeat_interleave(group).view(b, 1, 1, 1).expand(b, 1, h, w)], 1)
 
 
 def discriminator_loss(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -195,9 +230,10 @@ class Task:
         self.config, self.size, self.device = config, tuple(size), device
         self.palette = Palette(palette)
         self.palette_rgb = torch.tensor(palette, dtype=torch.float32, device=device) / 127.5 - 1
-        out_channels = 3 if config.output in ("rgb", "snap") else len(palette)
-        self.g = Generator(config.z_dim, config.width, self.size, config.upsample, out_channels).to(device)
-        self.d = Discriminator(config.width, self.size, config.spectral_norm).to(device)
+        out_channels = {"rgb": 3, "snap": 3, "slots": config.slots}.get(config.output, len(palette))
+        self.g = Generator(config.z_dim, config.width, self.size, config.upsample, out_channels,
+                           config.slots if config.output == "slots" else 0).to(device)
+        self.d = Discriminator(config.width, self.size, config.spectral_norm, config.minibatch_std).to(device)
         # torch's AveragedModel keeps the average and its update count in its state_dict,
         # so a resumed run continues the average exactly.
         self.g_ema = AveragedModel(self.g, multi_avg_fn=ema_with_warmup(config.ema_decay), use_buffers=True).requires_grad_(False)
@@ -219,13 +255,17 @@ class Task:
         """Colour indices [B, H, W] → RGB [B, 3, H, W] in [-1, 1]."""
         return self.palette_rgb[batch].permute(0, 3, 1, 2)
 
-    def colours(self, out: torch.Tensor) -> torch.Tensor:
+    def colours(self, out) -> torch.Tensor:
         """What D sees of G's output [B, C, H, W]: RGB [B, 3, H, W] in [-1, 1]."""
         cfg = self.config
         if cfg.output == "rgb":
             return out
         if cfg.output == "snap":  # the snapped colour forward, the identity backward
             return out + (self.to_rgb(self.nearest_colours(out)) - out).detach()
+        if cfg.output == "slots":  # the likeliest slot's snapped colour forward, the slots' mixture backward
+            logits, slot_rgb = out
+            mixture = torch.einsum("bmhw,bmc->bchw", (cfg.logit_scale * logits).softmax(1), slot_rgb)
+            return mixture + (self.to_rgb(self.slot_indices(out)) - mixture).detach()
         if cfg.output == "palette":  # the expected colour Σ_k softmax(ℓ)_k · palette_k
             weights = (cfg.logit_scale * out).softmax(1)
         else:  # one-hot forward, softmax gradient backward
@@ -267,8 +307,9 @@ class Task:
         metrics = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
                    "d_real": as_prob(d_real.detach()).mean(), "d_fake": as_prob(d_fake.detach()).mean(),
                    "d_grad_norm": d_grad_norm, "g_grad_norm": g_grad_norm}
-        if cfg.output in ("palette", "gumbel"):  # how sure G is of each pixel's colour: 1 = one palette colour
-            metrics["g_confidence"] = (cfg.logit_scale * out.detach()).softmax(1).amax(1).mean()
+        if cfg.output in ("palette", "gumbel", "slots"):  # how sure G is of each pixel's colour: 1 = one colour
+            logits = out[0] if cfg.output == "slots" else out
+            metrics["g_confidence"] = (cfg.logit_scale * logits.detach()).softmax(1).amax(1).mean()
         return metrics
 
     def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
@@ -281,12 +322,22 @@ class Task:
     def generate(self, z: torch.Tensor) -> np.ndarray:
         """Codes [n, z_dim] → sprites as palette indices [n, H, W], from the EMA generator."""
         self.g_ema.eval()
-        out = self.g_ema(z.to(self.device)).float()
+        out = self.g_ema(z.to(self.device))
         if self.config.output == "rgb":
-            return self.snap(out)
+            return self.snap(out.float())
         if self.config.output == "snap":
-            return self.nearest_colours(out).cpu().numpy()
+            return self.nearest_colours(out.float()).cpu().numpy()
+        if self.config.output == "slots":
+            return self.slot_indices(out).cpu().numpy()
         return out.argmax(1).cpu().numpy()  # the likeliest colour of each pixel
+
+    def slot_indices(self, out: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """Slots output → each pixel's palette index [B, H, W]: its likeliest slot's colour,
+        snapped to the nearest palette colour (in RGB)."""
+        logits, slot_rgb = out
+        b, m, h, w = logits.shape
+        slot_index = torch.cdist(slot_rgb.detach().float().flatten(0, 1), self.palette_rgb).argmin(1).view(b, m)
+        return slot_index.gather(1, logits.argmax(1).flatten(1)).view(b, h, w)
 
     def nearest_colours(self, rgb: torch.Tensor) -> torch.Tensor:
         """RGB [B, 3, H, W] in [-1, 1] → the nearest palette colour's index (in RGB) [B, H, W]."""
@@ -312,13 +363,16 @@ class Task:
     @property
     def output_kind(self) -> str:
         """"rgb" (G gives RGB in [-1, 1]) or "logits" (G gives logits over the palette)."""
-        return "rgb" if self.config.output in ("rgb", "snap") else "logits"
+        return "rgb" if self.config.output in ("rgb", "snap", "slots") else "logits"
 
     def completion_terms(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes [n, z_dim] → (the EMA generator's RGB [n, 3, H, W] or palette logits [n, K, H, W],
         its generator loss through D per sprite [n]), both differentiable in z."""
         out = self.g_ema.module(z)
-        realism = torch.func.vmap(lambda s: generator_loss(self.config.loss, s))(self.d(self.colours(out)).float())
+        seen = self.colours(out)
+        realism = torch.func.vmap(lambda s: generator_loss(self.config.loss, s))(self.d(seen).float())
+        if self.config.output == "slots":  # its colours are the slots' mixture
+            return seen, realism
         return (out if self.output_kind == "rgb" else self.config.logit_scale * out), realism
 
 

@@ -50,6 +50,26 @@ def test_snap_shows_d_the_palette_colour_and_passes_gradients_straight_through(b
     assert torch.equal(rgb.grad, torch.ones_like(rgb))
 
 
+def test_slots_give_each_sprite_at_most_its_few_colours_and_d_sees_them(builtin_set):
+    task = tiny_task(builtin_set, output="slots", slots=3)
+    logits, slot_rgb = task.g(torch.randn(4, 8))
+    assert logits.shape == (4, 3, 20, 20) and slot_rgb.shape == (4, 3, 3)
+    drawn = task.draw(6, seed=1)
+    assert max(len(np.unique(sprite)) for sprite in drawn) <= 3
+    assert np.array_equal(drawn, task.draw(6, seed=1))
+    out = (logits.detach().requires_grad_(True), slot_rgb)
+    seen = task.colours(out)  # exactly the drawn palette colours forward, gradients to the logits
+    assert torch.allclose(seen, task.to_rgb(task.slot_indices(out)))
+    seen.sum().backward()
+    assert out[0].grad.abs().sum() > 0
+
+
+def test_minibatch_std_keeps_real_and_fake_apart_in_its_groups():
+    x = torch.cat([torch.zeros(4, 2, 5, 5), torch.randn(4, 2, 5, 5)])  # [identical real; varied fake]
+    std = gan.MinibatchStd()(x)[:, -1, 0, 0]
+    assert std.shape == (8,) and torch.all(std[:4] < 1e-3) and torch.all(std[4:] > 0.1)
+
+
 def test_augmentations_keep_a_blank_sprite_blank_and_pass_gradients():
     blank = torch.ones(5, 3, 20, 20, requires_grad=True)
     for augment in (translate, flip):  # the uncovered border is filled with the background
@@ -79,10 +99,11 @@ def test_a_palette_gan_with_diffaugment_and_r1_trains_and_reloads(tmp_path, buil
 
 def test_a_run_saved_before_the_palette_fields_still_loads_as_the_rgb_gan(builtin_set):
     old = {k: v for k, v in config_to_dict(gan.Config(z_dim=8, width=8)).items()
-           if k not in ("output", "augment", "r1_weight")}
+           if k not in ("output", "augment", "r1_weight", "slots", "minibatch_std")}
     config = config_from_dict(gan.Config, old)
     task = gan.Task(config, builtin_set.palette.colors, (20, 20), torch.device("cpu"))
     assert config.output == "rgb" and task.g(torch.randn(2, 8)).shape == (2, 3, 20, 20)
+    assert not config.minibatch_std and len(task.d.features) == 6  # D as it was
 
 
 def test_bad_output_or_augmentation_is_refused_with_the_choices():
