@@ -93,7 +93,7 @@ class RasterInput(nn.Module):
         """Every position's embedding, [H·W, dim] (zeros without one): a sampling step looks its
         own up instead of recomputing it (a few small operations per call saved)."""
         positions = torch.arange(self.size[0] * self.size[1], device=self.embed.weight.device)
-        return self.position_embedding(positions) + self.embed.weight.new_zeros(1, self.embed.embedding_dim)
+        return self.position_embedding(positions) + self.embed.weight.new_zeros(len(positions), self.embed.embedding_dim)
 
     def forward(self, tokens: torch.Tensor, start: int = 0, positions: torch.Tensor | None = None) -> torch.Tensor:
         """Tokens [B, T, J] of steps ``start … start+T-1`` → embeddings [B, T, dim]; ``positions``:
