@@ -157,7 +157,8 @@ def main() -> int:
     parser.add_argument("--checkpoint", default="best")
     parser.add_argument("--sprites", type=int, default=0, help="held-out sprites used (0: all)")
     parser.add_argument("--variants", type=int, default=8)
-    parser.add_argument("--evidence-particles", type=int, default=128)
+    parser.add_argument("--evidence-particles", type=int, default=128,
+                        help="particles/codes of the NLL's evidence estimate (0: no NLL, for speed runs)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--fit-steps", type=int, help="Adam steps of the VAE's and the GAN's code fit "
                                                        "(default: each completer's own)")
@@ -202,7 +203,7 @@ def main() -> int:
                 completed.append(variants[0].sprite)
                 if k in shown:
                     shown_completions[(label, shown.index(k), mask_name)] = variants[0].sprite
-                if run.model in HIDDEN_NLL:
+                if run.model in HIDDEN_NLL and args.evidence_particles:
                     nats = HIDDEN_NLL[run.model](run.task, truth, mask, args.evidence_particles, 10_000 + k)
                     stats["nll"].append(nats / int(mask.sum()) / math.log(2))
             rows.append({"mask": mask_name, "model": run.model, "label": label, "run": str(run.path),
