@@ -11,7 +11,8 @@ interface (``completer_for(task).complete``). Columns (means over sprites):
                ratio by importance sampling over codes, --evidence-particles codes drawn half from
                the encoder's q(c | x) and half from the prior (a defensive mixture), so
                p(hidden | visible) = Σ w p(x_hidden | c) / Σ w, w = p(x_visible | c) N(c) / q(c);
-               an estimate, not a bound. GAN: none (an implicit model has no likelihood).
+               an estimate, not a bound; none for a VAE with an autoregressive decoder, whose
+               p(x_visible | c) has no closed form. GAN: none (an implicit model has no likelihood).
   ΔE top       CIELAB ΔE*76 between the truth and the model's top-ranked variant, hidden pixels only.
   ΔE best/8    the same for whichever of the 8 variants is closest to the truth.
   c2st         the yardstick's classifier two-sample test (studio/models/scores.py) of the 79
@@ -203,7 +204,7 @@ def main() -> int:
                 completed.append(variants[0].sprite)
                 if k in shown:
                     shown_completions[(label, shown.index(k), mask_name)] = variants[0].sprite
-                if run.model in HIDDEN_NLL and args.evidence_particles:
+                if run.model in HIDDEN_NLL and args.evidence_particles and not getattr(run.task, "autoregressive", False):
                     nats = HIDDEN_NLL[run.model](run.task, truth, mask, args.evidence_particles, 10_000 + k)
                     stats["nll"].append(nats / int(mask.sum()) / math.log(2))
             rows.append({"mask": mask_name, "model": run.model, "label": label, "run": str(run.path),

@@ -1,6 +1,6 @@
 """Make the small models the studio ships, so every workspace has one on first launch.
 
-    python packaging/make_pretrained.py            # all three, ~3 CPU-minutes, into resources/pretrained/
+    python packaging/make_pretrained.py            # all four, ~4 CPU-minutes, into resources/pretrained/
     python packaging/make_pretrained.py --model vae --out /tmp/pretrained
 
 Each model trains on the built-in creatures (no data download) from a fixed seed for a fixed
@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
 RECIPES = {
     "gan": ("dcgan", {"width": 32, "lr_g": 1e-3, "lr_d": 1e-3}, 1000, 20),
     "pixelrnn": ("small", {}, 150, 2),
+    "transformer": ("quick", {"n_embd": 32}, 352, 4),
     "vae": ("lecture", {"width": 32, "hidden": 128}, 1000, 10),
 }
 DATA = "builtin"
@@ -96,9 +97,9 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)  # the same arithmetic on every machine, and fair CPU-seconds
     rows = [make(model, args.out) for model in (args.model or sorted(RECIPES))]
-    print(f"{'model':9} {'config':8} {'steps':>6} {'CPU-s':>7} {'MB':>6}  folder")
+    print(f"{'model':11} {'config':8} {'steps':>6} {'CPU-s':>7} {'MB':>6}  folder")
     for r in rows:
-        print(f"{r['model']:9} {r['config']:8} {r['steps']:>6} {r['cpu_seconds']:>7} {r['megabytes']:>6}  {r['folder']}")
+        print(f"{r['model']:11} {r['config']:8} {r['steps']:>6} {r['cpu_seconds']:>7} {r['megabytes']:>6}  {r['folder']}")
     print(json.dumps({"total_cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 1),
                       "total_megabytes": round(sum(r["megabytes"] for r in rows), 2)}))
     return 0

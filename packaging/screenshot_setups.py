@@ -10,6 +10,31 @@ def dataset_selected(window, sprite: int = 5) -> None:
     window.show_workspace("Dataset").select(sprite)
 
 
+def _wait_for(signal, timeout_s: int = 300) -> None:
+    """Run the event loop until ``signal`` fires (or ``timeout_s`` passes)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_s * 1000, loop.quit)
+    loop.exec()
+
+
+def pixelrnn_compared(window, sprite: int = 3) -> None:
+    """PixelRNN tab with the shipped models (a new HOME: no runs): sprite ``sprite`` covered
+    50 %, completed by the chosen PixelRNN, then Compare all models: the chooser's four models'
+    best variants in one row, with their scores and times."""
+    workspace = window.show_workspace("PixelRNN")
+    if workspace.model_box.chooser.count() < 4:
+        _wait_for(workspace.modelChanged)
+    workspace.browser.select(sprite)
+    workspace.tools.actions["cover50"].trigger()
+    workspace.start_completion()
+    _wait_for(workspace.completionEnded)
+    workspace.start_comparison()
+    _wait_for(workspace.comparisonEnded)
+
+
 def pixelrnn_completed(window, sprite: int | None = None) -> None:
     """PixelRNN tab: sprite ``sprite`` ($PIXELRNN_SPRITE, default 2) masked with the tool
     $PIXELRNN_MASK (cover50 or cover75, the default) and completed by the run in $PIXELRNN_RUN
@@ -17,21 +42,13 @@ def pixelrnn_completed(window, sprite: int | None = None) -> None:
     cover50, a `2d-copy` run (`studio train pixelrnn --config 2d-copy --epochs 120`)."""
     import os
 
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    def wait_for(signal, timeout_s: int = 300) -> None:
-        loop = QEventLoop()
-        signal.connect(loop.quit)
-        QTimer.singleShot(timeout_s * 1000, loop.quit)
-        loop.exec()
-
     workspace = window.show_workspace("PixelRNN")
     workspace.load_run(os.environ.get("PIXELRNN_RUN", "/tmp/pixelrnn-builtin"))
-    wait_for(workspace.modelChanged)
+    _wait_for(workspace.modelChanged)
     workspace.browser.select(int(os.environ.get("PIXELRNN_SPRITE", 2)) if sprite is None else sprite)
     workspace.tools.actions[os.environ.get("PIXELRNN_MASK", "cover75")].trigger()
     workspace.start_completion()
-    wait_for(workspace.completionEnded)
+    _wait_for(workspace.completionEnded)
 
 
 def gan_training(window, seconds: float | None = None) -> None:
@@ -122,7 +139,7 @@ def first_launch(window, timeout_s: int = 120) -> None:
     workspace = window.tabs.currentWidget()
     title = window.tabs.tabText(window.tabs.currentIndex())
     ready = {"PixelRNN": lambda: workspace.task is not None,
-             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None,
+             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None and not workspace.drawing(),
              "GAN code space": lambda: workspace.line_frames is not None,
              "GAN": lambda: workspace.points("d_loss") > 0}.get(title, lambda: True)
     for _ in range(timeout_s * 10):

@@ -48,6 +48,24 @@ def isolated_app(qapp, tmp_path, monkeypatch):
     return tmp_path / "settings"
 
 
+@pytest.fixture()
+def gan_run_record():
+    """write(folder, epochs) → a RunDir with a GAN run's config.json and nothing trained yet (40
+    built-in sprites, batch 8: five steps an epoch), for tests that append the records a
+    training would write and watch how a view or monitor follows them."""
+    from studio.train.run import RunDir
+
+    def write(folder, epochs=2) -> RunDir:
+        run = RunDir(folder)
+        run.create({"model": "gan", "model_config": {"z_dim": 8, "width": 8},
+                    "train": {"epochs": epochs, "batch_size": 8, "max_steps": None},
+                    "data": {"source": "builtin", "train": 40, "size": [20, 20], "num_colors": 4,
+                             "palette": [[255, 255, 255], [0, 0, 0], [200, 0, 0], [0, 0, 200]]},
+                    "device": "cpu"})
+        return run
+    return write
+
+
 #: The smallest config of each model: a run of each trains in about a second on a CPU.
 TINY_CONFIGS = {"gan": dict(z_dim=8, width=8), "pixelrnn": dict(hidden=8, embed=4),
                 "vae": dict(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)}

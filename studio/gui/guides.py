@@ -23,7 +23,9 @@ GUIDES = {
         "<p><b>Plots (Train tab):</b> the loss (cross-entropy, nats) and bits per pixel; the held-out "
         "dots are the score the best checkpoint is kept for (a uniform guess costs log₂ K bits).</p>"
         "<p><b>Try:</b> Cover 75 %, press Complete, click a variant; raise the temperature for wilder "
-        "variants; drop an image of your own on the canvas.</p>"),
+        "variants; drop an image of your own on the canvas. Pick the transformer, the VAE or the GAN "
+        "in the <i>Model</i> chooser to complete with it, or press <i>Compare all models</i> to see "
+        "the best of each for the same mask, with its score and time.</p>"),
     "VAE": (
         "<h3>VAE</h3><p>An encoder maps a sprite to a 10-number code; a decoder maps codes back to "
         "sprites. The KL term keeps codes near N(0, I), so every point of the code space decodes to "

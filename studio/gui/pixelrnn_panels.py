@@ -1,14 +1,14 @@
-"""Panels of the PixelRNN workspace: the sprite browser, the variants strip, the Complete
-controls and the paint colour."""
+"""Panels of the PixelRNN workspace: the sprite browser, the variants and comparison strips,
+the model chooser, the Complete controls and the paint colour."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeySequence
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet
@@ -16,6 +16,7 @@ from studio.gui.widgets import PaletteView, rgb_to_pixmap
 
 HELD_OUT_COLOR = QColor("#f2a33a")
 VARIANT_SCALE = 4  # a 20×20 variant as an 80×80 thumbnail
+COMPARE_CELL = 150  # px per model in the comparison row: room for its name
 
 
 class SpriteBrowser(QWidget):
@@ -85,13 +86,13 @@ class SpriteBrowser(QWidget):
         self.spriteChosen.emit(row)
 
 
-class VariantStrip(QListWidget):
-    """Completed variants as a row of thumbnails, best first, each captioned with its
-    log-likelihood; clicking one emits ``variantChosen(index)``."""
+class SpriteStrip(QListWidget):
+    """A row of sprite thumbnails, each with a caption and a tooltip; clicking one emits
+    ``variantChosen(index)``."""
 
     variantChosen = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, caption_lines: int = 1, parent: QWidget | None = None):
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
@@ -99,35 +100,136 @@ class VariantStrip(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setIconSize(QSize(20 * VARIANT_SCALE, 20 * VARIANT_SCALE))
         self.setSpacing(6)
-        self.setFixedHeight(20 * VARIANT_SCALE + 56)
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(20 * VARIANT_SCALE + 40 + caption_lines * line)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.sprites = np.zeros((0, 0, 0), np.uint8)
-        self.log_likelihoods: list[float] = []
         self.itemClicked.connect(lambda item: self.variantChosen.emit(self.row(item)))
 
-    def set_variants(self, sprites: np.ndarray, log_likelihoods: list[float], palette: Palette,
-                     score_name: str = "log p(sprite), nats") -> None:
-        """``log_likelihoods``: each variant's score; anything but log p(sprite) is shown by name."""
+    def show_sprites(self, sprites: np.ndarray, captions: list[str], tooltips: list[str], palette: Palette) -> None:
         self.clear()
         self.sprites = np.asarray(sprites, np.uint8)
-        self.log_likelihoods = list(log_likelihoods)
-        pixels = self.sprites[0].size if len(self.sprites) else 1
-        for k, (sprite, ll) in enumerate(zip(self.sprites, self.log_likelihoods)):
-            item = QListWidgetItem(QIcon(rgb_to_pixmap(palette.to_rgb(sprite), VARIANT_SCALE)),
-                                   f"{k + 1}: {ll:.1f}")
-            bits = -ll / np.log(2) / pixels
-            item.setToolTip(f"Variant {k + 1}: log p = {ll:.1f} nats ({bits:.2f} bits per pixel) for "
-                            "the whole completed sprite under the model.\nHigher (closer to 0) = more "
-                            "likely. Click to put it on the canvas." if score_name.startswith("log p(sprite)")
-                            else f"Variant {k + 1}: {score_name} = {ll:.1f}.\nHigher = fits the visible "
-                                 "pixels better. Click to put it on the canvas.")
+        for sprite, caption, tip in zip(self.sprites, captions, tooltips):
+            item = QListWidgetItem(QIcon(rgb_to_pixmap(palette.to_rgb(sprite), VARIANT_SCALE)), caption)
+            item.setToolTip(tip)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.addItem(item)
 
     def clear_variants(self) -> None:
         self.clear()
         self.sprites = np.zeros((0, 0, 0), np.uint8)
-        self.log_likelihoods = []
+
+
+class VariantStrip(SpriteStrip):
+    """One model's completed variants, best first, each captioned with its score."""
+
+    def set_variants(self, sprites: np.ndarray, scores: list[float], palette: Palette,
+                     score_name: str = "log p(sprite), nats") -> None:
+        """``scores``: each variant's (``score_name``); log p(sprite) is also shown in bits per pixel."""
+        pixels = np.asarray(sprites[0]).size if len(sprites) else 1
+        if score_name.startswith("log p(sprite)"):
+            tips = [f"Variant {k + 1}: log p = {s:.1f} nats ({-s / np.log(2) / pixels:.2f} bits per pixel) for "
+                    "the whole completed sprite under the model.\nHigher (closer to 0) = more likely. Click "
+                    "to put it on the canvas." for k, s in enumerate(scores)]
+        else:
+            tips = [f"Variant {k + 1}: {score_name} = {s:.1f}.\nHigher = fits the visible pixels better. "
+                    "Click to put it on the canvas." for k, s in enumerate(scores)]
+        self.show_sprites(sprites, [f"{k + 1}: {s:.1f}" for k, s in enumerate(scores)], tips, palette)
+
+
+class CompareStrip(SpriteStrip):
+    """The best variant of every model for the same mask: name, own score, seconds."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(caption_lines=2, parent=parent)
+        cell = self.iconSize().height() + 8 + 2 * self.fontMetrics().lineSpacing()
+        self.setGridSize(QSize(COMPARE_CELL, cell))
+        self.setFixedHeight(cell + 24)  # and a scroll bar's room, when the models outgrow the row
+        self.setWordWrap(True)
+
+    def set_results(self, results, palette: Palette) -> None:
+        """``results``: studio.session.completion.ModelResult of each model, in the chooser's order."""
+        elide = lambda text: self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, COMPARE_CELL - 8)
+        captions = [f"{elide(r.title)}\n{r.best.score:.1f} · {r.seconds:.2f} s" for r in results]
+        tips = [f"{r.title}: the best of {len(r.variants)} variants, in {r.seconds:.2f} s.\n"
+                f"{r.score_name} = {r.best.score:.1f} (the model's own score: it ranks this model's "
+                "variants, not the models).\nClick to put it on the canvas." for r in results]
+        self.show_sprites(np.stack([r.best.sprite for r in results]) if results else np.zeros((0, 0, 0)),
+                          captions, tips, palette)
+
+
+class CompletionResults(QTabWidget):
+    """Below the canvas: the chosen model's variants on one tab, every model's best on the
+    other (shown when a comparison ends), the export buttons in the tab bar's corner."""
+
+    def __init__(self, variants_hint: str, compare_hint: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.variants, self.compared = VariantStrip(), CompareStrip()
+        self.variants_caption, self.compare_caption = QLabel(variants_hint), QLabel(compare_hint)
+        self.variants_page = self._page(self.variants_caption, self.variants)
+        self.compare_page = self._page(self.compare_caption, self.compared)
+        self.addTab(self.variants_page, "4 · Variants")
+        self.addTab(self.compare_page, "5 · All models")
+        self.export_canvas_button = QPushButton("Export canvas…")
+        self.export_canvas_button.setToolTip("Save the canvas sprite as a PNG (16× size, no mask)")
+        self.export_variants_button = QPushButton("Export variants…")
+        self.export_variants_button.setToolTip("Save the variants as one PNG row, best first")
+        corner = QWidget()
+        buttons = QHBoxLayout(corner)
+        buttons.setContentsMargins(0, 0, 0, 2)
+        buttons.addWidget(self.export_canvas_button)
+        buttons.addWidget(self.export_variants_button)
+        self.setCornerWidget(corner, Qt.Corner.TopRightCorner)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the canvas stretches
+
+    @staticmethod
+    def _page(caption: QLabel, strip: QWidget) -> QWidget:
+        caption.setWordWrap(True)
+        caption.setStyleSheet("color: gray")
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(caption)
+        layout.addWidget(strip)
+        layout.addStretch(1)  # the shorter page keeps its caption on its strip
+        return page
+
+
+class ModelBox(QGroupBox):
+    """Which model completes: a chooser over the loaded models, the chosen one in words, and
+    buttons to open or train another. A view over studio.session.completion.CompletionModels."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Model", parent)
+        self.chooser = QComboBox()
+        self.chooser.setToolTip("The model that completes the mask: the built-in ones and every run you opened")
+        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_run_button = QPushButton("Open run…")
+        self.open_run_button.setToolTip("Complete with another model: the best checkpoint of a run folder "
+                                        "of any model (PixelRNN, transformer, VAE or GAN)")
+        self.train_button = QPushButton("Train PixelRNN…")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_run_button)
+        buttons.addWidget(self.train_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.chooser)
+        layout.addWidget(self.label)
+        layout.addLayout(buttons)
+
+    def show_models(self, models) -> None:
+        """Refill the chooser from ``models`` (CompletionModels), its current one selected."""
+        self.chooser.blockSignals(True)
+        self.chooser.clear()
+        for k, m in enumerate(models.models):
+            self.chooser.addItem(m.title)
+            self.chooser.setItemData(k, m.description, Qt.ItemDataRole.ToolTipRole)
+        self.chooser.setCurrentIndex(-1 if models.index is None else models.index)
+        self.chooser.setEnabled(bool(models.models))
+        self.chooser.blockSignals(False)
 
 
 class CompletionBox(QGroupBox):
@@ -159,6 +261,9 @@ class CompletionBox(QGroupBox):
         self.complete_button.setToolTip("Fill the masked pixels with the model  [Ctrl+Enter]")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.compare_button = QPushButton("Compare all models")
+        self.compare_button.setToolTip("Complete the same mask with every model in the chooser, one after "
+                                       "another: the best variant of each, with its score and time, below")
         self.progress = QProgressBar()
         self.progress.setFormat("")  # "pixel %v / %m" while completing
         self.hint = QLabel()
@@ -173,6 +278,7 @@ class CompletionBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.compare_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.hint)
 
@@ -183,6 +289,7 @@ class CompletionBox(QGroupBox):
         self.show_progress(0, total)
         self.hint.setText("Completing… the canvas stays editable.")
         self.complete_button.setEnabled(False)
+        self.compare_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
     def show_progress(self, done: int, total: int, text: str = "pixel %v / %m") -> None:

@@ -5,10 +5,13 @@ press Complete, and choose among the variants the model draws. "Train": the shar
 :class:`TrainingPanel` for PixelRNN; when a run there finishes, its best checkpoint becomes the
 model the Complete page uses.
 
-The model lives in one place, ``workspace.task`` (a ``studio.models.pixelrnn.Task``, or None:
-then Complete is disabled and the page says how to get one). Completions run on a worker thread
-(:class:`CompletionJob`); the canvas stays editable meanwhile, and Cancel stops the job between
-two pixels.
+The models live in one place, ``workspace.models`` (a Qt-free
+:class:`studio.session.completion.CompletionModels`: the built-in PixelRNN, transformer, VAE and
+GAN, plus every run opened here, of any of the four): the chooser picks the one Complete uses
+(``workspace.task`` is its Task, or None: then Complete is disabled and the page says how to get
+one); *Compare all models* fills the same mask with each of them and shows the best of each in one
+row. Completions run on a worker thread (:class:`CompletionJob`); the canvas stays editable
+meanwhile, and Cancel stops the job between two steps.
 """
 
 from __future__ import annotations
@@ -27,17 +30,21 @@ from studio.gui.canvas import SpriteCanvas
 from studio.gui.canvas_model import composite, sprite_from_image
 from studio.gui.canvas_tools import CanvasToolBars
 from studio.gui.context import StudioContext
-from studio.gui.pixelrnn_panels import CompletionBox, PaintColourBox, SpriteBrowser, VariantStrip
+from studio.gui.pixelrnn_panels import CompletionBox, CompletionResults, ModelBox, PaintColourBox, SpriteBrowser
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.workers import Task as WorkerTask
 from studio.gui.widgets import side_column
 from studio.gui.workers import run_in_thread
 from studio.gui.workspaces import AUTOREGRESSIVE
-from studio.session.pretrained import model_title, startup_run
+from studio.session.completion import CompletionModel, CompletionModels, compare, open_models
+from studio.session.pretrained import shipped_runs, startup_run
 from studio.train.run import default_runs_dir
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
-                 "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder.")
+                 "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder of any model.")
+VARIANTS_HINT = "The chosen model's variants appear here, best first, with its score. Click one to use it."
+COMPARE_HINT = ("<i>Compare all models</i> fills the same mask with every model in the chooser: the best "
+                "variant of each appears here, with its score and time. Click one to use it.")
 LAST_RUN_KEY = "models/pixelrnn"  # QSettings: the model used last, reopened on launch
 MASK_HINT = ("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a <b>Rectangle</b>, or "
              "<b>Cover 50 % / 75 %</b>. Or drop an image on the canvas.")
@@ -56,27 +63,29 @@ INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predict
 
 
 class CompletionJob(QObject):
-    """One call of ``studio.models.completion.complete`` for the worker thread.
+    """One completion for the worker thread: the chosen model's variants, or (``comparing``)
+    every model's, one after another (``studio.session.completion.compare``).
 
-    Created on the GUI thread, so ``progressed`` (emitted from the worker between two pixels)
-    is queued to the GUI. ``cancel()`` is thread-safe: the worker sees it before its next step.
+    Created on the GUI thread, so ``progressed`` and ``modelStarted`` (emitted from the worker)
+    are queued to the GUI. ``cancel()`` is thread-safe: the worker sees it before its next step.
     """
 
-    progressed = Signal(int, int)  # (pixels done, pixels in all)
+    progressed = Signal(int, int)  # (steps done, steps in all) of the model completing now
+    modelStarted = Signal(int)  # the index in ``models`` of the model completing now
 
-    def __init__(self, task, sprite: np.ndarray, mask: np.ndarray, n_variants: int, temperature: float):
+    def __init__(self, models: list[CompletionModel], sprite: np.ndarray, mask: np.ndarray, n_variants: int,
+                 temperature: float, comparing: bool = False):
         super().__init__()
-        self.task, self.sprite, self.mask = task, sprite.copy(), mask.copy()
-        self.n_variants, self.temperature = n_variants, temperature
+        self.models, self.sprite, self.mask = list(models), sprite.copy(), mask.copy()
+        self.n_variants, self.temperature, self.comparing = n_variants, temperature, comparing
         self._cancel = threading.Event()
         self.worker: WorkerTask | None = None  # the run_in_thread handle, once started
 
     def run(self):
-        from studio.models.inpainting import completer_for  # any model's run completes
-
-        return completer_for(self.task).complete(self.sprite, self.mask, self.n_variants,
-                                                 temperature=self.temperature, progress=self.progressed.emit,
-                                                 cancel=self._cancel.is_set)
+        """→ a ModelResult per model, in order."""
+        return compare(self.models, self.sprite, self.mask, self.n_variants, temperature=self.temperature,
+                       started=self.modelStarted.emit, progress=self.progressed.emit,
+                       cancel=self._cancel.is_set)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -91,17 +100,18 @@ class PixelRNNWorkspace(QWidget):
     modelChanged = Signal(object)
     #: A completion is about to start on its thread (the CompletionJob).
     completionStarted = Signal(object)
-    #: A completion ended: the list of Completions, or [] when cancelled or failed.
+    #: A completion ended: the list of Variants, or [] when cancelled or failed.
     completionEnded = Signal(object)
+    #: A comparison ended: a ModelResult per model, or [] when cancelled or failed.
+    comparisonEnded = Signal(object)
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
-        self.task = None  # the PixelRNN Task completions use; see set_task()
-        self.model_description = ""
+        self.models = CompletionModels()  # the chooser's models; the chosen one completes
         self.job: CompletionJob | None = None
-        self.variant_mask: np.ndarray | None = None  # the mask the shown variants filled
-        self._loading: WorkerTask | None = None
+        self._choosing: Path | None = None  # the run last asked to complete with, while it loads
+        self._progress_unit = "pixel"  # what the running model's progress counts
 
         self.canvas = SpriteCanvas()
         self.canvas.setAcceptDrops(True)
@@ -128,11 +138,14 @@ class PixelRNNWorkspace(QWidget):
         self.canvas.colorPicked.connect(self._choose_paint_color)
         self.paint_box.palette_view.colorClicked.connect(self._choose_paint_color)
         self.variants.variantChosen.connect(self.choose_variant)
+        self.compared.variantChosen.connect(self.choose_compared)
+        self.model_box.chooser.activated.connect(self.models.choose)
+        self.models.changed.connect(self._on_models_changed)
         for panel in self.trainers.values():
             panel.trainingFinished.connect(self._on_training_finished)
             panel.open_button.clicked.connect(lambda _=False, p=panel: self._on_training_run_opened(p))
         context.datasetChanged.connect(self.set_dataset)
-        self.set_task(None)
+        self._on_models_changed("models")
         if context.dataset is not None:
             self.set_dataset(context.dataset)
         if auto_load:
@@ -161,20 +174,14 @@ class PixelRNNWorkspace(QWidget):
         hint_row = QHBoxLayout()
         hint_row.addWidget(self.canvas_hint, 1)
         hint_row.addWidget(self.show_mask)
-        self.variants = VariantStrip()
-        self.variants_caption = QLabel("4 · Variants appear here, best first, with their log-likelihood "
-                                       "(nats; closer to 0 = more likely). Click one to put it on the canvas.")
-        self.variants_caption.setWordWrap(True)
-        self.variants_caption.setStyleSheet("color: gray")
-        self.export_canvas_button = QPushButton("Export canvas PNG…")
-        self.export_variants_button = QPushButton("Export variants PNG…")
+        self.results = CompletionResults(VARIANTS_HINT, COMPARE_HINT)
+        self.variants, self.compared = self.results.variants, self.results.compared
+        self.variants_caption, self.compare_caption = self.results.variants_caption, self.results.compare_caption
+        self.export_canvas_button = self.results.export_canvas_button
+        self.export_variants_button = self.results.export_variants_button
         self.export_canvas_button.clicked.connect(lambda: self._choose_export(self.export_canvas, "sprite.png"))
         self.export_variants_button.clicked.connect(lambda: self._choose_export(self.export_variants,
                                                                                 "variants.png"))
-        export_row = QHBoxLayout()
-        export_row.addWidget(self.variants_caption, 1)
-        export_row.addWidget(self.export_canvas_button)
-        export_row.addWidget(self.export_variants_button)
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
@@ -182,33 +189,21 @@ class PixelRNNWorkspace(QWidget):
         centre_layout.addWidget(self.tools.mask_bar)
         centre_layout.addLayout(hint_row)
         centre_layout.addWidget(self.canvas, 1)
-        centre_layout.addLayout(export_row)
-        centre_layout.addWidget(self.variants)
+        centre_layout.addWidget(self.results)
 
         # Right: the model, the completion settings, the palette.
-        self.model_label = QLabel()
-        self.model_label.setWordWrap(True)
-        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_run_button = QPushButton("Open run…")
-        self.open_run_button.setToolTip("Complete with another model: the best checkpoint of a run folder "
-                                        "of any model (PixelRNN, transformer, VAE or GAN)")
-        self.open_run_button.clicked.connect(self.choose_run)
-        self.train_button = QPushButton("Train PixelRNN…")
-        self.train_button.clicked.connect(lambda: self.pages.setCurrentWidget(self.training))
-        model_buttons = QHBoxLayout()
-        model_buttons.addWidget(self.open_run_button)
-        model_buttons.addWidget(self.train_button)
-        model_box = QGroupBox("Model")
-        model_layout = QVBoxLayout(model_box)
-        model_layout.addWidget(self.model_label)
-        model_layout.addLayout(model_buttons)
+        self.model_box = ModelBox()
+        self.model_label = self.model_box.label
+        self.model_box.open_run_button.clicked.connect(self.choose_run)
+        self.model_box.train_button.clicked.connect(lambda: self.pages.setCurrentWidget(self.training))
 
         self.controls = CompletionBox()
         self.controls.complete_button.clicked.connect(self.start_completion)
+        self.controls.compare_button.clicked.connect(self.start_comparison)
         self.controls.cancel_button.clicked.connect(self.cancel_completion)
         self.paint_box = PaintColourBox()
 
-        scroll = side_column((model_box, self.controls, self.paint_box), min_width=290)
+        scroll = side_column((self.model_box, self.controls, self.paint_box), min_width=290)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(sprite_box)
@@ -227,7 +222,7 @@ class PixelRNNWorkspace(QWidget):
         self.browser.set_dataset(dataset)
         self.paint_box.set_palette(dataset.palette)
         self.set_paint_color(1 if dataset.num_colors > 1 else 0)
-        self.variants.clear_variants()
+        self.models.clear_results()
         self.canvas.set_sprite(dataset.indices[0], dataset.palette, "Load sprite #0",
                                undoable=False)
         self.browser.select(0)
@@ -240,8 +235,7 @@ class PixelRNNWorkspace(QWidget):
 
     def _new_sprite(self, sprite: np.ndarray, palette, text: str) -> None:
         """Another sprite or image on the canvas: the old variants and the mask view go."""
-        self.variants.clear_variants()
-        self.variant_mask = None
+        self.models.clear_results()
         self.show_mask.setChecked(False)
         self.canvas.set_sprite(sprite, palette, text)
 
@@ -289,26 +283,48 @@ class PixelRNNWorkspace(QWidget):
         self.tools.set_tool("paint")
 
     # --- the model ------------------------------------------------------------------------------------
+    @property
+    def task(self):
+        """The chosen model's Task, which Complete uses, or None."""
+        return None if self.models.current is None else self.models.current.task
+
     def set_task(self, task, description: str = "") -> None:
-        """Use ``task`` (a pixelrnn Task) for completions, or None for no model."""
-        self.task, self.model_description = task, description
+        """Complete with ``task`` (any model's Task made in code), or with none (None)."""
         if task is None:
-            self.model_label.setText(NO_MODEL_HINT)
+            self.models.choose(None)
         else:
-            self.model_label.setText(f"<b>Ready:</b> {description}")
+            self.models.add(CompletionModel.of_task(task, description))
+
+    def _on_models_changed(self, what: str) -> None:
+        """The session's models changed: mirror the chooser, the label, the strips, the buttons."""
+        if what in ("models", "current"):
+            self.model_box.show_models(self.models)
+            self._show_model()
+        if what in ("current", "variants"):  # another model: the old one's variants went
+            self._show_variants()
+        if what == "comparison":
+            self._show_comparison()
         self._update_complete_button()
-        self.modelChanged.emit(task)
+        if what == "current":
+            self.modelChanged.emit(self.task)
+
+    def _show_model(self) -> None:
+        current = self.models.current
+        self.model_label.setText(NO_MODEL_HINT if current is None else f"<b>Ready:</b> {current.description}")
 
     def load_run(self, path: str | Path) -> WorkerTask:
-        """Load a run folder's best checkpoint on a worker thread, then use it."""
-        path = Path(path)
-        self.model_label.setText(f"Loading {path.name} …")
-        if self._loading is not None and not self._loading.done:
-            self._loading.cancel()  # the newest request wins
-        self._loading = run_in_thread(lambda: _load_pixelrnn_run(path),
-                                      lambda result: self._on_loaded(path, *result),
-                                      self._on_load_failed, name=f"load {path}", owner=self)
-        return self._loading
+        """Load a run folder's best checkpoint on a worker thread, then complete with it."""
+        return self._load_runs([Path(path)], choose=Path(path))
+
+    def _load_runs(self, paths: list[Path], choose: Path | None) -> WorkerTask:
+        """Add the models of ``paths`` to the chooser (on a worker thread), completing with
+        ``choose`` (the newest such request wins); the chosen one's error is a dialog, the
+        others' a status message."""
+        if choose is not None:
+            self._choosing = choose
+            self.model_label.setText(f"Loading {choose.name} …")
+        return run_in_thread(lambda: open_models(paths), lambda result: self._on_loaded(choose, *result),
+                             self._on_load_failed, name=f"load {', '.join(map(str, paths))}", owner=self)
 
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a run folder to complete with",
@@ -317,31 +333,48 @@ class PixelRNNWorkspace(QWidget):
             self.open_run(folder)
 
     def open_run(self, path: str | Path, show_settings: bool = True) -> WorkerTask:
-        """Complete with the run's model, and show its curves on the Train tab."""
-        task = self.load_run(path)
-        from studio.train.trained import run_config
-
-        try:
-            panel = self.trainers.get(run_config(path)["model"])
-        except ValueError:  # load_run reports what is wrong with the folder
-            panel = None
-        if panel is not None and not panel.is_training():
-            panel.open_run(path, show_settings)
+        """Complete with the run's model, and show its curves on its Train tab (autoregressive)."""
+        task = self.load_run(path)  # it reports what is wrong with a folder that is no run
+        self._show_curves(path, show_settings)
         return task
 
-    def open_startup_run(self) -> None:
-        """On launch: the model used last, else the newest PixelRNN run, else the shipped one."""
+    def _show_curves(self, path, show_settings: bool) -> None:
+        panel = self.trainers.get(_run_model(path))
+        if panel is not None and not panel.is_training():
+            panel.open_run(path, show_settings)
+
+    def open_startup_run(self) -> WorkerTask | None:
+        """On launch: complete with the model used last, else the newest PixelRNN run, else the
+        shipped one; the other shipped models join the chooser."""
+        if self.task is not None:
+            return None
         run = startup_run(AUTOREGRESSIVE, QSettings().value(LAST_RUN_KEY, "", type=str),
                           self.training.runs_dir or default_runs_dir())
-        if run is not None and self.task is None:
-            self.open_run(run, show_settings=False)
+        if self._choosing is not None:  # a run asked for meanwhile (File → Open run…) wins
+            run = None
+        shipped = [p for p in shipped_runs() if run is None or p.resolve() != Path(run).resolve()]
+        if run is not None:
+            self._show_curves(run, show_settings=False)
+        return self._load_runs(([Path(run)] if run is not None else []) + shipped,
+                               choose=Path(run) if run is not None else None)
 
-    def _on_loaded(self, path: Path, task, description: str) -> None:
-        QSettings().setValue(LAST_RUN_KEY, str(path))
-        self.set_task(task, description)
+    def _on_loaded(self, choose: Path | None, opened: list[CompletionModel], failed: list) -> None:
+        newest = choose is not None and choose == self._choosing  # no later request to choose another
+        for model in opened:
+            chosen = newest and model.path.resolve() == choose.resolve()
+            self.models.add(model, choose=chosen)
+            if chosen:
+                QSettings().setValue(LAST_RUN_KEY, str(model.path))
+        for path, error in failed:
+            if choose is not None and path == choose:
+                self._on_load_failed(error)
+            else:
+                self.context.show_message(f"Could not load {path}: {_describe(error)}", 10000)
+        if newest:
+            self._choosing = None  # answered
 
     def _on_load_failed(self, error: BaseException) -> None:
-        self.set_task(self.task, self.model_description)  # keep the model we had
+        self._show_model()  # keep the model we had
         QMessageBox.warning(self, "Could not load the run", _describe(error))
 
     def _on_training_finished(self, summary: dict) -> None:
@@ -355,49 +388,62 @@ class PixelRNNWorkspace(QWidget):
             self.load_run(run)
 
     def model_fits(self) -> str | None:
-        """None if the model can complete the canvas, else why not (in words)."""
-        if self.task is None:
+        """None if the chosen model can complete the canvas, else why not (in words)."""
+        if self.models.current is None:
             return "Train or open a PixelRNN run to complete."
-        state, palette = self.canvas.state, self.canvas.palette
-        if state is None:
+        if self.canvas.state is None:
             return "No sprite on the canvas yet."
-        colours = _task_colours(self.task)
-        if not np.array_equal(colours, palette.colors):
-            return (f"This model was trained on another palette ({len(colours)} colours; the "
-                    f"dataset has {len(palette)}): open the dataset it was trained on.")
-        if tuple(self.task.size) != state.shape:
-            return f"This model draws {self.task.size[0]}×{self.task.size[1]} sprites, the canvas is " \
-                   f"{state.shape[0]}×{state.shape[1]}."
-        return None
+        return self.models.current.problem(self.canvas.palette.colors, self.canvas.state.shape)
 
     # --- completing -------------------------------------------------------------------------------------
     def _update_complete_button(self, *_args) -> None:
         busy = self.job is not None
         problem = self.model_fits()
-        if problem is None and not self.canvas.state.mask.any():
+        masked = self.canvas.state is not None and bool(self.canvas.state.mask.any())
+        if problem is None and not masked:
             problem = "Mask part of the sprite first, e.g. with Cover 75 %."
         self.controls.complete_button.setEnabled(problem is None and not busy)
+        self.controls.compare_button.setEnabled(masked and not busy and bool(self._comparable()[0]))
         if not busy:
             self.controls.hint.setText(problem or "Press Complete: the model fills the hatched pixels, "
                                                   "keeping the others exactly.")
 
+    def _comparable(self) -> tuple[list[CompletionModel], list[str]]:
+        """(the models that can complete this canvas, the titles of those that cannot)."""
+        if self.canvas.state is None:
+            return [], []
+        return self.models.usable(self.canvas.palette.colors, self.canvas.state.shape)
+
     def start_completion(self) -> CompletionJob | None:
-        """Complete the masked pixels on a worker thread; None if it cannot start now."""
+        """Complete the masked pixels with the chosen model on a worker thread; None if it
+        cannot start now."""
         if self.job is not None or self.model_fits() is not None or not self.canvas.state.mask.any():
             return None
+        self.models.set_variants(None)
+        return self._start([self.models.current], comparing=False)
+
+    def start_comparison(self) -> CompletionJob | None:
+        """Complete the masked pixels with every model that fits the canvas, one after another
+        on a worker thread; None if it cannot start now."""
+        models, _ = self._comparable()
+        if self.job is not None or not models or not self.canvas.state.mask.any():
+            return None
+        self.models.set_comparison([])
+        return self._start(models, comparing=True)
+
+    def _start(self, models: list[CompletionModel], comparing: bool) -> CompletionJob:
         state = self.canvas.state
-        job = CompletionJob(self.task, state.sprite, state.mask, self.controls.n_variants.value(),
-                            self.controls.temperature())
+        job = CompletionJob(models, state.sprite, state.mask, self.controls.n_variants.value(),
+                            self.controls.temperature(), comparing)
         job.progressed.connect(self._on_progress)
+        job.modelStarted.connect(self._on_model_started)
         self.job = job
-        self.variants.clear_variants()
-        self.variant_mask = None
         self.controls.set_running(state.sprite.size)
         self.completionStarted.emit(job)
         job.worker = run_in_thread(job.run, lambda result: self._on_completed(job, result),
                                    lambda error: self._on_completion_failed(job, error),
-                                   name="complete", owner=self)
-        self.destroyed.connect(job.cancel)  # a closed window stops the worker at its next pixel
+                                   name="compare" if comparing else "complete", owner=self)
+        self.destroyed.connect(job.cancel)  # a closed window stops the worker at its next step
         return job
 
     def cancel_completion(self) -> None:
@@ -406,26 +452,39 @@ class PixelRNNWorkspace(QWidget):
             self.controls.cancel_button.setEnabled(False)
             self.controls.hint.setText("Cancelling…")
 
+    @Slot(int)
+    def _on_model_started(self, i: int) -> None:
+        job = self.job
+        if job is None:
+            return
+        self._progress_unit = "pixel" if job.models[i].model in AUTOREGRESSIVE else "step"  # SMC or Adam
+        if job.comparing and not job.cancelled:
+            self.controls.hint.setText(f"Comparing: {job.models[i].title} ({i + 1} of {len(job.models)})… "
+                                       "the canvas stays editable.")
+
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         if self.job is not None:
-            self.controls.show_progress(done, total)
+            self.controls.show_progress(done, total, f"{self._progress_unit} %v / %m")
 
-    def _on_completed(self, job: CompletionJob, completions: list) -> None:
-        from studio.models.inpainting import completer_for
-
+    def _on_completed(self, job: CompletionJob, results: list) -> None:
         self._end_job()
-        if self.model_fits() is not None:  # the dataset changed meanwhile: other colours, other size
+        ended = self.comparisonEnded if job.comparing else self.completionEnded
+        if self.canvas.state is None or job.models[0].problem(self.canvas.palette.colors,
+                                                                self.canvas.state.shape) is not None:
             self.controls.hint.setText("The dataset changed while completing: press Complete again.")
-            self.completionEnded.emit([])
+            ended.emit([])  # other colours, another size: the results no longer fit the canvas
             return
-        self.variant_mask = job.mask
-        self.variants.set_variants(np.stack([c.sprite for c in completions]),
-                                   [c.score for c in completions], self.canvas.palette,
-                                   completer_for(self.task).score_name)
-        self.controls.hint.setText(f"{len(completions)} variants below, best first. Click one to put it "
-                                   "on the canvas; Complete again for new ones.")
-        self.completionEnded.emit(completions)
+        if job.comparing:
+            self.models.set_comparison(results)
+            self.controls.hint.setText(f"{len(results)} models compared below. Click one to put it on the "
+                                       "canvas.")
+            ended.emit(results)
+        else:
+            self.models.set_variants(results[0])
+            self.controls.hint.setText(f"{len(results[0].variants)} variants below, best first. Click one to "
+                                       "put it on the canvas; Complete again for new ones.")
+            ended.emit(results[0].variants)
 
     def _on_completion_failed(self, job: CompletionJob, error: BaseException) -> None:
         from studio.models.completion import Cancelled
@@ -437,22 +496,56 @@ class PixelRNNWorkspace(QWidget):
         else:
             self.controls.hint.setText(f"Completion failed: {_describe(error)}")
             self.context.show_message(f"Completion failed: {_describe(error)}", 10000)
-        self.completionEnded.emit([])
+        (self.comparisonEnded if job.comparing else self.completionEnded).emit([])
 
     def _end_job(self) -> None:
         self.job = None
         self.controls.cancel_button.setEnabled(False)
         self._update_complete_button()
 
+    def _show_variants(self) -> None:
+        result = self.models.variants
+        if result is None:
+            self.variants.clear_variants()
+            self.variants_caption.setText(VARIANTS_HINT)
+            return
+        self.variants.set_variants(np.stack([v.sprite for v in result.variants]),
+                                   [v.score for v in result.variants], self.canvas.palette, result.score_name)
+        better = "closer to 0 = more likely" if result.score_name.startswith("log p") else "higher = better"
+        self.variants_caption.setText(f"<b>{result.title}</b>: {len(result.variants)} variants in "
+                                      f"{result.seconds:.2f} s, best first by {result.score_name} ({better}).")
+        self.results.setCurrentWidget(self.results.variants_page)
+
+    def _show_comparison(self) -> None:
+        results = self.models.comparison
+        self.compared.set_results(results, self.canvas.palette)
+        if not results:
+            self.compare_caption.setText(COMPARE_HINT)
+            return
+        _, skipped = self._comparable()
+        left_out = f" Left out (another palette or size): {', '.join(skipped)}." if skipped else ""
+        self.compare_caption.setText(
+            f"<b>Every model</b>'s best of {len(results[0].variants)}: its own score (not comparable across "
+            f"models) · seconds; {sum(r.seconds for r in results):.2f} s in all.{left_out}")
+        self.results.setCurrentWidget(self.results.compare_page)
+
     def choose_variant(self, k: int) -> None:
         """Put variant ``k`` on the canvas (undoable): its pixels where the completion's mask
         was, the canvas's own everywhere else; the mask stays, to try another variant."""
+        result = self.models.variants
+        if result is not None and 0 <= k < len(result.variants):
+            self._use(result.variants[k].sprite, result.mask, f"Use variant {k + 1}")
+
+    def choose_compared(self, k: int) -> None:
+        """Put model ``k``'s best variant of the comparison on the canvas, as a variant."""
+        results = self.models.comparison
+        if 0 <= k < len(results):
+            self._use(results[k].best.sprite, results[k].mask, f"Use {results[k].title}'s best")
+
+    def _use(self, sprite: np.ndarray, mask: np.ndarray, text: str) -> None:
         state = self.canvas.state
-        if self.variant_mask is None or not 0 <= k < len(self.variants.sprites) \
-                or self.variant_mask.shape != state.shape:
-            return
-        sprite = composite(state.sprite, self.variants.sprites[k], self.variant_mask)
-        self.canvas.apply(state.with_sprite(sprite), f"Use variant {k + 1}")
+        if state is not None and mask.shape == state.shape:
+            self.canvas.apply(state.with_sprite(composite(state.sprite, sprite, mask)), text)
 
     # --- export ---------------------------------------------------------------------------------------------
     def export_canvas(self, path: str | Path) -> None:
@@ -482,23 +575,14 @@ class PixelRNNWorkspace(QWidget):
         return all([panel.shutdown(timeout_ms) for panel in self.trainers.values()])
 
 
-def _load_pixelrnn_run(path: Path):
-    """(task, description) from a run folder's best checkpoint; runs on a worker thread."""
-    from studio.train.trained import TrainedRun
+def _run_model(path) -> str | None:
+    """The model of a run folder (cheap: config.json only), None if it is no run."""
+    from studio.train.trained import RunError, run_config
 
-    from studio.models.inpainting import completer_for
-
-    run = TrainedRun.open(path)
-    completer_for(run.task)  # a ValueError (shown in a dialog) for a model that cannot complete
-    return run.task, run.describe(model_title(path))
-
-
-def _task_colours(task) -> np.ndarray:
-    """The palette [K, 3] uint8 a task was trained with, whatever the model."""
-    palette = getattr(task, "palette", None)
-    if palette is None:  # the VAE keeps it as a tensor only
-        return task.palette_rgb.cpu().numpy()
-    return np.asarray(getattr(palette, "colors", palette))
+    try:
+        return run_config(path)["model"]
+    except RunError:
+        return None
 
 
 def _describe(error: BaseException) -> str:

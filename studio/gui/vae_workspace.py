@@ -6,10 +6,13 @@ seeded random draw (re-roll) or a dataset sprite's code m (shown beside its reco
 The decoded sprite follows the sliders; an N×N grid shows the lecture's picture (click a cell
 to go there). Export the sprite or the grid as PNG, a walk between two sprites as a GIF.
 
-One decode plus its RGB lookup takes about a millisecond on a CPU (benchmarks/vae_decode.py),
-far under a 16 ms frame, so it runs on the GUI thread; slider events are still coalesced to
-one decode per event-loop pass, so a fast drag never queues work. The grid (N² decodes in one
-batch) is redrawn only when the dimensions, the fixed code or N change.
+One decode plus its RGB lookup takes about a millisecond on a CPU with the conv decoder, but
+tens of milliseconds with the default's autoregressive one (400 pixel steps), and the grid's
+N² decodes several tenths of a second (benchmarks/vae_decode.py), which would freeze the window
+while training shares the cores. So both run on a worker thread, at most one call each at a
+time (workers.Latest): slider events are coalesced to one request per event-loop pass, and a
+drag never queues decodes the user has moved past. The grid is redrawn only when the
+dimensions, the fixed code or N change.
 
 Train: the shared TrainingPanel with reconstruction, KL and ELBO plots; a finished run is
 loaded into the explorer.
@@ -29,7 +32,7 @@ from studio.gui.context import StudioContext
 from studio.gui.latent_pad import LatentPad
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
-from studio.gui.workers import run_in_thread
+from studio.gui.workers import Latest, run_in_thread
 from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState
 
 SLIDER_STEPS = 100  # slider ticks per unit of the code
@@ -74,7 +77,9 @@ class VaeWorkspace(QWidget):
         self.run_path: Path | None = None
         self._image: np.ndarray | None = None
         self._grid_n = 0
-        self._render_pending = False
+        self._render_pending = False  # a render is scheduled for this event-loop pass
+        self._renderer = Latest(self._show_decoded, self._decode_failed, name="decode the code", owner=self)
+        self._gridder = Latest(self._show_grid, self._decode_failed, name="decode the grid", owner=self)
         self._load_task = None
 
         self.tabs = QTabWidget()
@@ -429,31 +434,51 @@ class VaeWorkspace(QWidget):
             QTimer.singleShot(0, self.render_now)
 
     def render_now(self) -> None:
-        """Decode the current code and show it (also what the coalescing timer calls)."""
+        """Decode the current code on the worker (what the coalescing timer calls); the sprite
+        is shown when it is ready (``drawing()`` is False once everything asked for is shown)."""
         self._render_pending = False
         if self.explorer is None:
             return
-        code = self.state.code()
-        self._image = self.explorer.decode_rgb(code)
-        self.sprite_view.set_image(self._image, auto_range=False)
+        explorer, code = self.explorer, self.state.code()
+        self._renderer.request(lambda: (explorer, code, explorer.decode_rgb(code)))
+
+    def _show_decoded(self, result) -> None:
+        explorer, code, image = result
+        if explorer is not self.explorer:  # a decode of the previous run's model
+            return
+        self._image = image
+        self.sprite_view.set_image(image, auto_range=False)
         x, y = self.dims()
         self.code_label.setText(f"dim {x} = {code[x]:+.2f}, dim {y} = {code[y]:+.2f}; "
                                 f"others: {self.fixed_description()}")
         self._highlight_cell()
 
+    def drawing(self) -> bool:
+        """A decode of the sprite or the grid is scheduled, running or waiting."""
+        return self._render_pending or self._renderer.busy or self._gridder.busy
+
     def _refresh_grid(self) -> None:
         if self.explorer is None:
             return
+        explorer, dims, base, n = self.explorer, self.state.dims, self.state.base, self.grid_size.value()
+        self._gridder.request(lambda: (explorer, n, dims, explorer.grid(dims, base, n=n, extent=EXTENT)))
+
+    def _show_grid(self, result) -> None:
         from studio.data import grid_image
 
-        n = self.grid_size.value()
-        sprites = self.state.grid(n, EXTENT)
+        explorer, n, (x, y), sprites = result
+        if explorer is not self.explorer:
+            return
         self._grid_n = n
-        self.grid_view.set_image(np.asarray(grid_image(sprites, self.explorer.palette, columns=n)))
-        x, y = self.dims()
+        self.grid_view.set_image(np.asarray(grid_image(sprites, explorer.palette, columns=n)))
         self.grid_caption.setText(f"dim {x} grows to the right, dim {y} upwards, from −3 to 3; "
                                   "click a cell to move the sliders there")
         self._highlight_cell()
+
+    def _decode_failed(self, error: BaseException) -> None:
+        from studio.data.errors import describe_error
+
+        self.context.show_message(f"Could not decode the code: {describe_error(error)}", 0)
 
     def grid_cell_rect(self, row: int, col: int) -> tuple[int, int, int, int]:
         """(x, y, w, h) of a grid cell in the grid image's pixels (grid_image's 1-pixel gaps)."""

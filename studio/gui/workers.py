@@ -110,3 +110,46 @@ def run_in_thread(fn: Callable[[], Any], on_done: Callable[[Any], None] | None =
     _running.add(task)
     (pool or QThreadPool.globalInstance()).start(_Runnable(fn, relay))
     return task
+
+
+class Latest:
+    """At most one call in flight, for a view that follows a fast input (a slider drag) with
+    work slower than the input's events: a request made while a call runs waits, and a newer
+    one replaces it, so a drag never queues decodes the user has already moved past. Each
+    finished call is delivered (the view keeps up with the drag), then the waiting one starts.
+
+        latest = Latest(show, on_error=complain, owner=widget)
+        latest.request(lambda: decode(code))
+    """
+
+    def __init__(self, on_done: Callable[[Any], None], on_error: Callable[[BaseException], None] | None = None,
+                 name: str = "", owner: QObject | None = None):
+        self._on_done, self._on_error, self._name, self._owner = on_done, on_error, name, owner
+        self._running: Task | None = None
+        self._waiting: Callable[[], Any] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A call is running or waiting: what the view shows is not the newest request's yet."""
+        return self._running is not None or self._waiting is not None
+
+    def request(self, fn: Callable[[], Any]) -> None:
+        if self._running is not None:
+            self._waiting = fn
+        else:
+            self._running = run_in_thread(fn, self._finished, self._failed, name=self._name, owner=self._owner)
+
+    def _next(self) -> None:
+        self._running = None
+        if self._waiting is not None:
+            fn, self._waiting = self._waiting, None
+            self.request(fn)
+
+    def _finished(self, result: Any) -> None:
+        self._next()
+        self._on_done(result)
+
+    def _failed(self, error: BaseException) -> None:
+        self._next()
+        if self._on_error is not None:
+            self._on_error(error)

@@ -8,7 +8,7 @@ the hole and in the score they rank their variants by (``Completer.score_name``)
 - **PixelRNN / transformer** (autoregressive): sequential Monte Carlo over the hidden pixels,
   weighted by how well the visible pixels after them fit (studio/models/completion.py,
   unchanged). Score: log p(completed sprite).
-- **VAE**: find the code that explains what is visible. The lecture's ELBO, with the
+- **VAE** (conv decoder): find the code that explains what is visible. The lecture's ELBO, with the
   reconstruction restricted to the visible pixels and the code's spread shrunk to a point,
   becomes the MAP problem
 
@@ -16,7 +16,8 @@ the hole and in the score they rank their variants by (``Completer.score_name``)
 
   solved by Adam on c from several starts at once (the encoder's guess, random codes); the
   hidden pixels are then the decoder's most likely colours at the best codes. Score: that
-  objective, in nats.
+  objective, in nats. With a PixelRNN decoder (vae.PixelDecoder) the code is the encoder's
+  guess and the hole is filled by the SMC above, given that code. Score: log p(sprite | c).
 - **GAN**: Yeh et al. 2017, "Semantic Image Inpainting with Deep Generative Models": the code z
   whose sprite G(z) matches the visible pixels (the context loss) and looks real to D (the
   prior loss),
@@ -191,19 +192,41 @@ class VAECompletion(_CodeFit):
     def __init__(self, task, steps: int = VAE_STEPS, **kw):
         super().__init__(task, steps=steps, **kw)
         self.code_dim = task.config.latent_dim
+        if task.autoregressive:
+            self.score_name = "log p(sprite | c), nats"
+
+    def complete(self, sprite, mask, n=8, seed=None, temperature=1.0, *, progress=None, cancel=None):
+        """A PixelRNN decoder's p(visible | c) has no closed form to fit c by, so: c is the
+        encoder's guess (below), and the hole is filled by the autoregressive models' own
+        sequential Monte Carlo given c (studio/models/completion.py), which weighs each filling
+        by how well the visible pixels after it fit. ``temperature`` is then the pixels'."""
+        if not self.task.autoregressive:
+            return super().complete(sprite, mask, n, seed, temperature, progress=progress, cancel=cancel)
+        checked, hidden = completion.check_inputs(self.task, sprite, mask, n)
+        x = torch.as_tensor(checked, dtype=torch.long, device=self.task.device)
+        with self.frozen():
+            code = self.encoder_guess(x, torch.as_tensor(~hidden.reshape(x.shape), device=self.task.device))
+            found = completion.complete(self.task.given(code), sprite, mask, n_variants=n, temperature=temperature,
+                                        seed=seed, progress=progress, cancel=cancel)
+        return [Variant(c.sprite, c.log_likelihood) for c in found]
 
     def modules(self):
         return [self.task.vae]
 
+    def encoder_guess(self, x, visible) -> torch.Tensor:
+        """The encoder's code [1, D] for the sprite with its hole filled by its commonest
+        visible colour (usually the background); the prior's mean when nothing is visible."""
+        if not visible.any():
+            return torch.zeros(1, self.code_dim, device=x.device)
+        m, _ = self.task.encode(torch.where(visible, x, x[visible].mode().values)[None])
+        return m.to(x.device)
+
     def first_guesses(self, x, visible, starts):
-        """The encoder's code for the sprite with its hole filled by its commonest visible
-        colour (usually the background) replaces the first random start: amortised inference
-        is a good guess, and a random code may never climb to it in a few steps."""
+        """The encoder's guess replaces the first random start: amortised inference is a good
+        guess, and a random code may never climb to it in a few steps."""
         if not visible.any():
             return starts
-        guess = torch.where(visible, x, x[visible].mode().values)
-        m, _ = self.task.encode(guess[None])
-        return torch.cat([m.to(starts.device), starts[1:]])
+        return torch.cat([self.encoder_guess(x, visible).to(starts.device), starts[1:]])
 
     def loss(self, codes, x, visible):
         log_prior = -0.5 * (codes ** 2).sum(1) - 0.5 * codes.shape[1] * math.log(2 * math.pi)

@@ -56,11 +56,7 @@ class LatentExplorer:
         self.latent_dim = task.config.latent_dim
         self.size = task.size
         self._codes: tuple[np.ndarray, np.ndarray] | None = None  # (m, σ) of every sprite, lazily
-        # The fast path's fixed parts: the decoder on the CPU, its input buffer, the palette table.
-        self._decoder = task.vae.decoder.eval()
-        self._device = next(self._decoder.parameters()).device
-        self._code_in = torch.zeros(1, self.latent_dim, device=self._device)
-        self._palette_table = torch.tensor(palette.colors, device=self._device)  # [K, 3] uint8
+        task.vae.eval()
 
     @classmethod
     def from_run(cls, run, sprites: SpriteSet | None = None) -> "LatentExplorer":
@@ -132,12 +128,9 @@ class LatentExplorer:
         return code
 
     # --- decoding ---------------------------------------------------------------------------------
-    @torch.inference_mode()
     def decode_rgb(self, code: np.ndarray) -> np.ndarray:
-        """One code ``[D]`` → its sprite as uint8 RGB ``[H, W, 3]``: the slider's fast path
-        (a preallocated input, the palette as a tensor, no numpy palette lookup)."""
-        self._code_in[0] = torch.from_numpy(np.asarray(code, dtype=np.float32))
-        return self._palette_table[self._decoder(self._code_in)[0].argmax(0)].cpu().numpy()
+        """One code ``[D]`` → its sprite as uint8 RGB ``[H, W, 3]``: what a slider shows."""
+        return np.asarray(self.palette.colors)[self.decode(code)[0]]
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Codes ``[n, D]`` → indices ``[n, H, W]`` (argmax colours)."""

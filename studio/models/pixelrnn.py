@@ -104,20 +104,24 @@ class PixelRNN(RasterNet):
         self.steps = 0
         self._register_load_state_dict_pre_hook(_rename_old_keys)
 
-    def forward(self, tokens: torch.Tensor, start: int = 0, state=None):
+    def forward(self, tokens: torch.Tensor, start: int = 0, state=None, condition: torch.Tensor | None = None):
         """Tokens [B, T, J] of steps ``start … start+T-1`` → (logits [B, T, K], state).
 
         The state is the LSTM's (h, c), and with ``copy`` also the colours used so far [1, B, K]:
-        every part has the batch in dimension 1, so samplers can index and expand it as one."""
-        x, lstm_state, used = self._inputs(tokens, start, state)
+        every part has the batch in dimension 1, so samplers can index and expand it as one.
+        ``condition`` [B or 1, embed] is added to every step's input: the VAE's code, so the
+        network models p(x_t | x_<t, c) (studio/models/vae.py's PixelRNN decoder)."""
+        x, lstm_state, used = self._inputs(tokens, start, state, condition=condition)
         out, lstm_state = self.lstm(self.drop(x), lstm_state)
         self.steps += tokens.shape[1]
         return self._outputs(self.drop(out), tokens, lstm_state, used)
 
-    def _inputs(self, tokens, start, state, positions=None):
-        """The LSTM's input [B, T, embed] (the neighbours', the position's and the used colours'
-        embeddings), its (h, c) or None, and the used colours [B, T, K] (with ``copy``)."""
+    def _inputs(self, tokens, start, state, positions=None, condition=None):
+        """The LSTM's input [B, T, embed] (the neighbours', the position's, the condition's and
+        the used colours' embeddings), its (h, c) or None, and the used colours [B, T, K]."""
         x = self.input(tokens, start, positions)
+        if condition is not None:
+            x = x + condition[:, None]
         lstm_state, used = _split_state(state, self.config.copy)
         if self.config.copy:
             used = self.copy_head.used_colours(tokens, None if used is None else used[0])
@@ -141,17 +145,22 @@ class PixelRNN(RasterNet):
              getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))
             for layer in range(self.config.layers)]
 
-    def step(self, tokens: torch.Tensor, t: int, state, tables):
+    def condition_gates(self, condition: torch.Tensor) -> torch.Tensor:
+        """``forward``'s condition as ``step`` takes it: itself (step adds it to the input
+        embedding, as forward does)."""
+        return condition
+
+    def step(self, tokens: torch.Tensor, t: int, state, tables, condition_gates: torch.Tensor | None = None):
         """A few pixels in eval mode: tokens [B, T, J] of steps ``t … t+T-1`` → (logits [B, T, K],
         state), the same numbers as ``forward``. Up to FEW_STEPS steps run a hand-written LSTM
         cell: nn.LSTM's CPU kernel re-lays out its weights on every call, which dominates when
         a call is a few steps (a sampler's visible pixels up to the next hidden one); for longer
         runs its fused kernel is the faster."""
         if tokens.shape[1] > FEW_STEPS:
-            return self(tokens, t, state)
+            return self(tokens, t, state, condition_gates)
         positions, layers = tables
-        x, lstm_state, used = self._inputs(tokens, t, state, positions)
-        batch, hidden = len(tokens), self.config.hidden
+        x, lstm_state, used = self._inputs(tokens, t, state, positions, condition_gates)
+        batch, hidden = len(x), self.config.hidden  # (x has the condition's batch when it has more rows)
         h, c = ([list(s) for s in lstm_state] if lstm_state is not None else
                 [[x.new_zeros(batch, hidden)] * self.config.layers for _ in range(2)])
         w_ih, _, bias = layers[0]

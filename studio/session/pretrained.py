@@ -12,6 +12,9 @@ from pathlib import Path
 from studio.resources import resource_path
 
 PRETRAINED = "pretrained"
+#: The shipped models, in the order the canvas's model chooser lists them.
+SHIPPED = ("pixelrnn", "transformer", "vae", "gan")
+MODEL_TITLES = {"gan": "GAN", "pixelrnn": "PixelRNN", "vae": "VAE", "transformer": "Transformer"}
 
 
 def pretrained_run(model: str) -> Path | None:
@@ -21,6 +24,11 @@ def pretrained_run(model: str) -> Path | None:
     except FileNotFoundError:
         return None
     return path if (path / "config.json").is_file() else None
+
+
+def shipped_runs() -> list[Path]:
+    """The shipped run folders this install has, in SHIPPED order."""
+    return [path for path in map(pretrained_run, SHIPPED) if path is not None]
 
 
 def is_pretrained(path: str | Path) -> bool:
@@ -71,6 +79,5 @@ def model_title(path: str | Path) -> str:
     """How a label names the model in use: the run folder's name, or "the shipped MODEL
     (built-in creatures)" for a pretrained one."""
     path = Path(path)
-    names = {"gan": "GAN", "pixelrnn": "PixelRNN", "vae": "VAE", "transformer": "Transformer"}
-    return f"the shipped {names.get(path.name, path.name)} model (built-in creatures)" \
+    return f"the shipped {MODEL_TITLES.get(path.name, path.name)} model (built-in creatures)" \
         if is_pretrained(path) else path.name

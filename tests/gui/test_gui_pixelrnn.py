@@ -114,19 +114,26 @@ def test_complete_shows_variants_that_keep_the_visible_pixels(workspace, qtbot, 
     assert workspace.canvas.state == state
 
 
-def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
-    workspace.set_task(tiny_task(sprites), "tiny untrained model")
-    workspace.tools.actions["cover50"].trigger()
-    before = workspace.canvas.state
+def hold_at_first_step(workspace) -> tuple[threading.Event, threading.Event]:
+    """(reached, release): the next completion's worker stops at its first step (reached is
+    set) until release is set."""
     reached, release = threading.Event(), threading.Event()
 
-    def hold_first_step(done, total):  # runs on the worker thread, between two pixels
+    def hold_first_step(done, total):  # runs on the worker thread, between two steps
         if not reached.is_set():
             reached.set()
             release.wait(30)
 
     workspace.completionStarted.connect(
         lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
+    return reached, release
+
+
+def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
+    workspace.set_task(tiny_task(sprites), "tiny untrained model")
+    workspace.tools.actions["cover50"].trigger()
+    before = workspace.canvas.state
+    reached, release = hold_at_first_step(workspace)
     job = workspace.start_completion()
     assert job is not None and workspace.controls.cancel_button.isEnabled()
     assert not workspace.controls.complete_button.isEnabled()  # one completion at a time
@@ -139,30 +146,6 @@ def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sp
     assert workspace.variants.count() == 0
     assert workspace.canvas.state == before and workspace.canvas.undo_stack.undoText() == "Cover bottom 50%"
     assert "Cancelled" in workspace.controls.hint.text() and workspace.controls.complete_button.isEnabled()
-
-
-@pytest.mark.parametrize("model", ["vae", "gan"])
-def test_a_vae_or_gan_completes_the_canvas_too(workspace, qtbot, sprites, model):
-    """The canvas completes with any model's run (studio/models/inpainting.py), keeping the visible pixels."""
-    import torch
-
-    from studio.models import gan, vae
-
-    config = {"vae": vae.Config(width=8, hidden=16, embed_dim=4), "gan": gan.Config(z_dim=8, width=8)}[model]
-    task = {"vae": vae, "gan": gan}[model].Task(config, sprites.palette.colors, (sprites.height, sprites.width),
-                                                  torch.device("cpu"))
-    workspace.set_task(task, f"tiny untrained {model}")
-    workspace.browser.select(4)
-    workspace.tools.actions["cover50"].trigger()
-    state = workspace.canvas.state
-    workspace.controls.n_variants.setValue(3)
-    with qtbot.waitSignal(workspace.completionEnded, timeout=60000) as ended:
-        qtbot.mouseClick(workspace.controls.complete_button, Qt.MouseButton.LeftButton)
-    completions = ended.args[0]
-    assert len(completions) == 3 and workspace.variants.count() == 3
-    for c in completions:
-        assert np.array_equal(c.sprite[~state.mask], sprites.indices[4][~state.mask])
-    assert "fits the visible pixels" in workspace.variants.item(0).toolTip()
 
 
 def test_a_model_for_another_palette_is_refused_with_the_reason(workspace, sprites):
@@ -226,3 +209,132 @@ def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):
     assert exported.shape == (320, 320, 3) and (exported == sprites.palette.colors[3]).all()
     with pytest.raises(ValueError, match="no variants"):
         workspace.export_variants(tmp_path / "variants.png")
+
+
+# --- the model chooser and Compare all models --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped():
+    """The built-in PixelRNN, transformer, VAE and GAN, opened once for the module."""
+    from studio.session.completion import open_models
+    from studio.session.pretrained import shipped_runs
+
+    opened, failed = open_models(shipped_runs())
+    assert not failed and len(opened) == 4
+    return opened
+
+
+def small_hole(workspace):
+    canvas = workspace.canvas
+    canvas.apply(canvas.state.set_mask_region(rect_region(canvas.state.shape, 8, 8, 11, 11), True), "hole")
+    return canvas.state
+
+
+def add_models(workspace, models):
+    """Put ``models`` in the chooser, the first one chosen."""
+    for k, m in enumerate(models):
+        workspace.models.add(m, choose=k == 0)
+
+
+def press_on_a_hole(workspace, qtbot, button, ended, sprite: int, n: int):
+    """Sprite ``sprite`` with a small hole, ``n`` variants, ``button`` clicked: (the canvas
+    state, what the ``ended`` signal gave) once it ends."""
+    workspace.browser.select(sprite)
+    state = small_hole(workspace)
+    workspace.controls.n_variants.setValue(n)
+    with qtbot.waitSignal(ended, timeout=60000) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    return state, blocker.args[0]
+
+
+def chooser_texts(workspace):
+    chooser = workspace.model_box.chooser
+    return [chooser.itemText(i) for i in range(chooser.count())]
+
+
+@pytest.mark.parametrize("model", ["vae", "gan"])
+def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
+    """The canvas completes with any model (studio/models/inpainting.py), keeping the visible pixels."""
+    add_models(workspace, shipped)
+    assert chooser_texts(workspace) == ["PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)",
+                                        "GAN (built-in)"]
+    k = [m.model for m in shipped].index(model)
+    with qtbot.waitSignal(workspace.modelChanged) as changed:
+        workspace.model_box.chooser.activated.emit(k)  # what picking it with the mouse emits
+    assert changed.args[0] is shipped[k].task and workspace.model_box.chooser.currentIndex() == k
+    assert f"shipped {model.upper()} model" in workspace.model_label.text()
+    state, variants = press_on_a_hole(workspace, qtbot, workspace.controls.complete_button,
+                                      workspace.completionEnded, sprite=4, n=3)
+    assert len(variants) == 3 and workspace.variants.count() == 3
+    for v in variants:
+        assert np.array_equal(v.sprite[~state.mask], sprites.indices[4][~state.mask])
+    result = workspace.models.variants
+    assert result.model == model and result.variants == variants
+    assert workspace.results.currentWidget() is workspace.results.variants_page
+    caption = workspace.variants_caption.text()
+    assert f"{shipped[k].title}</b>: 3 variants in {result.seconds:.2f} s" in caption
+    assert shipped[k].score_name in caption
+    assert "fits the visible pixels" in workspace.variants.item(0).toolTip()
+
+
+def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspace, qtbot, sprites, shipped):
+    add_models(workspace, shipped)
+    state, results = press_on_a_hole(workspace, qtbot, workspace.controls.compare_button,
+                                     workspace.comparisonEnded, sprite=6, n=2)
+    assert [r.title for r in results] == [m.title for m in shipped]
+    assert workspace.results.currentWidget() is workspace.results.compare_page  # the row is shown
+    assert workspace.compared.count() == 4
+    for i, r in enumerate(results):
+        item = workspace.compared.item(i)
+        assert f"{r.best.score:.1f} · {r.seconds:.2f} s" in item.text() and r.seconds > 0
+        assert r.title in item.toolTip() and r.score_name in item.toolTip()
+        assert np.array_equal(r.best.sprite[~state.mask], sprites.indices[6][~state.mask])
+    assert workspace.canvas.state == state  # comparing edits nothing by itself
+
+    # A model's best goes on the canvas as a variant does: one undoable step, the mask kept.
+    item = workspace.compared.item(2)
+    QTest.mouseClick(workspace.compared.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     workspace.compared.visualItemRect(item).center())
+    assert np.array_equal(workspace.canvas.state.sprite, results[2].best.sprite)
+    assert workspace.canvas.undo_stack.undoText() == "Use VAE (built-in)'s best"
+    workspace.canvas.undo_stack.undo()
+    assert workspace.canvas.state == state
+
+
+def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped):
+    add_models(workspace, shipped)
+    small_hole(workspace)
+    before = workspace.canvas.state
+    reached, release = hold_at_first_step(workspace)
+    job = workspace.start_comparison()
+    assert job is not None and job.comparing and len(job.models) == 4
+    assert not workspace.controls.compare_button.isEnabled() and not workspace.controls.complete_button.isEnabled()
+    qtbot.waitUntil(lambda: "Comparing: PixelRNN (built-in) (1 of 4)" in workspace.controls.hint.text())
+    with qtbot.waitSignal(workspace.comparisonEnded, timeout=30000) as ended:
+        qtbot.mouseClick(workspace.controls.cancel_button, Qt.MouseButton.LeftButton)
+        release.set()
+    assert ended.args[0] == [] and workspace.compared.count() == 0
+    assert workspace.canvas.state == before and "Cancelled" in workspace.controls.hint.text()
+    assert workspace.controls.compare_button.isEnabled()
+
+
+@pytest.mark.parametrize("model", ["gan", "vae"])
+def test_opening_a_gan_or_vae_run_on_the_page_adds_it_to_the_chooser(workspace, qtbot, tiny_runs, model):
+    with qtbot.waitSignal(workspace.modelChanged, timeout=60000) as changed:
+        workspace.open_run(tiny_runs[model])
+    assert type(changed.args[0]).__module__ == f"studio.models.{model}"
+    title = f"{model}-tiny · {model.upper()}"
+    assert chooser_texts(workspace) == [title] and workspace.model_box.chooser.currentIndex() == 0
+    assert f"{model}-tiny" in workspace.model_label.text()
+    small_hole(workspace)
+    assert workspace.controls.complete_button.isEnabled() and workspace.controls.compare_button.isEnabled()
+    with qtbot.waitSignal(workspace.modelChanged, timeout=60000):
+        workspace.open_run(tiny_runs[model])  # opened again: the same entry, not a second one
+    assert chooser_texts(workspace) == [title]
+
+
+def test_on_launch_a_run_asked_for_meanwhile_stays_chosen_and_the_shipped_join(workspace, qtbot, tiny_runs):
+    workspace.open_run(tiny_runs["pixelrnn"])  # e.g. `studio RUN_DIR`, before the startup load
+    workspace.open_startup_run()
+    qtbot.waitUntil(lambda: workspace.model_box.chooser.count() == 5, timeout=60000)
+    assert workspace.models.current.path == tiny_runs["pixelrnn"]
+    assert workspace.model_box.chooser.currentText() == "pixelrnn-tiny · PixelRNN"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 import studio  # noqa: E402
 from studio.gui.app import create_main_window  # noqa: E402
-from studio.gui.workers import run_in_thread  # noqa: E402
+from studio.gui.workers import Latest, run_in_thread  # noqa: E402
 from studio.gui.workspaces import WORKSPACES, load_workspace  # noqa: E402
 from studio.train.devices import describe_device, pick_device  # noqa: E402
 
@@ -147,6 +147,26 @@ def test_run_in_thread_reports_result_and_error(qtbot):
     with qtbot.waitCallback(timeout=5000) as failed:
         run_in_thread(lambda: 1 / 0, on_error=failed)
     assert isinstance(failed.args[0], ZeroDivisionError)
+
+
+def test_latest_skips_requests_overtaken_while_one_runs_and_shows_the_newest(qtbot):
+    import threading
+
+    release, calls, shown = threading.Event(), [], []
+    latest = Latest(shown.append)
+
+    def decode(value):
+        calls.append(value)
+        release.wait(5)  # the first decode is slow: the drag goes on meanwhile
+        return value
+
+    for value in range(10):  # ten slider events while the first decode runs
+        latest.request(lambda v=value: decode(v))
+    assert latest.busy
+    release.set()
+    qtbot.waitUntil(lambda: not latest.busy)
+    assert calls == [0, 9]  # the eight in between were never computed
+    assert shown == [0, 9]  # the view ends on the newest request
 
 
 def test_pick_device():

@@ -206,23 +206,13 @@ def test_an_opened_stopped_run_resumes_unless_another_process_may_be_writing_it(
     assert list(x) == [10, 20]
 
 
-def write_run(folder: Path, epochs=3, train=40, batch=8) -> RunDir:
-    run = RunDir(folder)
-    run.create({"model": "gan", "model_config": {"z_dim": 8, "width": 8},
-                "train": {"epochs": epochs, "batch_size": batch, "max_steps": None},
-                "data": {"source": "builtin", "train": train, "size": [20, 20], "num_colors": 4,
-                         "palette": [[255, 255, 255], [0, 0, 0], [200, 0, 0], [0, 0, 200]]},
-                "device": "cpu"})
-    return run
-
-
-def test_followed_val_metrics_are_plotted_and_warning_rules_raise_the_banner(qtbot, tiny_set, tmp_path):
+def test_followed_val_metrics_are_plotted_and_warning_rules_raise_the_banner(qtbot, tiny_set, tmp_path, gan_run_record):
     rule = WarningRule("val/diversity_ratio", below=0.5, message="mode collapse: samples look alike")
     panel = make_panel(qtbot, tiny_set, panel_cls=TrainingPanel, model="gan",
                        plots=[PlotSpec("Loss", keys=["d_loss"]),
                               PlotSpec("Diversity", keys=["val/diversity_ratio"])],
                        warnings=[rule])
-    run = write_run(tmp_path / "run")
+    run = gan_run_record(tmp_path / "run", epochs=3)
     assert panel.open_run(run.path)
     run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.2})
     run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "val/diversity_ratio": 0.9})
@@ -240,8 +230,8 @@ def test_followed_val_metrics_are_plotted_and_warning_rules_raise_the_banner(qtb
     qtbot.waitUntil(lambda: not panel.warning_banner.isVisible(), timeout=WAIT_MS)
 
 
-def test_main_window_opens_a_run_in_the_workspace_that_trains_its_model(qtbot, tmp_path):
-    run = write_run(tmp_path / "run")
+def test_main_window_opens_a_run_in_the_workspace_that_trains_its_model(qtbot, tmp_path, gan_run_record):
+    run = gan_run_record(tmp_path / "run", epochs=3)
     run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1, "g_loss": 0.7})
     win = create_main_window()
     qtbot.addWidget(win)

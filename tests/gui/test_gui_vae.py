@@ -58,7 +58,7 @@ def workspace(qtbot, explorer, run_dir, monkeypatch, tmp_path):
 
 
 def settle(qtbot, ws):
-    qtbot.waitUntil(lambda: not ws._render_pending)
+    qtbot.waitUntil(lambda: not ws.drawing())
 
 
 def test_dims_default_to_the_two_most_informative_and_show_their_kl(workspace, explorer):
@@ -75,6 +75,7 @@ def test_choosing_dims_keeps_them_different_and_relabels_the_grid(workspace, qtb
     workspace.x_box.setCurrentIndex(workspace.x_box.findData(y))  # x takes y's dimension
     new_x, new_y = workspace.dims()
     assert new_x == y and new_y != new_x
+    settle(qtbot, workspace)
     assert f"dim {new_x} grows to the right" in workspace.grid_caption.text()
     assert workspace.pad.x_label == f"dim {new_x}"
 
@@ -132,6 +133,7 @@ def test_random_fix_rerolls_the_other_dims(workspace, qtbot):
 
 def test_the_grid_renders_and_clicking_a_cell_moves_the_sliders(workspace, qtbot, explorer):
     workspace.grid_size.setValue(5)
+    settle(qtbot, workspace)
     h, w = workspace.grid_view.image_shape()
     assert (h, w) == (5 * 21 + 1, 5 * 21 + 1)
     # Top-right cell: x = +3, y = +3.
@@ -148,6 +150,7 @@ def test_the_grid_renders_and_clicking_a_cell_moves_the_sliders(workspace, qtbot
 
 def test_a_real_click_on_the_grid_view_reaches_the_cell(workspace, qtbot):
     workspace.grid_size.setValue(3)
+    settle(qtbot, workspace)
     cx, cy, cw, ch = workspace.grid_cell_rect(2, 0)  # bottom-left: x = −3, y = −3
     point = workspace.grid_view.image_to_widget(cx + cw / 2, cy + ch / 2)
     qtbot.mouseClick(workspace.grid_view.viewport(), Qt.MouseButton.LeftButton, pos=point)

@@ -16,6 +16,9 @@ DATA = "builtin:n=32,size=12,seed=3"  # 12×12: the VAE and GAN need sides divis
 TINY = {"pixelrnn": (pixelrnn, pixelrnn.Config(hidden=16, embed=8, context="2d", position=True)),
         "transformer": (transformer, transformer.Config(n_embd=16, n_head=2, n_layer=1)),
         "vae": (vae, vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)),
+        # An autoregressive decoder given the encoder's code: completed by the SMC.
+        "vae-local": (vae, vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0, decoder="local",
+                                      decoder_hidden=16)),
         "gan": (gan, gan.Config(z_dim=8, width=8)),  # RGB out: the context loss is a colour distance
         "gan-palette": (gan, gan.Config(z_dim=8, width=8, output="palette"))}  # logits: a likelihood
 

@@ -7,7 +7,6 @@ import math
 from studio.session import monitor as monitor_module
 from studio.session.monitor import STOPPING_TEXT, TrainingMonitor, WarningRule
 from studio.train.engine import Progress
-from studio.train.run import RunDir
 
 
 def progress(step, rate, total=100):
@@ -54,16 +53,8 @@ def test_warning_rules_follow_the_latest_value():
     assert m.warnings == [] and len(seen) == 2 and seen[1] == []
 
 
-def write_run(folder, epochs=2):
-    run = RunDir(folder)
-    run.create({"model": "gan", "model_config": {}, "train": {"epochs": epochs, "batch_size": 8},
-                "data": {"source": "builtin", "train": 40, "size": [20, 20], "num_colors": 2,
-                         "palette": [[255, 255, 255], [0, 0, 0]]}, "device": "cpu"})
-    return run
-
-
-def test_following_a_run_reads_new_records_and_refuses_a_live_resume(tmp_path, monkeypatch):
-    run = write_run(tmp_path / "run")
+def test_following_a_run_reads_new_records_and_refuses_a_live_resume(tmp_path, monkeypatch, gan_run_record):
+    run = gan_run_record(tmp_path / "run", epochs=2)
     m = TrainingMonitor("gan")
     m.follow(run.path)
     assert m.phase == "following" and m.progress.total == 10 and m.resumable is None
@@ -83,8 +74,8 @@ def test_following_a_run_reads_new_records_and_refuses_a_live_resume(tmp_path, m
     assert list(m.history.series("d_loss")[0]) == [5]  # what the checkpoint had
 
 
-def test_a_failure_names_the_problem_and_keeps_a_checkpointed_run_resumable(tmp_path):
-    run = write_run(tmp_path / "run")
+def test_a_failure_names_the_problem_and_keeps_a_checkpointed_run_resumable(tmp_path, gan_run_record):
+    run = gan_run_record(tmp_path / "run", epochs=2)
     run.step_checkpoint(5).write_bytes(b"stand-in")
     m = TrainingMonitor("gan")
     errors = []
