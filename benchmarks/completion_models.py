@@ -19,9 +19,15 @@ interface (``completer_for(task).complete``). Columns (means over sprites):
                completed sprites (top-ranked) against the training sprites, as samples are
                scored: 0.5 = indistinguishable, 1 = always told apart. The reference row
                "truth" scores the 79 held-out sprites themselves, uncompleted (the floor).
-  cpu s        median CPU seconds of one completion (8 variants), one thread.
+  cpu s        CPU seconds of one completion (8 variants), one thread (this process's
+               time.process_time(), so other work on the machine costs it little): median, worst.
 
-    python benchmarks/completion_models.py --run RUN [--run RUN ...] [--sprites 0] [--picture OUT.png]
+It prints the table in markdown and, with --picture, draws the same five held-out sprites
+(PICTURE_SPRITES) masked and completed by each run's top-ranked variant, a block per
+PICTURE_MASKS mask: columns truth, masked, then one per run.
+
+    python benchmarks/completion_models.py --run RUN [--run RUN ...] [--sprites 0] \
+        [--picture OUT.png] [--json OUT.json] [--fit-steps N]
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from PIL import Image, ImageDraw, ImageFont
+
 from studio.data import grid_image, open_dataset
 from studio.models.completion import centre_hole, cover_bottom, make_generator, random_pixels, run_sampler
 from studio.models.inpainting import completer_for
@@ -48,7 +56,10 @@ MASKS = {"centre hole 25 %": lambda size: centre_hole(size, 0.25),
          "cover 50 %": lambda size: cover_bottom(size, 0.5),
          "cover 75 %": lambda size: cover_bottom(size, 0.75),
          "random 50 %": lambda size: random_pixels(size, 0.5, seed=0)}
-PICTURE_MASKS = ("centre hole 25 %", "cover 50 %", "cover 75 %", "random 50 %", "centre hole 25 %")
+PICTURE_MASKS = ("centre hole 25 %", "cover 75 %")
+# Positions in the held-out split (of 79 on the course data): a blue round body, a grey one, a
+# yellow one, a red-orange one, a green snake: varied colours and shapes.
+PICTURE_SPRITES = (5, 22, 34, 40, 60)
 
 
 # --- the true hidden pixels' NLL, per family -----------------------------------------------------
@@ -100,33 +111,81 @@ def masked_rgb(palette, sprite: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return show_hidden(palette.to_rgb(sprite), mask)
 
 
+def picture(palette, truths: list[np.ndarray], completed: dict, labels: list[str], size) -> Image.Image:
+    """One block per PICTURE_MASKS mask: a title, a header of column names, then a row per
+    sprite: truth, masked, each run's top-ranked completion (``completed[(label, k, mask)]``)."""
+    scale, pad, head = 6, 8, 22
+    font = ImageFont.load_default(size=14)
+    columns = ["truth", "masked", *labels]
+    blocks = []
+    for mask_name in PICTURE_MASKS:
+        mask = MASKS[mask_name](size)
+        tiles = []
+        for k, truth in enumerate(truths):
+            tiles += [palette.to_rgb(truth), masked_rgb(palette, truth, mask)]
+            tiles += [palette.to_rgb(completed[(label, k, mask_name)]) for label in labels]
+        grid = grid_image(np.stack(tiles), palette, columns=len(columns), scale=scale)
+        block = Image.new("RGB", (grid.width, grid.height + 2 * head), (40, 40, 40))
+        block.paste(grid, (0, 2 * head))
+        draw = ImageDraw.Draw(block)
+        draw.text((pad, 3), mask_name, fill=(255, 255, 255), font=font)
+        cell = grid.width / len(columns)
+        for c, name in enumerate(columns):
+            draw.text((c * cell + cell / 2, head + head / 2), name, fill=(235, 235, 235), font=font, anchor="mm")
+        blocks.append(block)
+    sheet = Image.new("RGB", (blocks[0].width, sum(b.height for b in blocks) + pad * (len(blocks) - 1)), (40, 40, 40))
+    y = 0
+    for b in blocks:
+        sheet.paste(b, (0, y))
+        y += b.height + pad
+    return sheet
+
+
+def markdown(rows: list[dict], truth_c2st: float) -> str:
+    lines = ["| mask | model | NLL bits/px (hidden) | ΔE top | ΔE best of 8 | c2st | CPU s median | CPU s worst |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        nll = f"{r['nll']:.3f}" if r["nll"] is not None else "—"
+        lines.append(f"| {r['mask']} | {r['label']} | {nll} | {r['de_top']:.2f} | {r['de_best']:.2f} | "
+                     f"{r['c2st']:.2f} | {r['cpu_median']:.3f} | {r['cpu_max']:.3f} |")
+    lines.append(f"| any | truth (held-out, uncompleted) | — | 0.00 | 0.00 | {truth_c2st:.2f} | — | — |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", action="append", required=True, help="a trained run folder (repeat)")
+    parser.add_argument("--run", action="append", required=True, help="a trained run folder (repeat; any model)")
     parser.add_argument("--checkpoint", default="best")
     parser.add_argument("--sprites", type=int, default=0, help="held-out sprites used (0: all)")
     parser.add_argument("--variants", type=int, default=8)
-    parser.add_argument("--evidence-particles", type=int, default=128)
+    parser.add_argument("--evidence-particles", type=int, default=128,
+                        help="particles/codes of the NLL's evidence estimate (0: no NLL, for speed runs)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--picture", help="write the five-sprite comparison PNG here")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--fit-steps", type=int, help="Adam steps of the VAE's and the GAN's code fit "
+                                                       "(default: each completer's own)")
+    parser.add_argument("--picture", help="write the comparison PNG here")
+    parser.add_argument("--json", help="also write the rows as JSON here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     opened = [TrainedRun.open(run, args.checkpoint, "cpu") for run in args.run]
-    models = [(r.task, r.palette, r.config) for r in opened]
-    saved0 = models[0][2]
-    data = open_dataset(saved0["data"]["source"], **saved0["data"].get("options", {}))
-    train, held = data.split(saved0["train"]["held_out"])
+    # Columns are named by model, and by run folder where two runs share a model.
+    models = [r.model for r in opened]
+    labels = [r.model if models.count(r.model) == 1 else f"{r.model} ({r.path.name})" for r in opened]
+    data = opened[0].dataset()
+    train, held = opened[0].split(data)
     held = held[:args.sprites] if args.sprites else held
+    shown = [k for k in PICTURE_SPRITES if k < len(held)] or list(range(min(5, len(held))))
     palette = data.palette
     lab = torch.from_numpy(palette.lab)
     size = (data.height, data.width)
 
-    rows, best = [], {}  # best[(model, sprite, mask)] = the top-ranked variant, for the picture
-    for run, (task, _, saved) in zip(args.run, models):
-        name = saved["model"]
-        completer = completer_for(task)
+    rows, shown_completions = [], {}  # [(label, k, mask)] = the top-ranked variant, for the picture
+    for run, label in zip(opened, labels):
+        completer = completer_for(run.task)
+        if args.fit_steps and hasattr(completer, "steps"):
+            completer.steps = args.fit_steps
+        completer.complete(data.indices[held[0]], MASKS["random 50 %"](size), args.variants, seed=0)  # warm-up: first calls allocate
         for mask_name, make_mask in MASKS.items():
             mask = make_mask(size)
             flat = torch.from_numpy(mask.reshape(-1))
@@ -143,41 +202,29 @@ def main() -> int:
                 stats["de_top"].append(float(de[0]))
                 stats["de_best"].append(float(de.min()))
                 completed.append(variants[0].sprite)
-                best[(name, int(i), mask_name)] = variants[0].sprite
-                if name in HIDDEN_NLL and not getattr(task, "autoregressive", False):
-                    nats = HIDDEN_NLL[name](task, truth, mask, args.evidence_particles, 10_000 + k)
+                if k in shown:
+                    shown_completions[(label, shown.index(k), mask_name)] = variants[0].sprite
+                if run.model in HIDDEN_NLL and args.evidence_particles and not getattr(run.task, "autoregressive", False):
+                    nats = HIDDEN_NLL[run.model](run.task, truth, mask, args.evidence_particles, 10_000 + k)
                     stats["nll"].append(nats / int(mask.sum()) / math.log(2))
-            rows.append({"mask": mask_name, "model": name, "run": run, "sprites": len(held),
-                         "nll": float(np.mean(stats["nll"])) if stats["nll"] else None,
+            rows.append({"mask": mask_name, "model": run.model, "label": label, "run": str(run.path),
+                         "sprites": len(held), "nll": float(np.mean(stats["nll"])) if stats["nll"] else None,
                          "de_top": float(np.mean(stats["de_top"])), "de_best": float(np.mean(stats["de_best"])),
                          "c2st": c2st(np.stack(completed), data, train, held),
                          "cpu_median": statistics.median(stats["cpu"]), "cpu_max": max(stats["cpu"])})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
     truth_c2st = c2st(data.indices[held], data, train, held)
+    rows.sort(key=lambda r: list(MASKS).index(r["mask"]))  # per mask, the runs in the order given
     if args.picture:
-        names = [saved["model"] for _, _, saved in models]
-        tiles = []
-        for i, mask_name in zip(held[:5], PICTURE_MASKS):
-            mask = MASKS[mask_name](size)
-            tiles += [palette.to_rgb(data.indices[i]), masked_rgb(palette, data.indices[i], mask)]
-            tiles += [palette.to_rgb(best[(n, int(i), mask_name)]) for n in names]
-        grid_image(np.stack(tiles), palette, columns=2 + len(names), scale=6).save(args.picture)
-        print(f"wrote {args.picture}: rows = held-out sprites {', '.join(str(i) for i in held[:5])} "
-              f"({', '.join(PICTURE_MASKS)}); columns = truth, masked, {', '.join(names)}", file=sys.stderr)
-
+        picture(palette, [data.indices[held[k]] for k in shown], shown_completions, labels, size).save(args.picture)
+        print(f"wrote {args.picture}: held-out sprites {', '.join(str(held[k]) for k in shown)} (split positions "
+              f"{', '.join(map(str, shown))}), {' and '.join(PICTURE_MASKS)}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"runs": args.run, "rows": rows, "truth_c2st": truth_c2st}, indent=1))
-        return 0
-    print(f"{len(held)} held-out sprites, {args.variants} variants, {args.threads} thread(s), "
-          f"evidence from {args.evidence_particles} particles/codes")
-    print(f"{'mask':17} {'model':9} {'nll bits/px':>11} {'ΔE top':>7} {'ΔE best/8':>9} {'c2st':>5} "
-          f"{'cpu s':>6} {'max s':>6}")
-    for r in rows:
-        nll = f"{r['nll']:11.3f}" if r["nll"] is not None else f"{'—':>11}"
-        print(f"{r['mask']:17} {r['model']:9} {nll} {r['de_top']:7.2f} {r['de_best']:9.2f} {r['c2st']:5.2f} "
-              f"{r['cpu_median']:6.3f} {r['cpu_max']:6.3f}")
-    print(f"{'any':17} {'truth':9} {'—':>11} {0:7.2f} {0:9.2f} {truth_c2st:5.2f} {'—':>6} {'—':>6}")
+        Path(args.json).write_text(json.dumps({"runs": args.run, "rows": rows, "truth_c2st": truth_c2st}, indent=1))
+    print(f"{len(held)} held-out sprites, {args.variants} variants, {args.threads} thread(s), NLL evidence from "
+          f"{args.evidence_particles} particles/codes\n")
+    print(markdown(rows, truth_c2st))
     return 0
 
 

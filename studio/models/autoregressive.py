@@ -10,7 +10,8 @@ by pixel, p(x) = Π_t p(x_t | x_<t). What they share, so that there is one copy 
                the one stepping interface studio/models/completion.py samples through.
 
 A model's ``net`` provides ``pad``, ``context``, ``neighbours``, ``num_pixels``, ``forward(tokens,
-start, state)``, ``step_tables()`` and ``step(tokens, t, state, tables)``; its state is a tuple of
+start, state)``, ``step_tables()``, ``step(tokens, t, state, tables)`` (a few positions in eval
+mode, cheaper per call than ``forward``) and ``reorder(state, keep, filled)``; its state is a tuple of
 tensors, each with the batch in dimension 1 (so the sampler can copy and reorder particles).
 """
 
@@ -88,10 +89,19 @@ class RasterInput(nn.Module):
             return self.pos_embed(positions)
         return 0
 
-    def forward(self, tokens: torch.Tensor, start: int = 0) -> torch.Tensor:
-        """Tokens [B, T, J] of steps ``start … start+T-1`` → embeddings [B, T, dim]."""
-        positions = torch.arange(start, start + tokens.shape[1], device=tokens.device)
-        return self.embed(tokens + self.embed_offset).sum(dim=2) + self.position_embedding(positions)
+    def position_table(self) -> torch.Tensor:
+        """Every position's embedding, [H·W, dim] (zeros without one): a sampling step looks its
+        own up instead of recomputing it (a few small operations per call saved)."""
+        positions = torch.arange(self.size[0] * self.size[1], device=self.embed.weight.device)
+        return self.position_embedding(positions) + self.embed.weight.new_zeros(len(positions), self.embed.embedding_dim)
+
+    def forward(self, tokens: torch.Tensor, start: int = 0, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Tokens [B, T, J] of steps ``start … start+T-1`` → embeddings [B, T, dim]; ``positions``:
+        the ``position_table()``, if the caller keeps one."""
+        stop = start + tokens.shape[1]
+        position = (self.position_embedding(torch.arange(start, stop, device=tokens.device)) if positions is None
+                    else positions[start:stop])
+        return self.embed(tokens + self.embed_offset).sum(dim=2) + position
 
 
 class CopyHead(nn.Module):
@@ -116,7 +126,8 @@ class CopyHead(nn.Module):
         """The colours of all pixels before each step, [B, T, K] in {0, 1}, from tokens [B, T, J]
         and those used before the first of them ([B, K] or None). Step t's raster predecessor
         (neighbour 0) is pixel t-1, so a running maximum over the predecessors is that set."""
-        new = F.one_hot(tokens[:, :, 0], self.num_colors + 1)[..., :-1].float().cummax(dim=1).values
+        # (cumsum > 0, not cummax: the same 0/1 values, and CPU cummax is slower than a matmul)
+        new = F.one_hot(tokens[:, :, 0], self.num_colors + 1)[..., :-1].cumsum(dim=1).clamp(max=1).float()
         return new if used is None else torch.maximum(new, used[:, None])
 
     def forward(self, logits: torch.Tensor, out: torch.Tensor, tokens: torch.Tensor,
@@ -176,6 +187,11 @@ class RasterNet(nn.Module):
 
     def context(self, padded: torch.Tensor, start: int, stop: int) -> torch.Tensor:
         return self.input.context(padded, start, stop)
+
+    def reorder(self, state: tuple, keep: torch.Tensor, filled: int) -> tuple:
+        """The state of particles ``keep`` [N] (a sampler's resampling), when positions
+        < ``filled`` are all that have been computed."""
+        return tuple(s[:, keep] for s in state)
 
     def log_probs(self, sprites: torch.Tensor) -> torch.Tensor:
         """log p(x_t | x_<t) of every pixel of whole sprites [B, H, W] → [B, H·W] (nats)."""

@@ -161,33 +161,36 @@ def run_sampler(task, sprite: np.ndarray, hidden: np.ndarray, n: int, *, tempera
     try:
         with torch.inference_mode():
             tables = net.step_tables()
-            for start, stop, is_hidden in _segments(hidden):
+            for start, stop in _chunks(hidden):
                 if cancel is not None and cancel():
                     raise Cancelled(f"stopped at pixel {start} of {total}")
-                if is_hidden and not expanded:
-                    canvas, log_joint, log_weight = canvas.expand(n, -1).clone(), log_joint.expand(n).clone(), \
-                        log_weight.expand(n).clone()
-                    state = None if state is None else tuple(s.expand(s.shape[0], n, *s.shape[2:]).contiguous()
-                                                             for s in state)
-                    expanded = True
-                if is_hidden:  # one pixel: one step of the model, then sample it
-                    logits, state = net.step(canvas[:, net.neighbours[start]], start, state, tables)
-                    logits = logits.float()
-                    logp = F.log_softmax(logits, dim=-1)  # the model at temperature 1
-                    pixel = _sample(logits, logp, temperature, top_k, generator)
-                    canvas[:, start] = pixel
-                    log_joint += logp.gather(1, pixel[:, None]).squeeze(1)
-                else:  # a run of visible pixels, in one call: weigh each particle by how well they fit
-                    logits, state = net(net.context(canvas, start, stop), start, state)
-                    logp = F.log_softmax(logits.float(), dim=-1)
-                    seen = logp.gather(2, canvas[:, start:stop, None]).squeeze(2).sum(1)
+                # One call of the model for a run of visible pixels and the hidden one after it:
+                # a hidden pixel's neighbours all come before it, so its logits come out of the
+                # same call as the run's, and a call costs far more than a position in it.
+                logits, state = net.step(net.context(canvas, start, stop), start, state, tables)
+                logp = F.log_softmax(logits.float(), dim=-1)  # the model at temperature 1
+                ends_hidden = bool(hidden[stop - 1])
+                seen_stop = stop - 1 if ends_hidden else stop
+                if seen_stop > start:  # visible pixels: weigh each particle by how well they fit
+                    seen = logp[:, :seen_stop - start].gather(2, canvas[:, start:seen_stop, None]).squeeze(2).sum(1)
                     log_joint += seen
                     log_weight += seen
                     if resample and expanded and _effective_size(log_weight) < n / 2:
                         log_evidence += float(torch.logsumexp(log_weight, 0)) - math.log(n)
                         keep = _systematic(log_weight, n, generator)
-                        canvas, log_joint, state = canvas[keep], log_joint[keep], tuple(s[:, keep] for s in state)
+                        canvas, log_joint, state = canvas[keep], log_joint[keep], net.reorder(state, keep, stop)
+                        logits, logp = logits[keep], logp[keep]  # the hidden pixel's odds go with its particle
                         log_weight = torch.zeros(n, device=device)
+                if ends_hidden:
+                    if not expanded:  # the first hidden pixel: from here on the particles differ
+                        canvas, log_joint, log_weight = canvas.expand(n, -1).clone(), log_joint.expand(n).clone(), \
+                            log_weight.expand(n).clone()
+                        state = tuple(s.expand(s.shape[0], n, *s.shape[2:]).contiguous() for s in state)
+                        logits, logp = logits.expand(n, -1, -1), logp.expand(n, -1, -1)
+                        expanded = True
+                    pixel = _sample(logits[:, -1].float(), logp[:, -1], temperature, top_k, generator)
+                    canvas[:, stop - 1] = pixel
+                    log_joint += logp[:, -1].gather(1, pixel[:, None]).squeeze(1)
                 if progress is not None:
                     progress(stop, total)
     finally:
@@ -198,19 +201,12 @@ def run_sampler(task, sprite: np.ndarray, hidden: np.ndarray, n: int, *, tempera
     return SamplerResult(canvas[:, :total], log_joint, log_weight, log_evidence)
 
 
-def _segments(hidden: np.ndarray):
-    """(start, stop, is_hidden) in raster order: each hidden pixel alone, visible ones in runs."""
-    t, total = 0, len(hidden)
-    while t < total:
-        if hidden[t]:
-            yield t, t + 1, True
-            t += 1
-        else:
-            stop = t
-            while stop < total and not hidden[stop]:
-                stop += 1
-            yield t, stop, False
-            t = stop
+def _chunks(hidden: np.ndarray):
+    """(start, stop) in raster order: each run of visible pixels with the hidden pixel after it
+    (the run may be empty), and a last run of visible pixels if the sprite ends with one."""
+    starts = np.flatnonzero(hidden) + 1  # a chunk ends after each hidden pixel
+    bounds = [0, *starts.tolist()] + ([len(hidden)] if not len(starts) or starts[-1] < len(hidden) else [])
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _sample(logits, logp, temperature, top_k, generator) -> torch.Tensor:

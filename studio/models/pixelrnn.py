@@ -82,6 +82,11 @@ PRESET_SETTINGS = {
 }
 
 
+# The longest run a sampling step computes with the hand-written cell (benchmarks/completion_speed.py:
+# beyond it, at 32 particles on one core, nn.LSTM's fused kernel is the faster).
+FEW_STEPS = 8
+
+
 class PixelRNN(RasterNet):
     """Colour indices in raster order → next-pixel logits, with the LSTM state carried outside."""
 
@@ -106,72 +111,75 @@ class PixelRNN(RasterNet):
         every part has the batch in dimension 1, so samplers can index and expand it as one.
         ``condition`` [B or 1, embed] is added to every step's input: the VAE's code, so the
         network models p(x_t | x_<t, c) (studio/models/vae.py's PixelRNN decoder)."""
-        x = self.input(tokens, start)
+        x, lstm_state, used = self._inputs(tokens, start, state, condition=condition)
+        out, lstm_state = self.lstm(self.drop(x), lstm_state)
+        self.steps += tokens.shape[1]
+        return self._outputs(self.drop(out), tokens, lstm_state, used)
+
+    def _inputs(self, tokens, start, state, positions=None, condition=None):
+        """The LSTM's input [B, T, embed] (the neighbours', the position's, the condition's and
+        the used colours' embeddings), its (h, c) or None, and the used colours [B, T, K]."""
+        x = self.input(tokens, start, positions)
         if condition is not None:
             x = x + condition[:, None]
         lstm_state, used = _split_state(state, self.config.copy)
         if self.config.copy:
             used = self.copy_head.used_colours(tokens, None if used is None else used[0])
             x = x + self.copy_head.used_embed(used)
-        out, lstm_state = self.lstm(self.drop(x), lstm_state)
-        self.steps += tokens.shape[1]
-        out = self.drop(out)
+        return x, lstm_state, used
+
+    def _outputs(self, out, tokens, lstm_state, used):
         logits = self.head(out)
         if not self.config.copy:
             return logits, lstm_state
         return self.copy_head(logits, out, tokens, used), (*lstm_state, used[:, -1][None])
 
-    # --- one step at a time, for sampling -----------------------------------------------------
-    def step_tables(self) -> tuple[torch.Tensor, ...]:
-        """Constants that make a sampling step cheap: layer 0's input gates W_ih·e for every
-        (neighbour, colour) embedding e, its bias plus W_ih·(row + column embedding) for every
-        position, and (with ``copy``) W_ih·U for the used-colours input U. Recompute after the
-        weights change."""
+    # --- a few steps at a time, for sampling ----------------------------------------------------
+    def step_tables(self):
+        """What a hand-written step looks up or multiplies by, arranged once per sampling pass:
+        every position's embedding, and each layer's (W_ih, W_hhᵀ laid out for the matmul,
+        b_ih + b_hh). Recompute after the weights change."""
         lstm = self.lstm
-        token_gates = self.input.embed.weight @ lstm.weight_ih_l0.T  # [J·(K+1), 4·hidden]
-        bias = lstm.bias_ih_l0 + lstm.bias_hh_l0
-        position = self.input.position_embedding(torch.arange(self.num_pixels, device=bias.device))
-        position_gates = bias.expand(self.num_pixels, -1)
-        if self.config.position:
-            position_gates = position_gates + position @ lstm.weight_ih_l0.T
-        used_gates = self.copy_head.used_embed.weight.T @ lstm.weight_ih_l0.T if self.config.copy else None  # [K, 4·hidden]
-        return token_gates, position_gates.contiguous(), used_gates
+        return self.input.position_table(), [
+            (getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}").T.contiguous(),
+             getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))
+            for layer in range(self.config.layers)]
 
     def condition_gates(self, condition: torch.Tensor) -> torch.Tensor:
-        """W_ih·condition [B or 1, 4·hidden]: ``forward``'s condition, as ``step`` takes it."""
-        return condition @ self.lstm.weight_ih_l0.T
+        """``forward``'s condition as ``step`` takes it: itself (step adds it to the input
+        embedding, as forward does)."""
+        return condition
 
     def step(self, tokens: torch.Tensor, t: int, state, tables, condition_gates: torch.Tensor | None = None):
-        """One pixel: tokens [B, J] of step ``t`` → (logits [B, K], state). The same numbers as
-        ``forward`` on one step (eval mode), as a hand-written LSTM cell: nn.LSTM's CPU kernel
-        re-lays out its weights on every call, which dominates when each call is one step."""
-        token_gates, position_gates, used_gates = tables
-        x = token_gates[tokens + self.input.embed_offset].sum(1) + position_gates[t]
-        if condition_gates is not None:
-            x = x + condition_gates
-        batch, hidden = len(tokens), self.config.hidden
-        state, used = _split_state(state, self.config.copy)
-        if state is None:
-            zeros = x.new_zeros(self.config.layers, batch, hidden)
-            state = (zeros, zeros)
-        if self.config.copy:
-            used = self.copy_head.used_colours(tokens[:, None], None if used is None else used[0])[:, 0]
-            x = x + used @ used_gates
-        hs, cs = [], []
-        for layer in range(self.config.layers):
-            if layer > 0:
-                x = F.linear(hs[-1], getattr(self.lstm, f"weight_ih_l{layer}"),
-                             getattr(self.lstm, f"bias_ih_l{layer}") + getattr(self.lstm, f"bias_hh_l{layer}"))
-            gates = torch.addmm(x, state[0][layer], getattr(self.lstm, f"weight_hh_l{layer}").T)
-            i, f, g, o = gates.chunk(4, 1)  # PyTorch's gate order
-            c = torch.sigmoid(f) * state[1][layer] + torch.sigmoid(i) * torch.tanh(g)  # c_t = f⊙c_{t-1} + i⊙g
-            hs.append(torch.sigmoid(o) * torch.tanh(c))  # h_t = o⊙tanh(c_t)
-            cs.append(c)
-        self.steps += 1
-        logits, state = self.head(hs[-1]), (torch.stack(hs), torch.stack(cs))
-        if not self.config.copy:
-            return logits, state
-        return self.copy_head(logits, hs[-1], tokens, used), (*state, used[None])
+        """A few pixels in eval mode: tokens [B, T, J] of steps ``t … t+T-1`` → (logits [B, T, K],
+        state), the same numbers as ``forward``. Up to FEW_STEPS steps run a hand-written LSTM
+        cell: nn.LSTM's CPU kernel re-lays out its weights on every call, which dominates when
+        a call is a few steps (a sampler's visible pixels up to the next hidden one); for longer
+        runs its fused kernel is the faster."""
+        if tokens.shape[1] > FEW_STEPS:
+            return self(tokens, t, state, condition_gates)
+        positions, layers = tables
+        x, lstm_state, used = self._inputs(tokens, t, state, positions, condition_gates)
+        batch, hidden = len(x), self.config.hidden  # (x has the condition's batch when it has more rows)
+        h, c = ([list(s) for s in lstm_state] if lstm_state is not None else
+                [[x.new_zeros(batch, hidden)] * self.config.layers for _ in range(2)])
+        w_ih, _, bias = layers[0]
+        inputs = F.linear(x, w_ih, bias)  # layer 0's input gates, all T steps in one matmul
+        out = []
+        for s in range(tokens.shape[1]):
+            gates_in = inputs[:, s]
+            for layer, (w_ih, w_hh_t, bias) in enumerate(layers):
+                if layer > 0:
+                    gates_in = F.linear(h[layer - 1], w_ih, bias)
+                gates = torch.addmm(gates_in, h[layer], w_hh_t)
+                # One sigmoid for the i, f, o gates (PyTorch's order i, f, g, o); g's quarter goes unused.
+                i, f, _, o = torch.sigmoid(gates).chunk(4, 1)
+                g = torch.tanh(gates[:, 2 * hidden:3 * hidden])
+                c[layer] = f * c[layer] + i * g  # c_t = f⊙c_{t-1} + i⊙g
+                h[layer] = o * torch.tanh(c[layer])  # h_t = o⊙tanh(c_t)
+            out.append(h[-1])
+        self.steps += tokens.shape[1]
+        return self._outputs(torch.stack(out, 1), tokens, (torch.stack(h), torch.stack(c)), used)
 
 
 # Runs trained before the input and the copy head moved to studio/models/autoregressive.py.

@@ -193,18 +193,25 @@ class Transformer(RasterNet):
         return self.copy_head(logits, out, tokens, used), (keys, values, used[:, -1][None])
 
     # --- one step at a time, for sampling -----------------------------------------------------
-    def step_tables(self) -> tuple[torch.Tensor]:
-        """Every position's embedding, [H·W, C]: a step then looks its own up. (The KV cache is
-        what makes a step cheap; this only saves a few small operations per pixel.)"""
-        positions = torch.arange(self.num_pixels, device=self.input.embed.weight.device)
-        return (self.input.position_embedding(positions) + self.input.embed.weight.new_zeros(1),)
+    def step_tables(self) -> torch.Tensor:
+        """Every position's embedding (the KV cache is what makes a step cheap; this only saves
+        a few small operations per call)."""
+        return self.input.position_table()
+
+    def reorder(self, state, keep, filled):
+        """Only the filled positions of the KV cache move (later ones are written before they
+        are read): a resampling after half the sprite then costs a quarter of copying it all."""
+        moved = []
+        for cache in state[:2]:
+            new = torch.empty_like(cache)
+            torch.index_select(cache[:, :, :, :filled], 1, keep, out=new[:, :, :, :filled])
+            moved.append(new)
+        return (*moved, *(s[:, keep] for s in state[2:]))
 
     def step(self, tokens: torch.Tensor, t: int, state, tables):
-        """One pixel: tokens [B, J] of position ``t`` → (logits [B, K], state); the same
-        numbers as ``forward`` on that position."""
-        x = self.input.embed(tokens + self.input.embed_offset).sum(1) + tables[0][t]
-        logits, state = self._run(x[:, None], tokens[:, None], t, state)
-        return logits[:, 0], state
+        """A few positions: tokens [B, T, J] of positions ``t … t+T-1`` → (logits [B, T, K], state);
+        the same numbers as ``forward`` on them."""
+        return self._run(self.input(tokens, t, tables), tokens, t, state)
 
 
 def _init_weights(module: nn.Module) -> None:

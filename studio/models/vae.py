@@ -255,11 +255,12 @@ class LocalNet(RasterNet):
         return condition
 
     def step(self, tokens: torch.Tensor, t: int, state, tables, condition_gates: torch.Tensor | None = None):
-        """One pixel, as ``forward`` in eval mode (no dropout), the layers called as functions."""
+        """A few pixels, tokens [B, T, J] of steps ``t … t+T-1``, as ``forward`` in eval mode (no
+        dropout), the layers called as functions."""
         embed, offset, position, w1, b1, w2, b2 = tables
-        x = embed[tokens + offset].sum(1) + position[t]
+        x = embed[tokens + offset].sum(2) + position[t:t + tokens.shape[1]]
         if condition_gates is not None:
-            x = x + condition_gates
+            x = x + condition_gates[:, None]
         return F.linear(F.silu(F.linear(F.silu(x), w1, b1)), w2, b2), ()
 
 
@@ -314,6 +315,9 @@ class GivenCode(nn.Module):
     def step(self, tokens: torch.Tensor, t: int, state, tables):
         net_tables, condition_gates = tables
         return self.net.step(tokens, t, state, net_tables, condition_gates)
+
+    def reorder(self, state, keep, filled):
+        return self.net.reorder(state, keep, filled)
 
 
 @dataclass(frozen=True)
@@ -511,9 +515,9 @@ class Task:
         net.eval()
         with torch.inference_mode():
             state, tables = None, net.step_tables()
-            for t, neighbours in enumerate(net.neighbours):
-                logits, state = net.step(canvas[:, neighbours], t, state, tables)
-                canvas[:, t] = (logits + gumbel[t]).argmax(-1)
+            for t in range(h * w):
+                logits, state = net.step(net.context(canvas, t, t + 1), t, state, tables)
+                canvas[:, t] = (logits[:, 0] + gumbel[t]).argmax(-1)
         net.train(was_training)
         return canvas[:, :-1].reshape(-1, h, w).byte().cpu().numpy()
 

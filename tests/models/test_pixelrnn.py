@@ -84,6 +84,27 @@ def test_a_step_by_step_pass_gives_the_same_likelihood_as_the_whole_sequence(tas
     assert float(replay.log_joint[0]) == pytest.approx(expected, abs=1e-3)
 
 
+@pytest.mark.parametrize("layers", [1, 2])
+def test_sampling_steps_of_any_length_give_the_whole_sequence_logits(sprites, layers):
+    # The sampler calls step() on a visible run with the hidden pixel after it: short runs go
+    # through the hand-written cell, long ones through nn.LSTM; both must be the trained model.
+    torch.manual_seed(0)
+    config = pixelrnn.Config(hidden=16, embed=8, layers=layers, context="2d", position=True, copy=True)
+    net = pixelrnn.Task(config, sprites.palette.colors, (sprites.height, sprites.width), torch.device("cpu")).net.eval()
+    canvas = net.pad(torch.from_numpy(sprites.indices[:3].reshape(3, -1)).long())
+    with torch.no_grad():
+        whole, _ = net(net.context(canvas, 0, net.num_pixels))
+        tables, state, pieces, t = net.step_tables(), None, [], 0
+        for length in [1, 2, pixelrnn.FEW_STEPS, pixelrnn.FEW_STEPS + 1, 1] * 100:
+            stop = min(t + length, net.num_pixels)
+            logits, state = net.step(net.context(canvas, t, stop), t, state, tables)
+            pieces.append(logits)
+            t = stop
+            if t == net.num_pixels:
+                break
+    assert torch.allclose(torch.cat(pieces, 1), whole, atol=1e-4)
+
+
 def brush_mask(size, seed=0) -> np.ndarray:
     """A wobbly diagonal stroke three pixels wide, the way a user would paint one."""
     rng = np.random.default_rng(seed)
