@@ -9,6 +9,7 @@ Each module provides:
 """
 
 import importlib
+import math
 
 from studio.data.errors import ConfigError
 
@@ -26,3 +27,12 @@ def check_sizes(config, *names: str) -> None:
     for name in names:
         if getattr(config, name) < 1:
             raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")
+
+
+def cosine_decay(lr: float, lr_min: float, decay_steps: int, step: int) -> float:
+    """lr at ``step``, decayed along a half cosine to lr_min over decay_steps (then held there);
+    decay_steps 0 keeps lr: big steps early, small ones to settle at the end."""
+    if decay_steps == 0:
+        return lr
+    t = min(step / decay_steps, 1.0)
+    return lr_min + (lr - lr_min) * 0.5 * (1 + math.cos(math.pi * t))

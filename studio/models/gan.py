@@ -42,7 +42,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
 from studio.data.palette import Palette
-from studio.models import check_sizes, gan_signals
+from studio.models import check_sizes, cosine_decay, gan_signals
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 # diffaugment.AUGMENTS stays qualified: `augment` is a comma-separated policy, not one choice
 # (the settings form would offer a module-level AUGMENTS as a drop-down).
@@ -81,9 +81,15 @@ class Config:
     # D appends the std of its features over groups of 4 sprites (Karras et al. 2018): a batch
     # of near-identical fakes is then easy to spot, which pushes G away from mode collapse.
     minibatch_std: bool = False
+    # Both learning rates fall along a half cosine to lr_end × themselves over these steps (0:
+    # constant): a fast start without the fast game D wins late in a run.
+    lr_decay_steps: int = 0
+    lr_end: float = 0.1
 
     def __post_init__(self):
         check_sizes(self, "z_dim", "width", "slots")
+        if self.lr_decay_steps < 0 or not 0 <= self.lr_end <= 1:
+            raise ValueError("lr_decay_steps must not be negative and lr_end must be in [0, 1]")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.upsample not in UPSAMPLINGS:
@@ -109,6 +115,7 @@ DEFAULT_EPOCHS = 300
 CONFIGS = {
     "quick": Config(output="snap", lr_g=5e-4, lr_d=5e-4),
     "snap": Config(output="snap"),
+    "decay": Config(output="snap", lr_g=5e-4, lr_d=5e-4, lr_decay_steps=4400),
     "palette": Config(output="palette", logit_scale=10.0),
     "dcgan": Config(),
     "dcgan-transpose": Config(upsample="transpose"),
@@ -120,6 +127,7 @@ CONFIGS = {
 # 10th epoch, not every one: each costs about half an epoch of training on a CPU.
 PRESET_SETTINGS = {
     "snap": {"epochs": 1000, "cpu_budget": 720, "eval_every": 10},
+    "decay": {"epochs": 1000, "cpu_budget": 720, "eval_every": 10},
     "quick": {"epochs": 1000, "cpu_budget": 300, "eval_every": 10},
 }
 
@@ -290,6 +298,11 @@ class Task:
             d_loss = d_loss + cfg.gp_weight * gradient_penalty(d, real_seen.detach(), fake_seen.to(real.dtype))
         if cfg.r1_weight > 0:
             d_loss = d_loss + cfg.r1_weight / 2 * r1_penalty(d_real, real_seen)
+        # The step count from the EMA's own counter: it is in checkpoints, so resumes continue the schedule.
+        step = int(self.g_ema.n_averaged)
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = cosine_decay(lr, cfg.lr_end * lr, cfg.lr_decay_steps, step)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         d_grad_norm = _grad_norm(self.d)

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.models import check_sizes, completion, pixelrnn
+from studio.models import check_sizes, cosine_decay, completion, pixelrnn
 from studio.models.autoregressive import CONTEXTS, RasterInput, RasterNet, check_choice
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 
@@ -388,10 +388,7 @@ def kl_penalty(kl: torch.Tensor, free_bits: float) -> torch.Tensor:
 def learning_rate(cfg: Config, step: int) -> float:
     """lr, decayed along a half cosine to lr_min over lr_decay_steps (then held there): big
     steps while the sprites are blobs, small ones to sharpen outlines at the end."""
-    if cfg.lr_decay_steps == 0:
-        return cfg.lr
-    t = min(step / cfg.lr_decay_steps, 1.0)
-    return cfg.lr_min + (cfg.lr - cfg.lr_min) * 0.5 * (1 + math.cos(math.pi * t))
+    return cosine_decay(cfg.lr, cfg.lr_min, cfg.lr_decay_steps, step)
 
 
 def nats_to_bits_per_pixel(nats: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -99,11 +99,27 @@ def test_a_palette_gan_with_diffaugment_and_r1_trains_and_reloads(tmp_path, buil
 
 def test_a_run_saved_before_the_palette_fields_still_loads_as_the_rgb_gan(builtin_set):
     old = {k: v for k, v in config_to_dict(gan.Config(z_dim=8, width=8)).items()
-           if k not in ("output", "augment", "r1_weight", "slots", "minibatch_std")}
+           if k not in ("output", "augment", "r1_weight", "slots", "minibatch_std", "lr_decay_steps", "lr_end")}
     config = config_from_dict(gan.Config, old)
     task = gan.Task(config, builtin_set.palette.colors, (20, 20), torch.device("cpu"))
     assert config.output == "rgb" and task.g(torch.randn(2, 8)).shape == (2, 3, 20, 20)
     assert not config.minibatch_std and len(task.d.features) == 6  # D as it was
+    assert config.lr_decay_steps == 0  # constant learning rates, as it trained
+
+
+def test_learning_rates_decay_over_their_steps_and_a_resumed_run_continues_the_schedule(tmp_path, builtin_set):
+    config = dataclasses.replace(TINY, lr_g=1e-3, lr_d=2e-3, lr_decay_steps=4, lr_end=0.1)
+    settings = TrainSettings(epochs=2, batch_size=16, log_every=1, sample_every=0, checkpoint_every=0)
+    Trainer("gan", config, builtin_set, settings, tmp_path / "run").run_training()  # 57 train sprites: 6 steps
+    task = TrainedRun.open(tmp_path / "run", "last", device="cpu").task
+    assert int(task.g_ema.n_averaged) == 6
+    batch = torch.as_tensor(builtin_set.indices[:16], dtype=torch.long)
+    task.train_step(task.modules(), batch)  # step 7, past the decay: both rates at a tenth
+    assert task.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert task.opt_d.param_groups[0]["lr"] == pytest.approx(2e-4)
+    fresh = tiny_task(builtin_set, lr_g=1e-3, lr_d=2e-3, lr_decay_steps=4, lr_end=0.1)
+    fresh.train_step(fresh.modules(), batch)
+    assert fresh.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3)  # step 1: the full rate
 
 
 def test_bad_output_or_augmentation_is_refused_with_the_choices():
