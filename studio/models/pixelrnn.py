@@ -145,21 +145,16 @@ class PixelRNN(RasterNet):
              getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}"))
             for layer in range(self.config.layers)]
 
-    def condition_gates(self, condition: torch.Tensor) -> torch.Tensor:
-        """``forward``'s condition as ``step`` takes it: itself (step adds it to the input
-        embedding, as forward does)."""
-        return condition
-
-    def step(self, tokens: torch.Tensor, t: int, state, tables, condition_gates: torch.Tensor | None = None):
+    def step(self, tokens: torch.Tensor, t: int, state, tables, condition: torch.Tensor | None = None):
         """A few pixels in eval mode: tokens [B, T, J] of steps ``t … t+T-1`` → (logits [B, T, K],
         state), the same numbers as ``forward``. Up to FEW_STEPS steps run a hand-written LSTM
         cell: nn.LSTM's CPU kernel re-lays out its weights on every call, which dominates when
         a call is a few steps (a sampler's visible pixels up to the next hidden one); for longer
         runs its fused kernel is the faster."""
         if tokens.shape[1] > FEW_STEPS:
-            return self(tokens, t, state, condition_gates)
+            return self(tokens, t, state, condition)
         positions, layers = tables
-        x, lstm_state, used = self._inputs(tokens, t, state, positions, condition_gates)
+        x, lstm_state, used = self._inputs(tokens, t, state, positions, condition)
         batch, hidden = len(x), self.config.hidden  # (x has the condition's batch when it has more rows)
         h, c = ([list(s) for s in lstm_state] if lstm_state is not None else
                 [[x.new_zeros(batch, hidden)] * self.config.layers for _ in range(2)])

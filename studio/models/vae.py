@@ -251,16 +251,13 @@ class LocalNet(RasterNet):
         return (self.input.embed.weight, self.input.embed_offset, self.input.position_embedding(positions),
                 hidden.weight, hidden.bias, out.weight, out.bias)
 
-    def condition_gates(self, condition: torch.Tensor) -> torch.Tensor:
-        return condition
-
-    def step(self, tokens: torch.Tensor, t: int, state, tables, condition_gates: torch.Tensor | None = None):
+    def step(self, tokens: torch.Tensor, t: int, state, tables, condition: torch.Tensor | None = None):
         """A few pixels, tokens [B, T, J] of steps ``t … t+T-1``, as ``forward`` in eval mode (no
         dropout), the layers called as functions."""
         embed, offset, position, w1, b1, w2, b2 = tables
         x = embed[tokens + offset].sum(2) + position[t:t + tokens.shape[1]]
-        if condition_gates is not None:
-            x = x + condition_gates[:, None]
+        if condition is not None:
+            x = x + condition[:, None]
         return F.linear(F.silu(F.linear(F.silu(x), w1, b1)), w2, b2), ()
 
 
@@ -310,11 +307,10 @@ class GivenCode(nn.Module):
         return self.net(tokens, start, state, self.condition)
 
     def step_tables(self):
-        return self.net.step_tables(), self.net.condition_gates(self.condition)
+        return self.net.step_tables()
 
     def step(self, tokens: torch.Tensor, t: int, state, tables):
-        net_tables, condition_gates = tables
-        return self.net.step(tokens, t, state, net_tables, condition_gates)
+        return self.net.step(tokens, t, state, tables, self.condition)
 
     def reorder(self, state, keep, filled):
         return self.net.reorder(state, keep, filled)
