@@ -19,6 +19,12 @@ generated sprites. Sprites are palette indices, and what G outputs (``Config.out
              near-identical palette entries (the speckle of rgb and snap). Measured at 2.5
              CPU-minutes it did not: pixels still flicker between slots (README, "GAN").
 
+What keeps the snap output crisp (the default, ``crisp``): VQ-VAE's commitment term pulls G's
+RGB onto the palette colour it snaps to, β Σ |rgb − sg(snap(rgb))|², so a pixel no longer sits
+on the border between two colours, where each step flips it (speckle); D max-pools its feature
+map before scoring, so one stray pixel counts wherever it is; and real sprites are mirrored at
+random, twice the poses from the same 713.
+
 713 sprites are few: D memorises them and its gradient stops guiding G. DiffAugment (Zhao et al.
 2020, ``Config.augment``) shows D real and generated sprites through the same random,
 differentiable translation / cutout / flip, so G learns the un-augmented distribution while D
@@ -52,6 +58,7 @@ from studio.models.diffaugment import augment_policy, diff_augment
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 UPSAMPLINGS = ("transpose", "nearest")
 OUTPUTS = ("rgb", "snap", "palette", "gumbel", "slots")
+D_HEADS = ("linear", "max-pool")
 EVAL_SAMPLES = 256  # sprites drawn per evaluation: enough for stable signals, cheap every epoch
 
 
@@ -85,6 +92,20 @@ class Config:
     # constant): a fast start without the fast game D wins late in a run.
     lr_decay_steps: int = 0
     lr_end: float = 0.1
+    # output "snap": VQ-VAE's commitment term, β Σ_pixels |rgb - sg(snap(rgb))|², mean over the
+    # batch. Without it G's RGB sits anywhere between palette colours (on the course data a
+    # 5-minute G's pixels are 0.26 RMS from the colour they snap to, palette neighbours 0.01),
+    # so a small step flips a pixel to another colour: speckle. With it each pixel settles
+    # on its colour.
+    commitment: float = 0.0
+    # D's last step: "linear" over every position of its 5×5 feature map (DCGAN's), or
+    # "max-pool" to 2×2 first. A fake often gives itself away in one spot (a stray pixel, a
+    # broken outline); max-pooling keeps that spot's evidence wherever it is, and D no longer
+    # has a weight per position with which to learn each training sprite by heart.
+    d_head: str = "linear"
+    # Real sprites also mirrored left-right at random: a Pokémon facing the other way is one
+    # too, so G sees twice the poses (713 sprites are few).
+    mirror: bool = False
 
     def __post_init__(self):
         check_sizes(self, "z_dim", "width", "slots")
@@ -96,6 +117,11 @@ class Config:
             raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLINGS)}")
         if self.output not in OUTPUTS:
             raise ValueError(f"unknown GAN output {self.output!r}; choose one of {', '.join(OUTPUTS)}")
+        if self.d_head not in D_HEADS:
+            raise ValueError(f"unknown discriminator head {self.d_head!r}; choose one of {', '.join(D_HEADS)}")
+        if self.commitment < 0 or (self.commitment and self.output != "snap"):
+            raise ValueError(f"commitment must not be negative and needs the snap output, got {self.commitment} "
+                             f"with output {self.output!r}")
         unknown = [p for p in augment_policy(self.augment) if p not in diffaugment.AUGMENTS]
         if unknown:
             raise ValueError(f"unknown augmentation(s) {', '.join(unknown)}; choose from {', '.join(diffaugment.AUGMENTS)}")
@@ -105,17 +131,19 @@ class Config:
 # samples turn from noise into creature-shaped blobs (the distance to held-out sprites keeps falling).
 DEFAULT_EPOCHS = 300
 
-# The first is the default. On the course data (benchmarks/gan_ablation.py, README "GAN"): at
-# 2.5 CPU-minutes D seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st with 3× its
-# recall and no copies; R1, spectral norm + hinge, two learning rates, minibatch std, a wider
-# net, per-sprite colour slots and DiffAugment each did worse there. At 5 CPU-minutes learning
-# rates of 5e-4 instead of DCGAN's 2e-4 took c2st from 0.926 to 0.901 (1e-3: 0.916), but by
-# 12 CPU-minutes D wins that faster game (D(G(z)) ≈ 0.04, c2st 0.971); 2e-4 ends at 0.943.
-# Decaying 5e-4 along a cosine to 5e-5 over those 12 minutes (lr_decay_steps=4400) does not
-# rescue them either: 0.944. So `quick`'s 5 minutes draw better sprites than `snap`'s 12, and
-# `quick` is the default.
+# The first is the default. On the course data (benchmarks/gan_ablation.py, README "GAN"): D
+# seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st with 3× its recall and no
+# copies; learning rates of 5e-4 instead of DCGAN's 2e-4 helped (c2st 0.901 against 0.926 at 5
+# CPU-minutes), but past ~3,000 steps D won that faster game and the samples dissolved into
+# speckle. Three changes together keep it going: the commitment term (G's colours settle on
+# the palette, so a step no longer flips pixels), D's max-pool head (a stray pixel counts
+# wherever it is; no per-position weights to memorise sprites with) and mirrored real sprites.
+# At 10 CPU-minutes that draws outlined creatures (c2st 0.78); R1, spectral norm + hinge, two
+# learning rates, minibatch std, a wider net, colour slots and DiffAugment each did worse.
+CRISP = Config(output="snap", lr_g=5e-4, lr_d=5e-4, commitment=0.05, d_head="max-pool", mirror=True)
 CONFIGS = {
-    "quick": Config(output="snap", lr_g=5e-4, lr_d=5e-4),
+    "crisp": CRISP,
+    "quick": CRISP,
     "snap": Config(output="snap"),
     "palette": Config(output="palette", logit_scale=10.0),
     "dcgan": Config(),
@@ -127,8 +155,9 @@ CONFIGS = {
 # Budgets in CPU-seconds of one core; the epochs only bound a faster machine. Evaluating every
 # 10th epoch, not every one: each costs about half an epoch of training on a CPU.
 PRESET_SETTINGS = {
-    "snap": {"epochs": 1000, "cpu_budget": 720, "eval_every": 10},
+    "crisp": {"epochs": 2000, "cpu_budget": 600, "eval_every": 10},
     "quick": {"epochs": 1000, "cpu_budget": 300, "eval_every": 10},
+    "snap": {"epochs": 1000, "cpu_budget": 720, "eval_every": 10},
 }
 
 
@@ -179,7 +208,8 @@ class Discriminator(nn.Module):
     """[B, 3, H, W] → one raw score per sprite. No batch norm: it would couple real and fake
     samples in a batch, and WGAN-GP's per-sample gradient penalty forbids it."""
 
-    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool, minibatch_std: bool = False):
+    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool, minibatch_std: bool = False,
+                 head: str = "linear"):
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         h, w = size
@@ -188,8 +218,10 @@ class Discriminator(nn.Module):
             sn(nn.Conv2d(width // 2, width, 4, 2, 1)), nn.LeakyReLU(0.2, True),
             sn(nn.Conv2d(width, 2 * width, 3, 1, 1)), nn.LeakyReLU(0.2, True),
             *([MinibatchStd()] if minibatch_std else []),
+            *([nn.AdaptiveMaxPool2d(2)] if head == "max-pool" else []),
         )
-        self.score = sn(nn.Linear((2 * width + minibatch_std) * (h // 4) * (w // 4), 1))
+        positions = 4 if head == "max-pool" else (h // 4) * (w // 4)
+        self.score = sn(nn.Linear((2 * width + minibatch_std) * positions, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.features(x).flatten(1)).squeeze(1)
@@ -241,7 +273,8 @@ class Task:
         out_channels = {"rgb": 3, "snap": 3, "slots": config.slots}.get(config.output, len(palette))
         self.g = Generator(config.z_dim, config.width, self.size, config.upsample, out_channels,
                            config.slots if config.output == "slots" else 0).to(device)
-        self.d = Discriminator(config.width, self.size, config.spectral_norm, config.minibatch_std).to(device)
+        self.d = Discriminator(config.width, self.size, config.spectral_norm, config.minibatch_std,
+                               config.d_head).to(device)
         # torch's AveragedModel keeps the average and its update count in its state_dict,
         # so a resumed run continues the average exactly.
         self.g_ema = AveragedModel(self.g, multi_avg_fn=ema_with_warmup(config.ema_decay), use_buffers=True).requires_grad_(False)
@@ -282,6 +315,8 @@ class Task:
 
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg, g, d = self.config, nets["g"], nets["d"]
+        if cfg.mirror:
+            batch = torch.where(torch.rand(len(batch), 1, 1, device=batch.device) < 0.5, batch.flip(2), batch)
         real = self.to_rgb(batch)
         z = torch.randn(len(batch), cfg.z_dim, device=self.device)
         out = g(z)
@@ -310,8 +345,10 @@ class Task:
 
         # Generator: through the freshly updated D, as in the DCGAN reference loop.
         g_loss = generator_loss(cfg.loss, d(diff_augment(fake, cfg.augment)).float())
+        commitment = (out - self.to_rgb(self.nearest_colours(out))).pow(2).sum((1, 2, 3)).mean() \
+            if cfg.commitment > 0 else None
         self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        (g_loss if commitment is None else g_loss + cfg.commitment * commitment).backward()
         g_grad_norm = _grad_norm(self.g)
         self.opt_g.step()
         self.g_ema.update_parameters(self.g)
@@ -320,6 +357,8 @@ class Task:
         metrics = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
                    "d_real": as_prob(d_real.detach()).mean(), "d_fake": as_prob(d_fake.detach()).mean(),
                    "d_grad_norm": d_grad_norm, "g_grad_norm": g_grad_norm}
+        if commitment is not None:  # how far G's RGB is from the colours it snaps to
+            metrics["commitment"] = commitment.detach()
         if cfg.output in ("palette", "gumbel", "slots"):  # how sure G is of each pixel's colour: 1 = one colour
             logits = out[0] if cfg.output == "slots" else out
             metrics["g_confidence"] = (cfg.logit_scale * logits.detach()).softmax(1).amax(1).mean()

@@ -122,13 +122,36 @@ def test_learning_rates_decay_over_their_steps_and_a_resumed_run_continues_the_s
     assert fresh.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3)  # step 1: the full rate
 
 
+def test_commitment_pulls_the_generators_colours_onto_the_palette_it_snaps_to(builtin_set):
+    task = tiny_task(builtin_set, output="snap", augment="", commitment=10.0, lr_g=2e-3)
+    batch = torch.as_tensor(builtin_set.indices[:16], dtype=torch.long)
+    distances = [float(task.train_step(task.modules(), batch)["commitment"]) for _ in range(40)]
+    assert distances[-1] < 0.5 * distances[0]  # Σ_pixels |rgb - snap(rgb)|², per sprite
+
+
+def test_the_max_pool_head_has_no_weight_per_position_and_trains_and_reloads_with_mirrored_sprites(tmp_path, builtin_set):
+    config = gan.Config(z_dim=8, width=8, output="snap", d_head="max-pool", commitment=0.1, mirror=True)
+    d = gan.Discriminator(8, (20, 20), spectral_norm=False, head="max-pool")
+    assert d.score.in_features == 2 * 8 * 4  # 2×2 pooled positions, not D's 5×5 map
+    settings = TrainSettings(epochs=2, batch_size=16, log_every=1, sample_every=0, checkpoint_every=0)
+    summary = Trainer("gan", config, builtin_set, settings, tmp_path / "run").run_training()
+    assert np.isfinite(summary["metrics"]["d_loss"]) and summary["metrics"]["commitment"] > 0
+    task = TrainedRun.open(tmp_path / "run", "last", device="cpu").task
+    assert task.config == config and np.array_equal(task.draw(3, seed=2), task.draw(3, seed=2))
+
+
 def test_bad_output_or_augmentation_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="palette"):
         gan.Config(output="hsv")
     with pytest.raises(ValueError, match="translation"):
         gan.Config(augment="translation,rotate")
+    with pytest.raises(ValueError, match="max-pool"):
+        gan.Config(d_head="attention")
+    with pytest.raises(ValueError, match="snap"):
+        gan.Config(output="palette", commitment=0.1)
 
 
 def test_quick_preset_trains_within_five_cpu_minutes_and_the_default_is_palette_native():
     assert default_settings("gan", "quick").cpu_budget == 300
+    assert default_settings("gan", next(iter(gan.CONFIGS))).cpu_budget == 600  # crisp: 10 CPU-minutes
     assert next(iter(gan.CONFIGS.values())).output != "rgb"  # D sees what a user sees
