@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -343,8 +343,6 @@ def cases(work: Path, runs: dict) -> list[Case]:
         last.write_bytes(pickle.dumps(Payload()))
 
     def flip(run, last):
-        import numpy as np
-
         data = bytearray(last.read_bytes())
         data[len(data) // 2] ^= 0x10
         last.write_bytes(bytes(data))
@@ -576,7 +574,6 @@ def print_table(outcomes: list[Outcome]) -> None:
     categories = list(dict.fromkeys(o.case.category for o in outcomes))
     header = f"{'category':12} {'inputs tried':>12} {'handled':>8} {'tracebacks leaked':>18} {'data lost':>10} {'skipped':>8}"
     print("\n" + header + "\n" + "-" * len(header))
-    totals = [0, 0, 0, 0, 0]
     for category in categories + ["all"]:
         rows = [o for o in outcomes if category in ("all", o.case.category)]
         ran = [o for o in rows if not o.skipped]

@@ -46,7 +46,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from PIL import Image, ImageDraw, ImageFont
 
-from studio.data import grid_image, open_dataset
+from studio.data import grid_image
 from studio.models.completion import centre_hole, cover_bottom, make_generator, random_pixels, run_sampler
 from studio.models.inpainting import completer_for
 from studio.models.scores import score_samples
