@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.models import diffaugment
+
 CONTEXTS = {
     # (dy, dx) of the pixels a step reads; "previous" is the raster predecessor (dy, dx) = (0, -1)
     # that wraps to the end of the row above at the start of a row, as in the lecture.
@@ -232,8 +234,7 @@ class RasterTask:
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         net = nets["net"]
         if self.config.mirror:  # Pokémon are roughly symmetric: flip half the batch left-right
-            flip = torch.rand(len(batch), device=batch.device) < 0.5
-            batch = torch.where(flip[:, None, None], batch.flip(-1), batch)
+            batch = diffaugment.flip(batch)
         canvas = batch.reshape(len(batch), -1)
         logits, _ = net(self.net.context(self.net.pad(canvas), 0, self.net.num_pixels))
         loss = F.cross_entropy(logits.float().reshape(-1, self.num_colors), canvas.reshape(-1))

@@ -41,9 +41,11 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
 
 
 def flip(x: torch.Tensor) -> torch.Tensor:
-    """Mirror half of the sprites left-right (a Pokémon facing the other way is still one)."""
-    mirrored = torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5
-    return torch.where(mirrored, x.flip(3), x)
+    """Mirror half of the sprites left-right (a Pokémon facing the other way is still one):
+    images [B, C, H, W] or palette indices [B, H, W], the width last. Also the models' own
+    ``mirror`` augmentation of their training sprites."""
+    mirrored = torch.rand(len(x), device=x.device) < 0.5
+    return torch.where(mirrored.view(-1, *[1] * (x.dim() - 1)), x.flip(-1), x)
 
 
 AUGMENTS = {"translation": translate, "cutout": cutout, "flip": flip}

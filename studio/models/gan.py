@@ -316,7 +316,7 @@ class Task:
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg, g, d = self.config, nets["g"], nets["d"]
         if cfg.mirror:
-            batch = torch.where(torch.rand(len(batch), 1, 1, device=batch.device) < 0.5, batch.flip(2), batch)
+            batch = diffaugment.flip(batch)
         real = self.to_rgb(batch)
         z = torch.randn(len(batch), cfg.z_dim, device=self.device)
         out = g(z)
@@ -345,8 +345,8 @@ class Task:
 
         # Generator: through the freshly updated D, as in the DCGAN reference loop.
         g_loss = generator_loss(cfg.loss, d(diff_augment(fake, cfg.augment)).float())
-        commitment = (out - self.to_rgb(self.nearest_colours(out))).pow(2).sum((1, 2, 3)).mean() \
-            if cfg.commitment > 0 else None
+        # fake is the snapped colour forward: the commitment needs no second nearest-colour search.
+        commitment = (out - fake.detach()).pow(2).sum((1, 2, 3)).mean() if cfg.commitment > 0 else None
         self.opt_g.zero_grad(set_to_none=True)
         (g_loss if commitment is None else g_loss + cfg.commitment * commitment).backward()
         g_grad_norm = _grad_norm(self.g)

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.models import check_sizes, cosine_decay, completion, pixelrnn
+from studio.models import check_sizes, cosine_decay, completion, diffaugment, pixelrnn
 from studio.models.autoregressive import CONTEXTS, RasterInput, RasterNet, check_choice
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
 
@@ -418,8 +418,7 @@ class Task:
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg = self.config
         if cfg.mirror:
-            flip = torch.rand(len(batch), device=batch.device) < 0.5
-            batch = torch.where(flip[:, None, None], batch.flip(-1), batch)
+            batch = diffaugment.flip(batch)
         logits, m, log_var = nets["vae"](batch)
         recon = reconstruction_loss(logits, batch).mean()
         if cfg.variational:
