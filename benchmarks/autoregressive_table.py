@@ -32,7 +32,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from studio.data import find_course_data, open_dataset
 from studio.train.config import resolve_config
-from studio.train.engine import Trainer, default_settings
+from studio.train.engine import Trainer
+from studio.train.settings import default_settings
 from studio.train.run import RunDir
 
 

@@ -92,7 +92,7 @@ def preset_name(saved: dict) -> str:
 
 def train_command(saved: dict) -> str:
     """The `studio train` line that makes a run like this one (from its config.json)."""
-    from studio.train.engine import default_settings
+    from studio.train.settings import default_settings
 
     model, train = saved["model"], saved["train"]
     preset = preset_name(saved)

@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from studio.data import find_course_data, open_dataset
 from studio.models import vae
 from studio.models.scores import score_samples
-from studio.train.engine import Trainer, TrainSettings, default_settings
+from studio.train.engine import Trainer, TrainSettings
+from studio.train.settings import default_settings
 from studio.train.evaluate import evaluate_run
 from studio.train.run import RunDir
 from studio.train.trained import TrainedRun

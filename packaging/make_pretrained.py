@@ -50,7 +50,8 @@ def make(model: str, out: Path) -> dict:
     from studio.data import open_dataset
     from studio.models import model_module
     from studio.train.checkpoint import load_checkpoint, save_checkpoint
-    from studio.train.engine import Trainer, default_settings
+    from studio.train.engine import Trainer
+    from studio.train.settings import default_settings
     from studio.train.run import RunDir
 
     preset, overrides, steps, eval_every = RECIPES[model]

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command. The one place expected failures become one line on stderr:
     ``studio: <file>: <what is wrong> (<what to do>)``, exit 2; an interrupt (Ctrl-C, also a
     second one while training stops) exits 130. Anything else is a bug and keeps its traceback."""
-    from studio.data.errors import StudioError, describe_error, from_os_error
+    from studio.errors import StudioError, describe_error
 
     try:
         parser = build_parser()
@@ -67,15 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nstudio: interrupted", file=sys.stderr)
         return 130
-    except StudioError as err:
-        print(f"studio: {err}", file=sys.stderr)
-        return 2
-    except MemoryError as err:
+    except BrokenPipeError:  # `studio runs list | head`: the reader left
+        sys.stderr.close()
+        return 0
+    except (StudioError, MemoryError, OSError) as err:  # OSError: permissions, a full disk, ...
         print(f"studio: {describe_error(err)}", file=sys.stderr)
-        return 2
-    except OSError as err:  # the environment's: permissions, a full disk, a missing folder
-        if isinstance(err, BrokenPipeError):  # `studio runs list | head`: the reader left
-            sys.stderr.close()
-            return 0
-        print(f"studio: {from_os_error(err)}", file=sys.stderr)
         return 2

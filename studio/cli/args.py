@@ -73,7 +73,7 @@ def image_output(*suffixes: str):
     only those), checked before any work is done."""
 
     def parse(text: str) -> str:
-        from studio.data.errors import OutputError
+        from studio.errors import OutputError
         from studio.data.files import image_format
 
         suffix = Path(text).suffix.lower()
@@ -104,6 +104,6 @@ def sprite_output(*arrays: str):
 def usage_error(err: Exception):
     """A command-line request the data cannot satisfy (an index past the dataset's end, a
     dimension the model lacks), found once the run is open: the API's ValueError as a StudioError."""
-    from studio.data.errors import StudioError
+    from studio.errors import StudioError
 
     return err if isinstance(err, StudioError) else StudioError(str(err).splitlines()[0])

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def cmd_walk(args) -> int:
-    from studio.data.errors import OutputError
+    from studio.errors import OutputError
     from studio.data.sprites import MAX_GRID_PIXELS
     from studio.models.gan_walk import save_gif, walk_codes
     from studio.train.trained import TrainedRun

@@ -51,7 +51,7 @@ def register(subparsers) -> None:
 
 def cmd_complete(args) -> int:
     from studio.data import grid_image
-    from studio.data.errors import StudioError
+    from studio.errors import StudioError
     from studio.data.files import save_image
     from studio.models.completion import centre_hole, cover_bottom, given_first, random_pixels
     from studio.models.inpainting import completer_for
@@ -109,7 +109,7 @@ def _complete_held_out(args, completer, saved: dict, mask: np.ndarray) -> int:
     sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
     _, held = sprites.split(saved["train"]["held_out"])
     if len(held) == 0:
-        from studio.data.errors import StudioError
+        from studio.errors import StudioError
 
         raise StudioError("the run holds no sprites out", args.run_dir)
     completed = [completer.complete(sprites.indices[i], mask, args.n, temperature=args.temperature,
@@ -127,7 +127,7 @@ def _sprite(args, saved: dict, palette, size) -> np.ndarray:
     if args.index is not None:
         sprites = open_dataset(saved["data"]["source"], **saved["data"].get("options", {}))
         if not 0 <= args.index < len(sprites):
-            from studio.data.errors import StudioError
+            from studio.errors import StudioError
 
             raise StudioError(f"--index {args.index} is outside the run's {len(sprites)} sprites",
                               hint=f"choose 0..{len(sprites) - 1}")
@@ -143,7 +143,7 @@ def _read_mask(path: Path, size) -> np.ndarray:
 def _read_png(path: Path, size, mode: str) -> np.ndarray:
     from PIL import Image
 
-    from studio.data.errors import DatasetError
+    from studio.errors import DatasetError
     from studio.data.images import open_image
 
     if not path.is_file():

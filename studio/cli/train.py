@@ -11,7 +11,7 @@ from pathlib import Path
 
 from studio.cli.args import MAX_SPRITES, SCALE, SEED, positive_float, sprite_output, positive_int
 from studio.models import MODEL_NAMES
-from studio.train.engine import RECORD_FIELDS
+from studio.train.run import RECORD_FIELDS
 
 
 def register(subparsers) -> None:
@@ -112,9 +112,10 @@ def _stop_on_ctrl_c(control) -> None:
 
 
 def cmd_train(args) -> int:
-    from studio.data.errors import ConfigError
+    from studio.errors import ConfigError
     from studio.train.config import resolve_config
-    from studio.train.engine import Trainer, TrainingControl, default_settings
+    from studio.train.engine import Trainer, TrainingControl
+    from studio.train.settings import default_settings
     from studio.train.run import RunDir
 
     control = TrainingControl()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from studio.data.builtin import builtin_creatures
 from studio.data.course import PIXELS_FILE, load_course
-from studio.data.errors import DatasetError
+from studio.errors import DatasetError
 from studio.data.images import image_files, load_image_folder
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet, check_dataset_size, grid_image

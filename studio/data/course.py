@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.errors import DatasetError
+from studio.errors import DatasetError
 from studio.data.palette import Palette
 from studio.data.files import write_text
 from studio.data.sprites import SpriteSet, check_dataset_size

@@ -4,7 +4,7 @@
         f.write(data)
 
 A crash, a full disk or a refused permission leaves the old file (if any) and no ``*.tmp``;
-an OSError becomes an :class:`~studio.data.errors.OutputError` naming the file.
+an OSError becomes an :class:`~studio.errors.OutputError` naming the file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from studio.data.errors import OutputError, from_os_error
+from studio.errors import OutputError, from_os_error
 
 # Read once, at import: setting and restoring the umask is not safe while other threads run.
 _UMASK = os.umask(0)

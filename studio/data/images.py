@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from studio.data.errors import DatasetError
+from studio.errors import DatasetError
 from studio.data.kmeans import WHITE, palette_by_kmeans
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet, check_dataset_size

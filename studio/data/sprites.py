@@ -24,7 +24,7 @@ MAX_GRID_PIXELS = 1 << 26
 
 def check_dataset_size(n: int, height: int, width: int, source) -> None:
     """Refuse, naming ``source``, a dataset too large to hold in memory."""
-    from studio.data.errors import DatasetError
+    from studio.errors import DatasetError
 
     if n * height * width > MAX_DATASET_PIXELS:
         raise DatasetError(f"{n} sprites of {height}×{width} is more than the {MAX_DATASET_PIXELS:,} "
@@ -128,7 +128,7 @@ def check_grid_size(n: int, h: int, w: int, columns: int | None = None, scale: i
                     gap: int = 1) -> tuple[int, int]:
     """The (width, height) of :func:`grid_image`'s picture, or an OutputError when it would
     exceed :data:`MAX_GRID_PIXELS`; callers check before drawing the sprites, too."""
-    from studio.data.errors import OutputError
+    from studio.errors import OutputError
 
     columns = columns or max(1, int(np.ceil(np.sqrt(n))))
     rows = max(1, -(-n // columns))

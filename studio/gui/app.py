@@ -64,7 +64,7 @@ def show_uncaught_errors(parent=None) -> None:
 
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from studio.data.errors import StudioError, describe_error
+    from studio.errors import StudioError, describe_error
 
     def hook(kind, error, tb):
         if issubclass(kind, KeyboardInterrupt):

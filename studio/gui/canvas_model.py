@@ -109,7 +109,7 @@ def composite(original: np.ndarray, variant: np.ndarray, mask: np.ndarray) -> np
 def sprite_from_image(path, palette, size: tuple[int, int]) -> np.ndarray:
     """An image file as a sprite: composited on the palette's background, framed around the
     creature, resized to ``size`` and mapped to the nearest palette colours. Bad files raise
-    :class:`studio.data.errors.DatasetError` naming the file."""
+    :class:`studio.errors.DatasetError` naming the file."""
     from studio.data.images import _open_rgb, frame_image  # the dataset loader's own steps
 
     h, w = size

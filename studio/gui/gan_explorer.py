@@ -187,7 +187,7 @@ class GanExplorerWorkspace(QWidget):
         self.runLoaded.emit(str(gan.path))
 
     def _load_failed(self, error: BaseException) -> None:
-        from studio.data.errors import describe_error
+        from studio.errors import describe_error
 
         self.run_label.setText(f"Could not open the run: {describe_error(error)}")
         self.context.show_message(f"Could not open the run: {describe_error(error)}", 0)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 
 import studio
 from studio.data import BUILTIN, is_builtin
-from studio.data.errors import DatasetError
+from studio.errors import DatasetError
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Task, run_in_thread
@@ -159,7 +159,8 @@ class MainWindow(QMainWindow):
 
     def open_run(self, path: str) -> QWidget | None:
         """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES)."""
-        from studio.train.trained import RunError, run_config
+        from studio.errors import RunError
+        from studio.train.trained import run_config
 
         try:
             model = run_config(path)["model"]

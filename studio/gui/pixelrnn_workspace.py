@@ -24,7 +24,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.data.errors import DatasetError
+from studio.errors import DatasetError
 from studio.data.sprites import SpriteSet, grid_image, indices_to_image
 from studio.gui.canvas import SpriteCanvas
 from studio.gui.canvas_model import composite, sprite_from_image
@@ -577,7 +577,8 @@ class PixelRNNWorkspace(QWidget):
 
 def _run_model(path) -> str | None:
     """The model of a run folder (cheap: config.json only), None if it is no run."""
-    from studio.train.trained import RunError, run_config
+    from studio.errors import RunError
+    from studio.train.trained import run_config
 
     try:
         return run_config(path)["model"]

@@ -48,7 +48,8 @@ from studio.gui.widgets import Banner, SquareImageView
 from studio.models import model_module
 from studio.session.monitor import STOPPING_TEXT, TrainingMonitor, WarningRule, format_seconds
 from studio.session.pretrained import is_pretrained
-from studio.train.engine import TrainSettings, default_settings
+from studio.train.engine import TrainSettings
+from studio.train.settings import default_settings
 from studio.train.run import default_runs_dir, new_run_path
 
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
@@ -438,7 +439,7 @@ class TrainingPanel(QWidget):
     def open_run(self, path: str | Path, show_settings: bool = True) -> bool:
         """Show a run folder and follow it live while another process writes it; with
         ``show_settings`` the form shows the run's settings too (on launch it keeps the user's)."""
-        from studio.train.trained import RunError
+        from studio.errors import RunError
 
         if self.is_training():
             self.show_error("Stop the current training before opening another run.")

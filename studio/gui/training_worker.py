@@ -22,7 +22,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from studio.data.errors import StudioError, describe_error
+from studio.errors import StudioError, describe_error
 from studio.gui.workers import run_in_thread
 from studio.train.engine import Trainer, TrainingControl, TrainingListener
 

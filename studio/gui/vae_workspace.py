@@ -476,7 +476,7 @@ class VaeWorkspace(QWidget):
         self._highlight_cell()
 
     def _decode_failed(self, error: BaseException) -> None:
-        from studio.data.errors import describe_error
+        from studio.errors import describe_error
 
         self.context.show_message(f"Could not decode the code: {describe_error(error)}", 0)
 

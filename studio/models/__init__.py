@@ -11,7 +11,7 @@ Each module provides:
 import importlib
 import math
 
-from studio.data.errors import ConfigError
+from studio.errors import ConfigError
 
 MODEL_NAMES = ("gan", "pixelrnn", "transformer", "vae")
 

@@ -119,7 +119,7 @@ def compare(models: list[CompletionModel], sprite: np.ndarray, mask: np.ndarray,
 
 def open_models(paths: list[str | Path]) -> tuple[list[CompletionModel], list[tuple[Path, Exception]]]:
     """The models of run folders that open, and (folder, error) for those that do not."""
-    from studio.data.errors import StudioError
+    from studio.errors import StudioError
 
     opened, failed = [], []
     for path in paths:

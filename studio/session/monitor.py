@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
-from studio.train.engine import RECORD_FIELDS
-from studio.train.run import MetricsFollower, RunDir
+from studio.train.run import RECORD_FIELDS, MetricsFollower, RunDir
 from studio.train.trained import run_config
 
 PHASES = ("idle", "running", "paused", "stopping", "following")

@@ -42,7 +42,8 @@ def startup_run(model: str | tuple[str, ...], last: str | Path | None = None,
                 runs_dir: str | Path | None = None) -> Path | None:
     """The run a workspace opens on launch: the one it showed last (if it still opens), else
     the newest run of ``model`` in ``runs_dir``, else the shipped one; None if none exists."""
-    from studio.train.trained import RunError, run_config
+    from studio.errors import RunError
+    from studio.train.trained import run_config
 
     models = (model,) if isinstance(model, str) else tuple(model)
     if last:

@@ -26,7 +26,8 @@ import numpy as np
 from psygnal import Signal
 
 from studio.train.run import RunDir, default_runs_dir
-from studio.train.trained import RunError, run_config
+from studio.errors import RunError
+from studio.train.trained import run_config
 
 #: Held-out scores a run may log, lower is better; the first one it has is its "best score".
 SCORE_KEYS = ("bits_per_pixel", "elbo_bits_per_pixel", "recon_bits_per_pixel", "mmd")
@@ -130,7 +131,7 @@ def compare_curves(paths, key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def shared_metrics(paths) -> list[str]:
     """The metric keys every one of ``paths`` logged, in the first run's order."""
-    from studio.train.engine import RECORD_FIELDS
+    from studio.train.run import RECORD_FIELDS
 
     keys = None
     for path in paths:

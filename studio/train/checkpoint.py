@@ -18,15 +18,12 @@ from pathlib import Path
 
 import torch
 
-from studio.data.errors import StudioError
+from studio.errors import CheckpointError
 from studio.data.files import write_bytes
 
 CHECKPOINT_FORMAT = "pokemon-studio/1"
 _CHECKSUM = "sha256"
 
-
-class CheckpointError(StudioError, RuntimeError):
-    """A checkpoint that cannot be used; the message names the file."""
 
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:

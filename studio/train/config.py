@@ -15,7 +15,7 @@ import types
 import typing
 from pathlib import Path
 
-from studio.data.errors import ConfigError
+from studio.errors import ConfigError
 from studio.models import model_module
 
 __all__ = ["ConfigError", "config_names", "resolve_config", "config_from_dict", "config_to_dict",

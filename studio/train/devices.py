@@ -11,7 +11,7 @@ import os
 
 import torch
 
-from studio.data.errors import ConfigError
+from studio.errors import ConfigError
 
 
 def available_devices() -> list[str]:

@@ -15,7 +15,7 @@ import torch
 
 from studio.data import SpriteSet, open_dataset
 from studio.data.course import read_colormap, read_pixels
-from studio.data.errors import DatasetError
+from studio.errors import DatasetError
 from studio.models import scores
 from studio.train.trained import TrainedRun
 

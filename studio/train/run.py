@@ -22,13 +22,15 @@ from pathlib import Path
 
 import filelock
 
-from studio.data.errors import ConfigError, StudioError, from_os_error
 from studio.data.files import write_bytes, write_text
+from studio.errors import ConfigError, RunInUseError, RunNotFoundError, from_os_error
 
 _STEP_CHECKPOINT = re.compile(r"step_(\d+)\.pt$")
 RUNS_DIR_ENV = "STUDIO_RUNS_DIR"
 LOCK_FILE = ".writer.lock"
 MAX_CONFIG_BYTES = 16 << 20  # config.json holds a palette and a few settings: kilobytes
+#: The bookkeeping fields of every record in metrics.jsonl; all its other keys are metrics.
+RECORD_FIELDS = ("step", "epoch", "time", "cpu")
 
 
 def default_runs_dir() -> Path:
@@ -248,19 +250,13 @@ def list_runs(folder: str | Path) -> list[RunDir]:
     return sorted(runs, key=lambda r: r.config_path.stat().st_mtime, reverse=True)
 
 
-class RunNotFoundError(StudioError, FileNotFoundError):
-    """A folder that is not a run, or a run without the checkpoint asked for."""
-
-
-class RunInUseError(StudioError):
-    """Another process is writing the run."""
 
 
 def check_run_config(saved, source) -> None:
     """The structure of a run's config.json, and its model's and training's fields (by type)."""
     from studio.models import MODEL_NAMES, model_module
     from studio.train.config import config_from_dict
-    from studio.train.engine import TrainSettings
+    from studio.train.settings import TrainSettings
 
     def need(ok: bool, what: str):
         if not ok:

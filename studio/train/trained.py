@@ -18,16 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data.errors import ConfigError, StudioError
+from studio.errors import RunError, StudioError
 from studio.data.palette import Palette
 from studio.models import MODEL_NAMES, model_module
 from studio.train.checkpoint import load_checkpoint
 from studio.train.config import config_from_dict
 from studio.train.run import RunDir
 
-
-class RunError(ConfigError):
-    """A run folder that cannot be opened; the message names the file and says why."""
 
 
 @dataclass

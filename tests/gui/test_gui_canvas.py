@@ -94,7 +94,7 @@ def test_image_file_is_framed_and_mapped_to_the_palette(tmp_path):
     assert sprite.shape == (20, 20) and set(np.unique(sprite)) == {1}  # framed on the creature
 
     (tmp_path / "bad.png").write_text("not an image")
-    from studio.data.errors import DatasetError
+    from studio.errors import DatasetError
     with pytest.raises(DatasetError, match="bad.png"):
         sprite_from_image(tmp_path / "bad.png", PALETTE, (20, 20))
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from studio.data import open_dataset  # noqa: E402
-from studio.data.errors import DatasetError  # noqa: E402
+from studio.errors import DatasetError  # noqa: E402
 from studio.gui.context import StudioContext  # noqa: E402
 from studio.gui.gan_explorer import GanExplorerWorkspace  # noqa: E402
 from studio.models import gan  # noqa: E402

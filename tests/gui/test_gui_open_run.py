@@ -130,7 +130,7 @@ def test_the_training_form_is_remembered_and_a_preset_sets_its_epochs(qtbot):
     from studio.gui.context import StudioContext
     from studio.gui.training import TrainingPanel
     from studio.models import vae
-    from studio.train.engine import default_settings
+    from studio.train.settings import default_settings
 
     first = TrainingPanel(StudioContext(), model="vae")
     qtbot.addWidget(first)

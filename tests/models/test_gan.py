@@ -11,7 +11,8 @@ import torch
 from studio.models import gan
 from studio.models.diffaugment import cutout, diff_augment, flip, translate
 from studio.train.config import config_from_dict, config_to_dict
-from studio.train.engine import Trainer, TrainSettings, default_settings
+from studio.train.engine import Trainer, TrainSettings
+from studio.train.settings import default_settings
 from studio.train.trained import TrainedRun
 
 TINY = gan.Config(z_dim=8, width=8, output="palette", augment="translation,cutout,flip")

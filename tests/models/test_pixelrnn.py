@@ -265,7 +265,7 @@ def test_cli_complete_and_sample_write_pngs(tiny_run, tmp_path, sprites, capsys)
 
 def test_the_default_preset_is_2d_copy_and_quick_stops_after_5_cpu_minutes():
     from studio.train.config import resolve_config
-    from studio.train.engine import default_settings
+    from studio.train.settings import default_settings
 
     assert resolve_config("pixelrnn") == pixelrnn.CONFIGS["2d-copy"]  # what a user should pick
     assert default_settings("pixelrnn", "quick").cpu_budget == 300

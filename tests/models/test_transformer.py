@@ -12,7 +12,8 @@ from studio.cli import main as studio_main
 from studio.data import open_dataset
 from studio.models import transformer
 from studio.models.completion import complete, given_first, run_sampler
-from studio.train.engine import Trainer, default_settings
+from studio.train.engine import Trainer
+from studio.train.settings import default_settings
 from studio.train.run import RunDir
 
 TINY = transformer.Config(n_embd=16, n_head=2, n_layer=2)

@@ -194,7 +194,7 @@ def test_an_older_runs_config_rebuilds_the_network_its_checkpoint_holds():
 
 
 def test_presets_name_their_training_settings():
-    from studio.train.engine import default_settings
+    from studio.train.settings import default_settings
 
     assert next(iter(vae.CONFIGS)) != "quick" and "quick" in vae.CONFIGS and "lecture" in vae.CONFIGS
     quick = default_settings("vae", "quick")

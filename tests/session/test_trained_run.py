@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from studio.data.errors import StudioError
+from studio.errors import StudioError
 
 from studio.train.task import Task
-from studio.train.trained import RunError, TrainedRun
+from studio.errors import RunError
+from studio.train.trained import TrainedRun
 
 
 @pytest.mark.parametrize("model", ["gan", "pixelrnn", "vae"])

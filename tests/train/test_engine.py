@@ -15,8 +15,9 @@ import torch.multiprocessing as mp
 
 from studio.data.builtin import builtin_creatures
 from studio.models import gan
-from studio.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener, TrainSettings
+from studio.errors import CheckpointError, TrainingError
+from studio.train.checkpoint import load_checkpoint, save_checkpoint
+from studio.train.engine import Trainer, TrainingControl, TrainingListener, TrainSettings
 from studio.train.run import MetricsFollower, RunDir
 
 TINY_GAN = gan.Config(z_dim=8, width=8)

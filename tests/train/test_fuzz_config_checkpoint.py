@@ -12,8 +12,9 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from studio.data.errors import ConfigError, StudioError
-from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint
+from studio.errors import ConfigError, StudioError
+from studio.errors import CheckpointError
+from studio.train.checkpoint import CHECKPOINT_FORMAT, load_checkpoint
 from studio.train.config import resolve_config
 from studio.train.run import RunDir
 

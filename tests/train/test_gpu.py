@@ -23,8 +23,8 @@ import torch
 from studio.data.builtin import builtin_creatures
 from studio.models import MODEL_NAMES, model_module
 from studio.train.devices import describe_device
-from studio.train.engine import (Trainer, TrainingControl, TrainingError, TrainingListener, TrainSettings,
-                                 default_settings)
+from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener, TrainSettings
+from studio.train.settings import default_settings
 from studio.train.run import RunDir
 
 pytestmark = [pytest.mark.gpu,

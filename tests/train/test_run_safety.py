@@ -17,11 +17,12 @@ import torch
 
 from studio.data.builtin import builtin_creatures
 from studio.data.course import save_course
-from studio.data.errors import OutputError
+from studio.errors import OutputError
 from studio.models import gan, vae
-from studio.train.checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
-from studio.train.engine import Trainer, TrainingError, TrainSettings
-from studio.train.run import RunDir, RunInUseError, RunLock
+from studio.errors import CheckpointError, RunInUseError, TrainingError
+from studio.train.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
+from studio.train.engine import Trainer, TrainSettings
+from studio.train.run import RunDir, RunLock
 
 TINY_GAN = gan.Config(z_dim=8, width=8)
 REPO = Path(__file__).resolve().parents[2]
@@ -193,7 +194,7 @@ def test_a_full_disk_mid_checkpoint_is_one_error_and_keeps_the_last_good_one(tmp
     script.write_text(
         "import sys, torch\n"
         "from pathlib import Path\n"
-        "from studio.data.errors import OutputError\n"
+        "from studio.errors import OutputError\n"
         "from studio.train.checkpoint import CHECKPOINT_FORMAT, save_checkpoint, load_checkpoint\n"
         "folder = Path(sys.argv[1])\n"
         "save_checkpoint({'format': CHECKPOINT_FORMAT, 'w': torch.zeros(10_000)}, folder / 'step_1.pt')\n"

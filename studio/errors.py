@@ -40,6 +40,26 @@ class OutputError(StudioError):
     """A file the studio was asked to write and cannot (format, folder, permissions, full disk)."""
 
 
+class CheckpointError(StudioError, RuntimeError):
+    """A checkpoint that cannot be used; the message names the file."""
+
+
+class TrainingError(StudioError, RuntimeError):
+    """Training cannot go on; the message says why and what to do."""
+
+
+class RunError(ConfigError):
+    """A run folder that cannot be opened; the message names the file and says why."""
+
+
+class RunNotFoundError(StudioError, FileNotFoundError):
+    """A folder that is not a run, or a run without the checkpoint asked for."""
+
+
+class RunInUseError(StudioError):
+    """Another process is writing the run."""
+
+
 # What to do about the operating-system errors a user can meet while the studio writes or reads.
 _OS_HINTS = {
     errno.ENOSPC: "the disk is full: free some space and try again",
@@ -69,7 +89,7 @@ def describe_error(error: BaseException) -> str:
     """What to show a user: a studio error's own line; for anything else its type and text."""
     if isinstance(error, StudioError):
         return str(error)
-    if isinstance(error, OSError) and error.errno in _OS_HINTS:
+    if isinstance(error, OSError):  # the environment's: permissions, a full disk, a missing file
         return str(from_os_error(error))
     if isinstance(error, MemoryError) or "out of memory" in str(error).lower() \
             or "can't allocate memory" in str(error).lower():
