@@ -21,6 +21,13 @@ else:
         hypothesis_settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def runs_in_tmp(tmp_path, monkeypatch):
+    """No test writes to the user's runs folder: the app's and `studio train`'s default runs
+    folder is a fresh one under tmp_path."""
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+
+
 @pytest.fixture(scope="session")
 def course_dir():
     """The real course data folder (pixel_color.txt + colormap.txt); skips when it is absent."""

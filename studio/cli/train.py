@@ -6,12 +6,12 @@ import io
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 
 from studio.cli.args import MAX_SPRITES, SCALE, SEED, positive_float, sprite_output, positive_int
-from studio.models import MODEL_NAMES
-from studio.train.run import RECORD_FIELDS
+from studio.session import MODEL_NAMES
+from studio.session.monitor import metrics_of
+from studio.session.runs import run_model
 
 
 def register(subparsers) -> None:
@@ -25,7 +25,9 @@ def register(subparsers) -> None:
     train.add_argument("--cpu-minutes", type=positive_float(max=10**7),
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
     train.add_argument("--batch-size", type=positive_int(max=65536))
-    train.add_argument("--out", help="run folder, new or empty (default: runs/MODEL-TIMESTAMP)")
+    train.add_argument("--out", help="run folder, new or empty (default: a new MODEL-TIMESTAMP folder in "
+                                     "the studio's runs folder, where the app lists it: $STUDIO_RUNS_DIR, "
+                                     "else the user data folder)")
     train.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
     train.add_argument("--seed", type=SEED)
     train.add_argument("--compile", action="store_true", help="torch.compile the networks")
@@ -37,7 +39,8 @@ def register(subparsers) -> None:
     runs = subparsers.add_parser("runs", help="list runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     listing = runs_sub.add_parser("list", help="runs under a folder, newest first")
-    listing.add_argument("dir", nargs="?", default="runs")
+    listing.add_argument("dir", nargs="?", help="default: the studio's runs folder ($STUDIO_RUNS_DIR, "
+                                                "else the user data folder), as the app's Runs view")
     listing.set_defaults(func=cmd_runs_list)
 
     evaluate = subparsers.add_parser("eval", help="held-out metrics of a run, as one JSON object")
@@ -67,104 +70,112 @@ def register(subparsers) -> None:
 
 
 class _ProgressBar:
-    """A tqdm bar fed by the engine's progress events, with the latest losses beside it."""
+    """A tqdm bar over the session's monitor: its progress, and the latest losses beside it."""
 
-    def __init__(self):
-        self.bar = None
-        self.last = {}
+    def __init__(self, monitor):
+        self.bar, self.last = None, {}
+        monitor.run_started.connect(self.open)
+        monitor.record_added.connect(self.on_record)
+        monitor.progress_changed.connect(self.on_progress)
+        monitor.run_finished.connect(lambda _: self.close())
+        monitor.run_failed.connect(lambda _: self.close())
 
-    def on_start(self, trainer):
+    def open(self, info: dict) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=trainer.total_steps, initial=trainer.state.step, unit="step",
-                        dynamic_ncols=True, file=sys.stderr)
+        self.bar = tqdm(total=info["total"], initial=info["step"], unit="step", dynamic_ncols=True,
+                        file=sys.stderr)
 
-    def on_metrics(self, record):
-        self.last = {k: v for k, v in record.items() if k not in RECORD_FIELDS}
+    def on_record(self, record: dict) -> None:
+        if not any(k.startswith("val/") for k in record):
+            self.last = metrics_of(record)
 
-    def on_progress(self, progress):
+    def on_progress(self, progress) -> None:
+        if self.bar is None or progress.status != "training":
+            return
         self.bar.update(progress.step - self.bar.n)
-        self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(self.last.items())[:4]}, refresh=False)
+        postfix = {k: f"{v:.3g}" for k, v in list(self.last.items())[:4]}
+        if progress.limit == "cpu":
+            postfix["left"] = progress.left_text().split(" · ")[0]
+        self.bar.set_postfix(postfix, refresh=False)
 
-    def on_samples(self, step, grid): ...
-
-    def on_finished(self, summary):
-        self.close()
-
-    def on_failed(self, error):
-        self.close()
-
-    def close(self):
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
-def _stop_on_ctrl_c(control) -> None:
+def _stop_on_ctrl_c(session) -> None:
     """First Ctrl-C: stop after this step and write a checkpoint. A second one: quit at once."""
 
     def handler(signum, frame):
         print("\nstudio: stopping after this step and writing a checkpoint "
               "(Ctrl-C again to quit at once)", file=sys.stderr)
-        control.stop()
+        session.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     signal.signal(signal.SIGINT, handler)
 
 
 def cmd_train(args) -> int:
+    """The same TrainingSession the app's Train button drives: the run goes to the same runs
+    folder (``--out`` to choose another), trained here, in the foreground."""
     from studio.errors import ConfigError
-    from studio.train.config import resolve_config
-    from studio.train.engine import Trainer, TrainingControl
-    from studio.train.settings import default_settings
-    from studio.train.run import RunDir
+    from studio.session.training import TrainingSession
 
-    control = TrainingControl()
-    listeners = [] if args.quiet else [_ProgressBar()]
+    session = TrainingSession(args.model)
+    main = _is_main_process()
+    if main and not args.quiet:
+        _ProgressBar(session.monitor)
+    session.monitor.run_started.connect(lambda info: _say_started(session, info) if main else None)
     overrides = dict(epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed,
-                     max_steps=args.steps,
-                     cpu_budget=args.cpu_minutes * 60 if args.cpu_minutes else None, compile=args.compile or None, tensorboard=args.tensorboard or None)
+                     max_steps=args.steps, cpu_budget=args.cpu_minutes * 60 if args.cpu_minutes else None,
+                     compile=args.compile or None, tensorboard=args.tensorboard or None)
     if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
         raise ConfigError("--out and --resume name different folders", args.out,
                           hint="--resume continues the run in its own folder; drop --out")
     if args.resume and args.config:
         raise ConfigError("a resumed run keeps its config", args.config, hint="drop --config")
-    try:
-        if args.resume:
-            saved_model = RunDir(args.resume).config()["model"]
-            if saved_model != args.model:
-                raise ConfigError(f"a {saved_model} run, not {args.model}", args.resume,
-                                  hint=f"studio train {saved_model} --resume {args.resume}")
-            trainer = Trainer.resume(args.resume, listeners, control, **overrides)
-        else:
-            from studio.data import open_dataset
+    _stop_on_ctrl_c(session)
+    if args.resume:
+        saved_model = run_model(args.resume)
+        if saved_model != args.model:
+            raise ConfigError(f"a {saved_model} run, not {args.model}", args.resume,
+                              hint=f"studio train {saved_model} --resume {args.resume}")
+        session.resume(args.resume, **overrides)
+    else:
+        from studio.data import open_dataset
 
-            config = resolve_config(args.model, args.config)
-            settings = default_settings(args.model, args.config, **overrides)
-            out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-            trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
-        if trainer.dist.is_main:
-            for notice in trainer.notices:
-                print(f"studio: note: {notice}", file=sys.stderr)
-            where = trainer.run.path if trainer.run else "(not saved)"
-            print(f"studio: training {trainer.model} on {trainer.device} "
-                  f"({trainer.dist.world_size} process(es)) -> {where}", file=sys.stderr)
-        _stop_on_ctrl_c(control)
-        summary = trainer.run_training()
-    finally:
-        if "trainer" in locals():
-            trainer.close()
-    if trainer.dist.is_main:
+        session.train(open_dataset(args.data), session.config(args.config),
+                      session.settings(args.config, **overrides), out=args.out)
+    if main:
+        summary = session.summary
         print(json.dumps({k: summary[k] for k in ("status", "step", "total", "run", "checkpoint")}))
     return 0
+
+
+def _is_main_process() -> bool:
+    """Rank 0 under torchrun (the one that writes the run and talks), or a plain process."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _say_started(session, info: dict) -> None:
+    for notice in info.get("notices", []):
+        print(f"studio: note: {notice}", file=sys.stderr)
+    world = info["config"].get("world_size", 1)
+    print(f"studio: training {session.model} on {info['device']} ({world} process(es)) -> "
+          f"{info['run'] or '(not saved)'}", file=sys.stderr)
 
 
 def cmd_runs_list(args) -> int:
     """The runs list the app's Runs view shows (studio.session.runs), as a table."""
     from studio.session.runs import RunsList
 
-    runs = RunsList([args.dir]).refresh()
+    runs = RunsList([args.dir] if args.dir else None).refresh()
     if not runs:
-        print(f"no runs under {args.dir}")
+        print(f"no runs under {runs.folders[0]}")
         return 0
     print(f"{'run':32} {'model':9} {'dataset':12} {'config':10} {'steps':>11} {'best held-out':28} {'date':16}")
     for run in runs:

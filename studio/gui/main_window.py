@@ -22,7 +22,7 @@ from studio.data import BUILTIN, is_builtin
 from studio.errors import DatasetError
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
-from studio.gui.workers import Task, run_in_thread
+from studio.gui.workers import Job, run_in_thread
 from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, load_workspace
 
 MAX_RECENT = 8
@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
         # The title is the open dataset: Qt adds the app's display name after it.
         self.setAcceptDrops(True)  # a folder dropped on the window opens it
         self.resize(1280, 800)
-        self._task: Task | None = None
+        self._task: Job | None = None
         self._device_text: str | None = None
 
         self.tabs = QTabWidget()
@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
         QSettings().setValue(KEY_RECENT, [])
 
     # --- opening ------------------------------------------------------------------------------------
-    def open_dataset(self, path: str, fallback: bool = False, quiet: bool = False) -> Task:
+    def open_dataset(self, path: str, fallback: bool = False, quiet: bool = False) -> Job:
         """Load ``path`` (or "builtin") on a worker thread, then make it the current dataset.
 
         On failure the previous dataset stays and the loader's message is shown in a dialog,

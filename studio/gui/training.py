@@ -8,17 +8,19 @@ One reusable widget for every model's workspace::
                           intro="<b>PixelRNN</b> predicts each pixel from the ones before it.",
                           sample_caption="Sprites drawn at step {step}.")
 
-Its state lives in ``panel.monitor``, a Qt-free :class:`studio.session.monitor.TrainingMonitor`
-(phase, history, smoothed ETA, warnings, what may be resumed); this widget feeds it the
-engine's events and mirrors it. ``model`` names a module in studio.models: its ``Config``
-fields become the settings form (``CONFIGS`` as presets, choosing one sets the epochs its
-``default_settings`` give). The form, epochs, batch size, device and sample cadence are
-remembered per model (QSettings).
+What a training is lives below it, in ``panel.session``: a Qt-free
+:class:`studio.session.training.TrainingSession` (the presets, where runs go, the one
+pause / resume / stop, and its ``monitor``: phase, history, smoothed ETA, warnings) — the same
+object `studio train` drives. This widget makes the session's calls and mirrors its monitor;
+the session trains on the GUI's training pool (``workers.run_training``) and its events come
+back to the GUI thread through a ``workers.GuiThread``. ``model`` names a model: its
+``Config`` fields become the settings form (its presets in the preset box; choosing one sets the
+epochs it comes with). The form, epochs, batch size, device and sample cadence are remembered
+per model (QSettings).
 
-- Runs go to ``new_run_path(model, panel.runs_dir)`` (None: $STUDIO_RUNS_DIR or the user data
-  folder); ``panel.settings_overrides`` sets other TrainSettings fields.
-- Every panel draws the yardstick's plots (``YARDSTICK_PLOTS``: val/c2st, precision, recall,
-  copy rate) after the workspace's own.
+- Runs go to ``panel.runs_dir`` (None: $STUDIO_RUNS_DIR or the user data folder), a fresh
+  MODEL-TIMESTAMP folder each; ``panel.settings_overrides`` sets other TrainSettings fields.
+- Every panel draws the yardstick's plots (``YARDSTICK_PLOTS``) after the workspace's own.
 - :meth:`open_run` follows a run folder written by another process, or shows a finished one;
   Resume continues a stopped run (not a shipped pretrained one) from its latest checkpoint.
 - Embedders call :meth:`shutdown` when the window closes (MainWindow does): it stops training
@@ -41,16 +43,15 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGri
                                QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 
+from studio.errors import StudioError
 from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm, RememberedSettings
 from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
 from studio.gui.widgets import Banner, SquareImageView
-from studio.models import model_module
-from studio.session.monitor import STOPPING_TEXT, TrainingMonitor, WarningRule, format_seconds
+from studio.gui.workers import GuiThread, run_training
+from studio.session.monitor import STOPPING_TEXT, WarningRule, format_seconds
 from studio.session.pretrained import is_pretrained
-from studio.train.engine import TrainSettings
-from studio.train.settings import default_settings
-from studio.train.run import default_runs_dir, new_run_path
+from studio.session.training import TrainingSession, available_devices
 
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
 FOLLOW_MS = 500  # how often a followed run's files are read
@@ -72,16 +73,14 @@ class TrainingPanel(QWidget):
         self.model = model
         self.plot_specs = list(plots) + YARDSTICK_PLOTS  # the workspace's, then every model's yardstick
         self.sample_caption_text = sample_caption  # "{step}" is replaced by the grid's step
-        self.runs_dir: str | Path | None = None  # None: default_runs_dir()
         self.settings_overrides: dict = {}  # more TrainSettings fields, e.g. {"max_steps": 50}
-        self.monitor = TrainingMonitor(model, warnings)
-        self.worker = None  # the TrainingWorker while a run is in this process
-        self._module = model_module(model)
+        self.session = TrainingSession(model, warnings=warnings, runner=run_training, deliver=GuiThread(self).post)
+        self.monitor = self.session.monitor
         self._dirty = False
         self._shown_samples = None  # the monitor's (step, grid) the view shows
 
         self._build(intro, choices, sample_every, tips)
-        self.memory = RememberedSettings(f"training/{model}", self.form, {
+        self.memory = RememberedSettings(f"training/{model}", self.form, self.session.config_from_dict, {
             "epochs": self.epochs_box, "batch_size": self.batch_box, "sample_every": self.sample_box,
             "device": self.device_box})
         self.memory.restore()
@@ -100,24 +99,25 @@ class TrainingPanel(QWidget):
                                    if lines else self.warning_banner.hide())
         m.error_changed.connect(self._show_error_text)
         m.cleared.connect(self._clear_views)
+        m.run_started.connect(self.trainingStarted.emit)
+        m.run_finished.connect(self._on_finished)
+        m.run_failed.connect(self._on_failed)
         context.datasetChanged.connect(lambda _: self._update_buttons())
         self.form.preset_box.currentTextChanged.connect(self._on_preset)
         self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self, intro: str, choices: dict | None, sample_every: int | None, tips: dict | None) -> None:
-        self.form = ConfigForm(self._module.Config, self._module.CONFIGS, choices, tips)
+        self.form = ConfigForm(self.session.config_class, self.session.presets, choices, tips)
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.form)
 
-        defaults = default_settings(self.model, self.form.preset())
+        defaults = self.session.settings(self.form.preset())
         self.epochs_box = _spin(1, 100_000, defaults.epochs, "Passes over the training sprites")
         self.batch_box = _spin(1, 8192, defaults.batch_size, "Sprites per optimisation step")
         self.sample_box = _spin(0, 100_000, sample_every or defaults.sample_every,
                                 "Draw a sample grid every this many steps (and at step 1); 0: only at the end")
         self.device_box = QComboBox()
-        from studio.train.devices import available_devices
-
         self.device_box.addItems(["auto"] + available_devices())
         self.device_box.setToolTip("auto: a CUDA GPU if present, else Apple MPS, else the CPU")
         train_box = QGroupBox("Training")
@@ -245,8 +245,18 @@ class TrainingPanel(QWidget):
     def run_path(self) -> Path | None:
         return self.monitor.run_path
 
+    @property
+    def runs_dir(self) -> Path | None:
+        """Where new runs go (None: $STUDIO_RUNS_DIR or the user data folder)."""
+        return self.session.runs_dir
+
+    @runs_dir.setter
+    def runs_dir(self, folder: str | Path | None) -> None:
+        self.session.runs_dir = Path(folder) if folder is not None else None
+
     def is_training(self) -> bool:
-        return self.worker is not None and self.worker.is_running()
+        """A run of this panel trains, is paused, or is stopping."""
+        return self.session.busy
 
     def points(self, key: str) -> int:
         """How many points the plot of ``key`` holds (for tests and embedders)."""
@@ -331,16 +341,24 @@ class TrainingPanel(QWidget):
             self._redraw()
 
     # --- training ------------------------------------------------------------------------------
-    def settings(self) -> TrainSettings:
+    def settings(self):
+        """The TrainSettings the form describes (the preset's budget, the boxes' values)."""
         device = self.device_box.currentText()
-        return default_settings(self.model, self.form.preset(), epochs=self.epochs_box.value(),
-                                batch_size=self.batch_box.value(), sample_every=self.sample_box.value(),
-                                device=None if device == "auto" else device, **self.settings_overrides)
+        return self.session.settings(self.form.preset(), epochs=self.epochs_box.value(),
+                                     batch_size=self.batch_box.value(), sample_every=self.sample_box.value(),
+                                     device=None if device == "auto" else device, **self.settings_overrides)
+
+    def _act(self, action, *args) -> bool:
+        """A session call; a refusal (a StudioError) is shown, not raised."""
+        try:
+            action(*args)
+        except StudioError as err:
+            self.show_error(str(err))
+            return False
+        return True
 
     def start_training(self) -> bool:
         """Start a new run on the open dataset; False (with the reason shown) if it cannot."""
-        if self.is_training():
-            return False
         if self.context.dataset is None:
             self.show_error("No dataset is open yet: open one from the File menu.")
             return False
@@ -349,104 +367,56 @@ class TrainingPanel(QWidget):
         except (ValueError, TypeError) as err:
             self.show_error(f"Invalid settings: {err}")
             return False
-        from studio.gui.training_worker import TrainingWorker
-
-        run_path = new_run_path(self.model, self.runs_dir)
-        self._launch(TrainingWorker.fresh(self.model, config, self.context.dataset, self.settings(), run_path),
-                     run_path, clear=True)
+        if not self._act(self.session.train, self.context.dataset, config, self.settings()):
+            return False
+        self.run_label.setText(f"Run: {self.monitor.run_path}")
         return True
 
-    def _launch(self, worker, run_path: Path, clear: bool) -> None:
-        self.monitor.launched(run_path, clear=clear)
-        self.run_label.setText(f"Run: {run_path}")
-        self.worker = worker
-        # A method of this widget, so Qt queues each event to the GUI thread (a lambda would
-        # run on the training thread).
-        worker.event.connect(self._on_worker_event)
-        worker.start()
-
-    def _on_worker_event(self, name: str, args: tuple) -> None:
-        handler = {"started": self._on_started, "metrics": self.monitor.add_record,
-                   "samples": self.monitor.set_samples, "progress": self.monitor.on_progress,
-                   "finished": self._on_finished, "failed": self._on_failed}[name]
-        handler(*args)
-
     def pause(self) -> None:
-        if self.worker is not None and self.monitor.can("pause"):
-            self.worker.pause()
-            self.monitor.pause()
+        self.session.pause()
 
     def resume(self) -> None:
         """Continue a paused run, or restart a stopped one from its latest checkpoint."""
-        m = self.monitor
-        if self.worker is not None and m.phase == "paused":
-            self.worker.resume_training()
-            m.resume()
-        elif m.can("resume"):
-            problem = m.resume_problem()
-            if problem:
-                self.show_error(problem)
-                return
-            from studio.gui.training_worker import TrainingWorker
-
-            path = m.resumable
-            if m.phase == "following":
-                m.reload_until_checkpoint()
-            overrides = {"epochs": self.epochs_box.value(), **self.settings_overrides}
-            self._launch(TrainingWorker.resume(path, **overrides), path, clear=False)
+        if self._act(lambda: self.session.resume(**({} if self.monitor.phase == "paused" else
+                                                      {"epochs": self.epochs_box.value(),
+                                                       **self.settings_overrides}))):
+            self.run_label.setText(f"Run: {self.monitor.run_path}")
 
     def stop(self) -> None:
         """Stop after the current step (a checkpoint is written); returns at once."""
-        if self.worker is not None and self.monitor.can("stop"):
-            self.worker.stop()
-            self.monitor.stopping()
+        self.session.stop()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop training and wait (bounded) for it to end; True if nothing is left running."""
-        self.monitor.stop_following()
         self._redraw_timer.stop()
-        if self.worker is not None:
-            self.stop()
-            if self.worker.wait(timeout_ms):
-                self.worker = None
-        return self.worker is None
-
-    def _on_started(self, info: dict) -> None:
-        self.monitor.started(info)
-        self.trainingStarted.emit(info)
+        return self.session.shutdown(timeout_ms / 1000)
 
     def _on_finished(self, summary: dict) -> None:
-        self.worker = None
-        self.monitor.finished(summary)
         self._flush()
         self.context.show_message(f"Training {summary.get('status')} at step {summary.get('step')}: "
                                   f"{summary.get('run')}")
         self.trainingFinished.emit(summary)
 
     def _on_failed(self, message: str) -> None:
-        self.worker = None
-        self.monitor.failed(message)
         self._flush()
         self.trainingFailed.emit(message)
 
     # --- opening a run folder ---------------------------------------------------------------------
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a training run",
-                                                  str(self.runs_dir or default_runs_dir()))
+                                                  str(self.session.run_folder().parent))
         if folder:
             self.open_run(folder)
 
     def open_run(self, path: str | Path, show_settings: bool = True) -> bool:
         """Show a run folder and follow it live while another process writes it; with
         ``show_settings`` the form shows the run's settings too (on launch it keeps the user's)."""
-        from studio.errors import RunError
-
         if self.is_training():
             self.show_error("Stop the current training before opening another run.")
             return False
         try:
-            saved = self.monitor.follow(path)
-        except RunError as err:
+            saved = self.session.follow(path)
+        except StudioError as err:
             self.show_error(str(err))
             return False
         if show_settings:
@@ -458,12 +428,10 @@ class TrainingPanel(QWidget):
         return True
 
     def _show_run_settings(self, saved: dict, path: Path) -> None:
-        from studio.train.config import config_from_dict
-
         try:
             with self.memory.quiet():  # shown, not made the user's own settings
                 if saved["model"] == self.model:
-                    self.form.set_config(config_from_dict(self._module.Config, saved["model_config"]))
+                    self.form.set_config(self.session.config_from_dict(saved["model_config"]))
                 train = saved.get("train", {})
                 self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
                 self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
@@ -472,8 +440,8 @@ class TrainingPanel(QWidget):
 
     # --- presets and the remembered form ----------------------------------------------------------
     def _on_preset(self, preset: str) -> None:
-        if preset in self._module.CONFIGS and not self.monitor.busy:
-            self.epochs_box.setValue(default_settings(self.model, preset).epochs)
+        if preset in self.session.presets and not self.monitor.busy:
+            self.epochs_box.setValue(self.session.settings(preset).epochs)
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:

@@ -253,8 +253,8 @@ class RememberedSettings:
     and put back by :meth:`restore`. Inside ``with memory.quiet():`` changes are not saved
     (restoring, or showing an opened run's settings)."""
 
-    def __init__(self, key: str, form: ConfigForm, boxes: dict[str, QWidget]):
-        self.key, self.form, self.boxes = key, form, boxes
+    def __init__(self, key: str, form: ConfigForm, from_dict, boxes: dict[str, QWidget]):
+        self.key, self.form, self.from_dict, self.boxes = key, form, from_dict, boxes
         self._quiet = False
         form.changed.connect(self.save)
         for box in boxes.values():
@@ -280,15 +280,13 @@ class RememberedSettings:
         QSettings().setValue(self.key, json.dumps({"config": config, **values}))
 
     def restore(self) -> None:
-        from studio.train.config import config_from_dict
-
         text = QSettings().value(self.key, "", type=str)
         if not text:
             return
         with self.quiet():
             try:
                 saved = json.loads(text)
-                self.form.set_config(config_from_dict(self.form.config_cls, saved["config"]))
+                self.form.set_config(self.from_dict(saved["config"]))
                 for name, box in self.boxes.items():
                     if isinstance(box, QSpinBox):
                         box.setValue(int(saved[name]))

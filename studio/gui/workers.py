@@ -1,11 +1,11 @@
 """Run a function off the GUI thread and get its result back on the GUI thread.
 
-    task = run_in_thread(load, on_done=show, on_error=complain)
+    job = run_in_thread(load, on_done=show, on_error=complain)
 
 ``load()`` runs on a QThreadPool thread; ``on_done(result)`` or ``on_error(exception)`` is
 then called on the GUI thread (queued signals), so callbacks may touch widgets. The returned
-:class:`Task` also has ``finished(object)`` / ``failed(object)`` signals to wait on in tests
-(``with qtbot.waitSignal(task.finished): ...``) and a ``cancel()`` that drops the callbacks
+:class:`Job` also has ``finished(object)`` / ``failed(object)`` signals to wait on in tests
+(``with qtbot.waitSignal(job.finished): ...``) and a ``cancel()`` that drops the callbacks
 (the function itself still runs to its end: Python threads cannot be killed). Pass
 ``owner=widget`` to cancel automatically when that widget is destroyed.
 """
@@ -19,10 +19,10 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 # Tasks in flight, so their QObject (which receives the queued result) outlives the
 # caller's reference; each removes itself once it has reported.
-_running: set["Task"] = set()
+_running: set["Job"] = set()
 
 
-class Task(QObject):
+class Job(QObject):
     """The GUI-thread end of one background call."""
 
     finished = Signal(object)  # the function's return value
@@ -35,7 +35,7 @@ class Task(QObject):
         self.done = False
 
     def cancel(self) -> None:
-        """Ignore the result: no callback and no signal will fire for this task."""
+        """Ignore the result: no callback and no signal will fire for this job."""
         self.cancelled = True
 
     # Connected with a queued connection from the pool thread: these run on the GUI thread.
@@ -57,7 +57,7 @@ class Task(QObject):
 
 
 class _Relay(QObject):
-    """Emitted from the pool thread; Qt queues the emission to the Task's (GUI) thread."""
+    """Emitted from the pool thread; Qt queues the emission to the Job's (GUI) thread."""
 
     result = Signal(object)
     error = Signal(object)
@@ -90,26 +90,26 @@ class _Runnable(QRunnable):
 def run_in_thread(fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
                   on_error: Callable[[BaseException], None] | None = None,
                   name: str = "", owner: QObject | None = None,
-                  pool: QThreadPool | None = None) -> Task:
+                  pool: QThreadPool | None = None) -> Job:
     """Start ``fn()`` on a worker thread; see the module docstring.
 
-    With ``owner`` (usually the widget whose methods are the callbacks), the task is
+    With ``owner`` (usually the widget whose methods are the callbacks), the job is
     cancelled when the owner is destroyed, so a late result never reaches a dead widget.
     """
-    task = Task(name)
+    job = Job(name)
     if owner is not None:
-        owner.destroyed.connect(task.cancel)
-    relay = _Relay()  # created here, so it lives in the GUI thread like the task
-    relay.result.connect(task._deliver_result)
-    relay.error.connect(task._deliver_error)
-    task._relay = relay  # keep it alive as long as the task
+        owner.destroyed.connect(job.cancel)
+    relay = _Relay()  # created here, so it lives in the GUI thread like the job
+    relay.result.connect(job._deliver_result)
+    relay.error.connect(job._deliver_error)
+    job._relay = relay  # keep it alive as long as the job
     if on_done is not None:
-        task.finished.connect(on_done)
+        job.finished.connect(on_done)
     if on_error is not None:
-        task.failed.connect(on_error)
-    _running.add(task)
+        job.failed.connect(on_error)
+    _running.add(job)
     (pool or QThreadPool.globalInstance()).start(_Runnable(fn, relay))
-    return task
+    return job
 
 
 class Latest:
@@ -125,7 +125,7 @@ class Latest:
     def __init__(self, on_done: Callable[[Any], None], on_error: Callable[[BaseException], None] | None = None,
                  name: str = "", owner: QObject | None = None):
         self._on_done, self._on_error, self._name, self._owner = on_done, on_error, name, owner
-        self._running: Task | None = None
+        self._running: Job | None = None
         self._waiting: Callable[[], Any] | None = None
 
     @property
@@ -153,3 +153,64 @@ class Latest:
         self._next()
         if self._on_error is not None:
             self._on_error(error)
+
+
+class GuiThread(QObject):
+    """Calls made on any thread, run on the GUI thread while ``owner`` lives: ``post(call)``
+    from a worker queues ``call()`` to the event loop (a direct call when already on the GUI
+    thread); once the owner is destroyed, what is still queued is dropped. It is how a Qt-free
+    session object hears from work on another thread, for the view that owns it:
+    ``TrainingSession(deliver=GuiThread(self).post)``."""
+
+    _call = Signal(object)
+
+    def __init__(self, owner: QObject):
+        super().__init__(owner)
+        self._call.connect(self._run)
+
+    def post(self, call: Callable[[], Any]) -> None:
+        try:
+            self._call.emit(call)
+        except RuntimeError:  # the owner is gone: nobody left to tell
+            pass
+
+    @Slot(object)
+    def _run(self, call: Callable[[], Any]) -> None:
+        call()
+
+
+_TRAINING_POOL: QThreadPool | None = None
+
+
+def run_training(work: Callable[[], Any]) -> Job:
+    """The GUI's runner for a TrainingSession: ``work()`` on a pool of its own (a long run never
+    holds up dataset loads or completions), leaving the GUI a core and the GIL every 1 ms."""
+    global _TRAINING_POOL
+    if _TRAINING_POOL is None:
+        _TRAINING_POOL = QThreadPool()
+        _TRAINING_POOL.setMaxThreadCount(4)  # one per workspace that may train at once
+
+    def train():
+        import sys
+
+        import torch
+
+        from studio.session.training import training_threads
+
+        torch.set_num_threads(training_threads())
+        # The training loop's Python stretches (optimiser steps, logging, evaluation) then
+        # delay a GUI event by 1 ms, not 5+ (benchmarks/gui_stall.py measures it).
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        return work()
+
+    # The session has already shown a failure; a bug's traceback still goes to stderr.
+    return run_in_thread(train, on_error=report_bug, name="training", pool=_TRAINING_POOL)
+
+
+def report_bug(error: BaseException) -> None:
+    import sys
+
+    from studio.errors import StudioError
+
+    if not isinstance(error, StudioError):
+        print(getattr(error, "traceback_text", repr(error)), file=sys.stderr)

@@ -14,7 +14,7 @@ import importlib
 WORKSPACES: list[tuple[str, str]] = [
     ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
-    ("PixelRNN", "studio.gui.pixelrnn_workspace:PixelRNNWorkspace"),
+    ("PixelRNN", "studio.gui.completion_workspace:CompletionWorkspace"),
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),

@@ -1,13 +1,18 @@
-"""What a user has open, Qt-free: the layer between the GUI's views and the engine.
+"""What a user has open, Qt-free: the layer between the GUI's views (and the CLI's commands) and
+the engine. Every user-visible action is one call here, made alike by a button, a command and a
+test:
 
-- :mod:`studio.session.monitor`: a training run's state (phase, history, smoothed ETA, warnings),
-- :mod:`studio.session.explorers`: the VAE explorer's and the GAN walk's state,
+- :mod:`studio.session.training`: a training (presets, where the run goes, the one pause /
+  resume / stop / follow) and its :mod:`~studio.session.monitor` (phase, history, ETA, warnings),
 - :mod:`studio.session.runs`: the runs list (summaries, rename, delete with undo, compare),
-- :mod:`studio.session.pretrained`: the small models shipped for the first launch,
-- :mod:`studio.session.completion`: the canvas's completion models (the chooser, the chosen
-  model's variants, every model's best for the same mask),
-- the opened run itself is :class:`studio.train.trained.TrainedRun` (one ``open`` for all).
+- :mod:`studio.session.completion`: the canvas's completion models and jobs,
+- :mod:`studio.session.explorers`: the VAE explorer's and the GAN walk's state and exports,
+- :mod:`studio.session.pretrained`: the models shipped for the first launch.
 
 Each object reports changes through psygnal signals (plain callbacks, no Qt), so the GUI
 observes it, and tests, notebooks and the CLI use it without a display.
 """
+
+from studio.models import MODEL_NAMES  # the models a user can train, for the choices
+
+__all__ = ["MODEL_NAMES"]

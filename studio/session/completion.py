@@ -1,23 +1,24 @@
 """The canvas's completion models, Qt-free: which models can fill a mask, which one is
-chosen, its last variants, and the same mask completed by every model side by side.
+chosen, its last variants, the same mask completed by every model side by side, and the
+completion job that is running. The canvas view, `studio complete` and the tests use it:
 
-    models = CompletionModels()
-    models.changed.connect(redraw)                   # "models", "current", "variants", "comparison"
-    models.add(open_models([run_dir])[0][0])         # any model's run: PixelRNN, transformer, VAE, GAN
-    models.choose(1)
-    result = models.current.complete(sprite, mask, n=8)           # timed: a ModelResult
-    models.set_variants(result)
-    usable, skipped = models.usable(palette.colors, sprite.shape)
-    models.set_comparison(compare(usable, sprite, mask, n=8))      # the best of each: results[i].best
+    models = CompletionModels(runner=..., deliver=...)  # how long work runs (default: right here)
+    models.changed.connect(redraw)       # "models", "current", "variants", "comparison", "job"
+    models.set_canvas(palette.colors, sprite.shape)     # what the models must draw
+    models.open_runs([run_dir], choose=run_dir)         # any model's run: PixelRNN, transformer, VAE, GAN
+    job = models.start(sprite, mask, n=8)               # the chosen model's variants → models.variants
+    job = models.start(sprite, mask, n=8, comparing=True)   # every usable model's → models.comparison
+    models.cancel()                                     # stops the job between two steps
 
-Completing runs the model (seconds): the GUI calls ``complete`` / ``compare`` on a worker
-thread and hands the results to ``set_variants`` / ``set_comparison`` on its own thread, so
-the signals reach the views where they live. Scores are each model's own
-(``ModelResult.score_name``): they rank one model's variants, not the models against each other.
+Completing runs a model for up to seconds: ``runner(work)`` runs it (the GUI: on a worker
+thread) and ``deliver(call)`` brings the outcome back to the session's thread, so the signals
+reach the views where they live. Scores are each model's own (``ModelResult.score_name``):
+they rank one model's variants, not the models against each other.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,16 @@ from typing import Callable
 import numpy as np
 from psygnal import Signal
 
+from studio.errors import StudioError
+from studio.models.completion import Cancelled, centre_hole, cover_bottom, given_first, random_pixels
 from studio.models.inpainting import Variant, completer_for
-from studio.session.pretrained import MODEL_TITLES, is_pretrained, model_title
+from studio.session.pretrained import MODEL_TITLES, is_pretrained, model_title, shipped_runs, startup_run
+
+__all__ = ["AUTOREGRESSIVE", "Cancelled", "CompletionJob", "CompletionModel", "CompletionModels", "ModelResult",
+           "centre_hole", "compare", "cover_bottom", "given_first", "open_models", "random_pixels", "task_colours"]
+
+#: The models that complete pixel by pixel in raster order (progress counts pixels, not steps).
+AUTOREGRESSIVE = ("pixelrnn", "transformer")
 
 
 @dataclass(frozen=True)
@@ -119,8 +128,6 @@ def compare(models: list[CompletionModel], sprite: np.ndarray, mask: np.ndarray,
 
 def open_models(paths: list[str | Path]) -> tuple[list[CompletionModel], list[tuple[Path, Exception]]]:
     """The models of run folders that open, and (folder, error) for those that do not."""
-    from studio.errors import StudioError
-
     opened, failed = [], []
     for path in paths:
         try:
@@ -130,17 +137,73 @@ def open_models(paths: list[str | Path]) -> tuple[list[CompletionModel], list[tu
     return opened, failed
 
 
+class CompletionJob:
+    """One completion: the chosen model's variants, or (``comparing``) every model's, one after
+    another. :meth:`run` works on any thread; :meth:`cancel` is honoured before its next step.
+    ``progressed`` and ``model_started`` fire on the thread that runs it."""
+
+    #: (steps done, steps in all) of the model completing now
+    progressed = Signal(int, int)
+    #: the index in ``models`` of the model completing now
+    model_started = Signal(int)
+
+    def __init__(self, models: list[CompletionModel], sprite: np.ndarray, mask: np.ndarray, n_variants: int,
+                 temperature: float = 1.0, comparing: bool = False):
+        self.models, self.sprite, self.mask = list(models), np.array(sprite), np.array(mask, bool)
+        self.n_variants, self.temperature, self.comparing = n_variants, temperature, comparing
+        self.results: list[ModelResult] = []  # a ModelResult per model, in order, once it ran
+        self.error: BaseException | None = None  # why it did not (Cancelled when cancelled)
+        self.done = False
+        self._cancel = threading.Event()
+
+    def run(self) -> list[ModelResult]:
+        try:
+            self.results = compare(self.models, self.sprite, self.mask, self.n_variants,
+                                   temperature=self.temperature, started=self.model_started.emit,
+                                   progress=self.progressed.emit, cancel=self._cancel.is_set)
+            return self.results
+        except BaseException as error:
+            self.error = error
+            raise
+        finally:
+            self.done = True
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def unit(self, i: int) -> str:
+        """What model ``i``'s progress counts: pixels (a raster model's SMC) or optimiser steps."""
+        return "pixel" if self.models[i].model in AUTOREGRESSIVE else "step"
+
+
 class CompletionModels:
-    """The models the canvas can complete with, the chosen one, and what they completed."""
+    """The models the canvas can complete with, the chosen one, what they completed, and the
+    job that is completing now."""
 
-    #: what changed: "models" (the list), "current" (the choice), "variants", "comparison"
+    #: what changed: "models" (the list), "current" (the choice), "canvas" (what to complete),
+    #: "variants", "comparison", "job"
     changed = Signal(str)
+    #: a job ended (on the session's thread): the CompletionJob, its ``results`` or ``error`` set
+    job_ended = Signal(object)
+    #: opening a run failed: (folder, error, whether it was the run asked to complete with)
+    open_failed = Signal(object, object, bool)
 
-    def __init__(self):
+    def __init__(self, runner: Callable[[Callable[[], None]], None] | None = None,
+                 deliver: Callable[[Callable[[], None]], None] | None = None):
         self.models: list[CompletionModel] = []
         self.index: int | None = None
         self.variants: ModelResult | None = None  # the chosen model's last completion
         self.comparison: list[ModelResult] = []  # the last "compare all models", in model order
+        self.job: CompletionJob | None = None  # the completion running now
+        self.colours: np.ndarray | None = None  # the canvas's palette [K, 3] and sprite shape
+        self.shape: tuple[int, int] | None = None
+        self.choosing: Path | None = None  # the run last asked to complete with, while it opens
+        self._runner = runner or (lambda work: work())
+        self._deliver = deliver or (lambda call: call())
 
     @property
     def current(self) -> CompletionModel | None:
@@ -191,6 +254,116 @@ class CompletionModels:
         """A new sprite on the canvas: the variants and the comparison were for the old one."""
         self.set_variants(None)
         self.set_comparison([])
+
+    # --- the canvas, and which models fit it ----------------------------------------------------
+    def set_canvas(self, colours: np.ndarray, shape: tuple[int, int]) -> None:
+        """The palette [K, 3] and (H, W) of the sprites to complete (a new dataset)."""
+        self.colours, self.shape = np.asarray(colours), tuple(shape)
+        self.clear_results()
+        self.changed.emit("canvas")
+
+    def problem(self) -> str | None:
+        """None if the chosen model can complete the canvas, else why not (in words)."""
+        if self.current is None:
+            return "Train or open a PixelRNN run to complete."
+        if self.shape is None:
+            return "No sprite on the canvas yet."
+        return self.current.problem(self.colours, self.shape)
+
+    def fitting(self) -> tuple[list[CompletionModel], list[str]]:
+        """(the models that can complete the canvas, the titles of those that cannot)."""
+        if self.shape is None:
+            return [], []
+        return self.usable(self.colours, self.shape)
+
+    # --- completing ------------------------------------------------------------------------------
+    def start(self, sprite: np.ndarray, mask: np.ndarray, n: int = 8, temperature: float = 1.0,
+              comparing: bool = False, before: Callable[[CompletionJob], None] | None = None) -> CompletionJob | None:
+        """Complete ``mask``'s pixels of ``sprite`` with the chosen model (or, ``comparing``, with
+        every model that fits the canvas, one after another); None if it cannot start now (a
+        job runs, no model fits, nothing is masked). The outcome lands in ``variants`` /
+        ``comparison``, and ``job_ended`` fires."""
+        models = self.fitting()[0] if comparing else [self.current]
+        if self.job is not None or not np.asarray(mask).any() or not models \
+                or (not comparing and self.problem() is not None):
+            return None
+        if comparing:
+            self.set_comparison([])
+        else:
+            self.set_variants(None)
+        job = self.job = CompletionJob(models, sprite, mask, n, temperature, comparing)
+        if before is not None:
+            before(job)
+        self.changed.emit("job")
+
+        def work() -> None:
+            try:
+                job.run()
+            except Cancelled:
+                pass
+            except BaseException:
+                self._deliver(lambda: self._ended(job))
+                if not isinstance(job.error, StudioError):
+                    raise  # a bug: its traceback goes wherever the runner reports it
+                return
+            self._deliver(lambda: self._ended(job))
+
+        self._runner(work)
+        return job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _ended(self, job: CompletionJob) -> None:
+        if job is self.job:
+            self.job = None
+        fits = all(m.problem(self.colours, self.shape) is None for m in job.models[:1]) \
+            if self.shape is not None else False
+        if job.error is None and fits:  # else another palette or size came meanwhile: they no longer fit
+            if job.comparing:
+                self.set_comparison(job.results)
+            else:
+                self.set_variants(job.results[0])
+        elif job.error is None:
+            job.error = StudioError("the dataset changed while completing: complete again")
+        self.changed.emit("job")
+        self.job_ended.emit(job)
+
+    # --- opening runs ------------------------------------------------------------------------------
+    def open_runs(self, paths: list[str | Path], choose: str | Path | None = None) -> None:
+        """Add the models of ``paths`` (opened by the runner), completing with ``choose`` (the
+        newest such request wins); failures fire ``open_failed``."""
+        paths = [Path(p) for p in paths]
+        choose = Path(choose) if choose is not None else None
+        if choose is not None:
+            self.choosing = choose
+
+        def work() -> None:
+            opened, failed = open_models(paths)
+            self._deliver(lambda: self._opened(choose, opened, failed))
+
+        self._runner(work)
+
+    def open_startup(self, last: str | Path | None = None, runs_dir: str | Path | None = None) -> Path | None:
+        """On launch: complete with the model used ``last``, else the newest raster-model run in
+        ``runs_dir``, else the shipped one; the other shipped models join the chooser. → the run
+        chosen (None when a run asked for meanwhile wins, or none exists)."""
+        run = startup_run(AUTOREGRESSIVE, last, runs_dir)
+        if self.choosing is not None:  # a run asked for meanwhile (File → Open run…) wins
+            run = None
+        shipped = [p for p in shipped_runs() if run is None or p.resolve() != Path(run).resolve()]
+        self.open_runs(([Path(run)] if run is not None else []) + shipped, choose=run)
+        return run
+
+    def _opened(self, choose: Path | None, opened: list[CompletionModel], failed: list) -> None:
+        newest = choose is not None and choose == self.choosing  # no later request to choose another
+        for model in opened:
+            self.add(model, choose=newest and model.path.resolve() == choose.resolve())
+        for path, error in failed:
+            self.open_failed.emit(path, error, choose is not None and path == choose)
+        if newest:
+            self.choosing = None  # answered
 
 
 def task_colours(task) -> np.ndarray:

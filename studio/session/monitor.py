@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
-from studio.train.run import RECORD_FIELDS, MetricsFollower, RunDir
+from studio.train.run import RECORD_FIELDS, MetricsFollower, RunDir, RunLock
 from studio.train.trained import run_config
 
 PHASES = ("idle", "running", "paused", "stopping", "following")
@@ -58,6 +58,26 @@ class ProgressState:
     sprites_per_second: float = 0.0
     eta_seconds: float = math.inf
     status: str = "idle"  # preparing…, training, paused, Stopping — …, finished, stopped, failed
+    cpu_seconds: float = 0.0  # the run's training CPU time so far
+    cpu_budget: float | None = None  # the CPU-seconds it may use, if it has a budget
+    # Whichever limit ends the run first, as far as its speed so far tells: "steps" (its
+    # epochs or max_steps) or "cpu" (its CPU budget). Progress and ETA follow that one.
+    limit: str = "steps"
+
+    @property
+    def fraction(self) -> float:
+        """How far the run is towards the limit that ends it, 0..1."""
+        if self.limit == "cpu" and self.cpu_budget:
+            return min(1.0, self.cpu_seconds / self.cpu_budget)
+        return min(1.0, self.step / self.total) if self.total else 0.0
+
+    def left_text(self) -> str:
+        """What is left, in the words of the limit that ends the run: "≈ 7.5 CPU-min left · ETA 9:02"."""
+        eta = f"ETA {format_seconds(self.eta_seconds)}"
+        if self.limit == "cpu" and self.cpu_budget:
+            minutes = max(0.0, self.cpu_budget - self.cpu_seconds) / 60
+            return f"≈ {minutes:.1f} CPU-min left · {eta}"
+        return eta
 
 
 class MetricHistory:
@@ -95,6 +115,23 @@ class MetricHistory:
         if not n:
             return np.zeros(0), np.zeros(0)
         return self._steps[key][:n], self._values[key][:n]
+
+
+def metrics_of(record: dict) -> dict:
+    """A logged record's metrics: its keys but the bookkeeping ones (step, epoch, time, cpu)."""
+    return {k: v for k, v in record.items() if k not in RECORD_FIELDS}
+
+
+def remaining_steps(step: int, total: int, cpu_seconds: float, cpu_budget: float | None,
+                    cpu_per_step: float) -> tuple[float, str]:
+    """(steps left, the limit that ends the run: "steps" or "cpu"): the budget ends it first
+    when what it has left pays for fewer steps than the run has left."""
+    left = max(0, total - step)
+    if cpu_budget and cpu_per_step > 0:
+        affordable = max(0.0, cpu_budget - cpu_seconds) / cpu_per_step
+        if affordable < left:
+            return affordable, "cpu"
+    return left, "steps"
 
 
 def format_seconds(seconds: float) -> str:
@@ -137,6 +174,12 @@ class TrainingMonitor:
     error_changed = Signal(str)
     #: the history was cleared (a new run, or a reload)
     cleared = Signal()
+    #: a run in this process began training: the engine's start info {run, step, total, device, ...}
+    run_started = Signal(dict)
+    #: a run in this process ended: the engine's summary {status, step, total, checkpoint, run, metrics}
+    run_finished = Signal(dict)
+    #: a run in this process failed: the message for the user
+    run_failed = Signal(str)
 
     def __init__(self, model: str, warnings=()):
         self.model = model
@@ -152,9 +195,11 @@ class TrainingMonitor:
         self.samples: tuple[int, np.ndarray] | None = None
         self.error = ""
         self._rate = SmoothedRate()
+        self._cpu_per_step = SmoothedRate()
+        self._last_cpu: tuple[int, float] | None = None  # (step, cpu seconds) of the last report
         self._batch_size = 1
         self._follower: MetricsFollower | None = None
-        self._timeline: deque = deque(maxlen=10)  # (step, training seconds) of recent records
+        self._timeline: deque = deque(maxlen=10)  # (step, training seconds, CPU seconds) of recent records
         self._shown_sample: Path | None = None
 
     # --- phases ------------------------------------------------------------------------------
@@ -167,7 +212,8 @@ class TrainingMonitor:
         """Whether ``action`` (train, pause, resume, stop, open) is possible in this phase."""
         return {"train": not self.busy, "pause": self.phase == "running",
                 "resume": self.phase == "paused" or (self.phase in ("idle", "following")
-                                                     and self.resumable is not None),
+                                                     and self.resumable is not None
+                                                     and not (self.phase == "following" and self.writer_active)),
                 "stop": self.phase in ("running", "paused"), "open": not self.busy}[action]
 
     def _set_phase(self, phase: str) -> None:
@@ -193,27 +239,38 @@ class TrainingMonitor:
         self.set_error("")
         self.run_path, self.resumable = Path(run_path), None
         self._rate.reset()
+        self._cpu_per_step.reset()
+        self._last_cpu = None
         self._set_phase("running")
         self._set_progress(step=0, total=total, steps_per_second=0.0, sprites_per_second=0.0,
-                           eta_seconds=math.inf, status="preparing…")
+                           eta_seconds=math.inf, status="preparing…", limit="steps")
 
     def started(self, info: dict) -> None:
         """The trainer is built: {run, step, total, batch_size, device, ...}."""
         self.device = info.get("device", "")
         self._batch_size = info.get("batch_size", 1)
-        self._set_progress(step=info["step"], total=info["total"], status="training")
+        self._last_cpu = (info["step"], info.get("cpu_seconds", 0.0))
+        self._set_progress(step=info["step"], total=info["total"], status="training",
+                           cpu_seconds=info.get("cpu_seconds", 0.0), cpu_budget=info.get("cpu_budget"))
         # What the engine said on the way in (a resume that fell back to an older checkpoint,
         # a taken-over lock) stays on show above the rules' warnings.
         self._notices = list(info.get("notices", []))
         self._set_warnings(self._notices)
+        self.run_started.emit(info)
 
     def on_progress(self, progress) -> None:
-        """An engine Progress: the ETA divides what is left by the smoothed speed."""
+        """An engine Progress: the ETA divides what is left by the smoothed speed; what is left
+        is the steps, or the steps the CPU budget still pays for if that is fewer."""
         rate = self._rate.update(progress.steps_per_second)
-        left = progress.total - progress.step
+        if self._last_cpu is not None and progress.step > self._last_cpu[0]:
+            self._cpu_per_step.update((progress.cpu_seconds - self._last_cpu[1]) / (progress.step - self._last_cpu[0]))
+        self._last_cpu = (progress.step, progress.cpu_seconds)
+        steps_left, limit = remaining_steps(progress.step, progress.total, progress.cpu_seconds,
+                                            progress.cpu_budget, self._cpu_per_step.value)
         self._set_progress(step=progress.step, total=progress.total, steps_per_second=rate,
                            sprites_per_second=rate * self._batch_size,
-                           eta_seconds=left / rate if rate > 0 else math.inf)
+                           eta_seconds=steps_left / rate if rate > 0 else math.inf,
+                           cpu_seconds=progress.cpu_seconds, cpu_budget=progress.cpu_budget, limit=limit)
 
     def set_samples(self, step: int, grid: np.ndarray) -> None:
         self.samples = (step, grid)
@@ -241,6 +298,7 @@ class TrainingMonitor:
         self._set_phase("idle")
         self._set_progress(step=summary.get("step", self.progress.step), status=status,
                            steps_per_second=0.0, sprites_per_second=0.0, eta_seconds=0.0)
+        self.run_finished.emit(summary)
 
     def failed(self, message: str) -> None:
         if self.run_path is not None and RunDir(self.run_path).latest_checkpoint() is not None:
@@ -248,6 +306,7 @@ class TrainingMonitor:
         self.set_error(f"Training failed: {message}")
         self._set_phase("idle")
         self._set_progress(status="failed", steps_per_second=0.0, sprites_per_second=0.0)
+        self.run_failed.emit(message)
 
     # --- records ----------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -260,7 +319,7 @@ class TrainingMonitor:
     def add_record(self, record: dict) -> None:
         self.history.append(record)
         if "time" in record and not any(k.startswith("val/") for k in record):
-            self._timeline.append((record.get("step", 0), record["time"]))
+            self._timeline.append((record.get("step", 0), record["time"], record.get("cpu", 0.0)))
         latest = self.history.latest
         self._set_warnings(self._notices + [
             f"⚠  {rule.message or rule.key} ({rule.key} = {latest[rule.key]:.3g})"
@@ -293,9 +352,22 @@ class TrainingMonitor:
         self._follower = MetricsFollower(run.metrics_path)
         self._set_phase("following")
         self._set_progress(step=0, total=total, steps_per_second=0.0, sprites_per_second=0.0,
-                           eta_seconds=math.inf, status="opened")
+                           eta_seconds=math.inf, status="following" if self.live else "opened",
+                           cpu_seconds=0.0, cpu_budget=train.get("cpu_budget"), limit="steps")
         self.poll()
         return saved
+
+    @property
+    def writer_active(self) -> bool:
+        """Another process holds the shown run's writer lock: it is training it now."""
+        return self.run_path is not None and not self.busy and RunLock(self.run_path).held_elsewhere()
+
+    @property
+    def live(self) -> bool:
+        """The shown run may be being written by another process: its writer holds the lock, or
+        (where the OS cannot tell, or the writer just let go) it wrote in the last LIVE_SECONDS."""
+        return self.writer_active or (self.run_path is not None and not self.busy
+                                      and seconds_since_written(RunDir(self.run_path)) < LIVE_SECONDS)
 
     @property
     def following(self) -> bool:
@@ -330,30 +402,28 @@ class TrainingMonitor:
     def _show_followed_progress(self) -> None:
         if not self._timeline:
             return
-        step = int(self._timeline[-1][0])
-        total = self.progress.total
-        recent = self._timeline
-        rate = 0.0
-        if len(recent) >= 2 and recent[-1][1] > recent[0][1]:
-            rate = (recent[-1][0] - recent[0][0]) / (recent[-1][1] - recent[0][1])
-        done = step >= total
-        live = seconds_since_written(RunDir(self.run_path)) < LIVE_SECONDS
+        (first, start, cpu_start), (step, now, cpu) = self._timeline[0], self._timeline[-1]
+        step, total = int(step), self.progress.total
+        rate = (step - first) / (now - start) if now > start else 0.0
+        cpu_per_step = (cpu - cpu_start) / (step - first) if step > first else 0.0
+        steps_left, limit = remaining_steps(step, total, cpu, self.progress.cpu_budget, cpu_per_step)
+        done = steps_left <= 0 or step >= total
+        live = self.live
         status = "finished" if done else "following" if live else "stopped"
         if not live:  # a rate and ETA would describe a past session
             rate = 0.0
         self._set_progress(step=step, steps_per_second=rate, sprites_per_second=rate * self._batch_size,
-                           eta_seconds=0.0 if done else (total - step) / rate if rate > 0 else math.inf,
-                           status=status)
+                           eta_seconds=0.0 if done else steps_left / rate if rate > 0 else math.inf,
+                           status=status, cpu_seconds=cpu, limit=limit)
 
     # --- resuming -------------------------------------------------------------------------------------
     def resume_problem(self) -> str | None:
         """Why the resumable run cannot be continued here now (None: it can)."""
         if self.resumable is None:
             return "There is no stopped run with a checkpoint to resume."
-        age = seconds_since_written(RunDir(self.resumable))
-        if self.phase == "following" and age < LIVE_SECONDS:
-            return (f"{self.resumable} was written {age:.0f} s ago: another process (`studio train`?) "
-                    f"may still be training it. Stop that one first, then Resume here.")
+        if self.phase == "following" and self.live:
+            return (f"{self.resumable} is being written by another process (`studio train`?). "
+                    f"Stop that one first, then Resume here.")
         return None
 
     def reload_until_checkpoint(self) -> None:

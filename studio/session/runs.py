@@ -109,6 +109,12 @@ def _best(records: list[dict]) -> tuple[str, float] | None:
     return None
 
 
+def run_model(path: str | Path) -> str:
+    """The model of a run folder ("gan", "vae", ...), from its config.json alone (cheap);
+    RunError naming the file when it is not a run."""
+    return run_config(path)["model"]
+
+
 def run_folders(folder: str | Path) -> list[Path]:
     """Folders directly under ``folder`` (or ``folder`` itself) that hold a config.json."""
     folder = Path(folder)

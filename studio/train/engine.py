@@ -47,6 +47,8 @@ class Progress:
     steps_per_second: float
     sprites_per_second: float
     eta_seconds: float
+    cpu_seconds: float = 0.0  # the run's training CPU time so far (what cpu_budget counts)
+    cpu_budget: float | None = None
 
     @property
     def fraction(self) -> float:
@@ -476,7 +478,8 @@ class Trainer:
             epoch=self.state.step // self.steps_per_epoch, epochs=s.epochs,
             steps_per_second=steps_per_second,
             sprites_per_second=steps_per_second * s.batch_size,
-            eta_seconds=remaining / steps_per_second if steps_per_second > 0 else math.inf))
+            eta_seconds=remaining / steps_per_second if steps_per_second > 0 else math.inf,
+            cpu_seconds=self.state.cpu_seconds, cpu_budget=s.cpu_budget))
 
     def _evaluate(self, writer) -> None:
         if not self.dist.is_main or len(self.held_data) == 0:

@@ -329,6 +329,27 @@ class RunLock:
             pass
         self._lock.release(force=True)
 
+    def held_elsewhere(self) -> bool:
+        """Whether another process holds the lock now: a run being written (a `studio train`
+        elsewhere, another window). Reads only; False where the OS cannot tell (not POSIX)."""
+        try:
+            import fcntl
+        except ImportError:
+            return False
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False  # no lock file: nobody has written the run yet, or it ended cleanly long ago
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return not self.held  # our own lock is not "elsewhere"
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
     def holder(self) -> str:
         """'PID 1234 on host' of the process that wrote the lock file."""
         try:

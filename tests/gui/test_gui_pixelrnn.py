@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from studio.data import open_dataset  # noqa: E402
 from studio.gui.canvas_model import rect_region  # noqa: E402
 from studio.gui.context import StudioContext  # noqa: E402
-from studio.gui.pixelrnn_workspace import NO_MODEL_HINT, PixelRNNWorkspace  # noqa: E402
+from studio.gui.completion_workspace import NO_MODEL_HINT, CompletionWorkspace  # noqa: E402
 from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
 
@@ -35,7 +35,7 @@ def sprites():
 def workspace(qtbot, sprites, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
     context = StudioContext()
-    ws = PixelRNNWorkspace(context, auto_load=False)
+    ws = CompletionWorkspace(context, auto_load=False)
     ws._context_ref = context  # keep the context alive as long as the widget
     qtbot.addWidget(ws)
     ws.resize(1280, 760)
@@ -124,8 +124,7 @@ def hold_at_first_step(workspace) -> tuple[threading.Event, threading.Event]:
             reached.set()
             release.wait(30)
 
-    workspace.completionStarted.connect(
-        lambda job: job.progressed.connect(hold_first_step, Qt.ConnectionType.DirectConnection))
+    workspace.completionStarted.connect(lambda job: job.progressed.connect(hold_first_step))  # on the worker
     return reached, release
 
 
@@ -138,11 +137,11 @@ def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sp
     assert job is not None and workspace.controls.cancel_button.isEnabled()
     assert not workspace.controls.complete_button.isEnabled()  # one completion at a time
     qtbot.waitUntil(reached.is_set, timeout=30000)
-    with qtbot.waitSignal(job.worker.failed, timeout=30000) as failed:
+    with qtbot.waitSignal(workspace.completionEnded, timeout=30000) as ended:
         qtbot.mouseClick(workspace.controls.cancel_button, Qt.MouseButton.LeftButton)
         release.set()
-    assert isinstance(failed.args[0], Cancelled)
-    assert job.worker.done and workspace.job is None
+    assert isinstance(job.error, Cancelled) and ended.args[0] == []
+    assert job.done and workspace.job is None
     assert workspace.variants.count() == 0
     assert workspace.canvas.state == before and workspace.canvas.undo_stack.undoText() == "Cover bottom 50%"
     assert "Cancelled" in workspace.controls.hint.text() and workspace.controls.complete_button.isEnabled()

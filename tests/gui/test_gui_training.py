@@ -125,12 +125,12 @@ def test_closing_the_window_during_training_stops_cleanly_with_a_checkpoint(qtbo
     panel.batch_box.setValue(8)
     assert panel.start_training()
     qtbot.waitUntil(lambda: panel.points("d_loss") >= 1, timeout=WAIT_MS)
-    worker, run_path = panel.worker, panel.run_path
+    run_path = panel.run_path
 
     win.close()  # MainWindow.closeEvent → panel.shutdown(): stop and wait
 
-    assert not worker.is_running()
-    assert panel.worker is None
+    assert panel.session.wait(0)  # training has returned
+    qtbot.waitUntil(lambda: not panel.is_training(), timeout=WAIT_MS)  # and the panel heard of it
     checkpoint = RunDir(run_path).latest_checkpoint()
     assert checkpoint is not None and checkpoint.is_file()
 

@@ -22,9 +22,9 @@ import torch
 
 from studio.data.builtin import builtin_creatures
 from studio.models import MODEL_NAMES, model_module
+from studio.session.training import TrainingSession
 from studio.train.devices import describe_device
-from studio.train.engine import Trainer, TrainingControl, TrainingError, TrainingListener, TrainSettings
-from studio.train.settings import default_settings
+from studio.train.engine import Trainer, TrainingError, TrainingListener, TrainSettings
 from studio.train.run import RunDir
 
 pytestmark = [pytest.mark.gpu,
@@ -264,52 +264,46 @@ def test_ddp_over_nccl_under_torchrun_trains_a_step(tmp_path):
     assert [r["step"] for r in RunDir(tmp_path / "run").metrics() if "d_loss" in r] == [1, 2]
 
 
-def test_the_gui_workers_engine_call_trains_on_cuda_on_a_background_thread(tmp_path):
-    """What studio/gui/training_worker.py does on its QThread, without Qt: build the Trainer from
-    the form's settings with its listener and control, run it off the main thread, pause,
-    resume and stop it from the main thread; then continue the run as its ``resume`` does."""
-    control, records, outcome = TrainingControl(), Records(), {}
-    run = tmp_path / "run"
-    form = default_settings("gan", None, device="cuda", epochs=1000, sample_every=5, sample_count=16)
+def test_the_training_session_trains_on_cuda_on_a_background_thread(tmp_path):
+    """What the app's Train button does, without Qt: a TrainingSession whose runner is a
+    background thread (the app's is its training pool) trains on CUDA; pause, resume and stop
+    come from the main thread; then Resume continues the stopped run from its checkpoint."""
+    def runner(work):
+        threading.Thread(target=work, daemon=True).start()
 
-    def worker(make_trainer):
-        try:
-            outcome["summary"] = make_trainer([records], control).run_training()
-        except BaseException as error:  # noqa: BLE001 - the worker hands every failure to the GUI
-            outcome["error"] = error
+    session = TrainingSession("gan", runs_dir=tmp_path, runner=runner)
+    monitor, samples = session.monitor, []
+    monitor.samples_changed.connect(lambda step, grid: samples.append(grid))
 
     def step() -> int:
-        return records.trainer.state.step if records.trainer else 0
+        return monitor.progress.step
 
     def wait_for_step(target: int, timeout: float = 120):
         deadline = time.monotonic() + timeout
-        while step() < target and time.monotonic() < deadline and thread.is_alive():
+        while step() < target and time.monotonic() < deadline and not session.wait(0):
             time.sleep(0.01)
 
-    thread = threading.Thread(target=worker, args=(lambda listeners, ctl: Trainer(
-        "gan", default_config("gan"), builtin_creatures(n=256), form, run, listeners, ctl),))
-    thread.start()
+    settings = session.settings(device="cuda", epochs=1000, log_every=1, sample_every=5, sample_count=16)
+    session.train(builtin_creatures(n=256), session.config(), settings)
     wait_for_step(10)
-    control.pause()
+    session.pause()
     time.sleep(0.3)
     paused_at = step()
     time.sleep(0.5)
     assert step() == paused_at >= 10, "no step while paused"
-    control.resume()
+    session.resume()
     wait_for_step(paused_at + 10)
-    control.stop()
-    thread.join(timeout=120)
-    assert "error" not in outcome, outcome.get("error")
-    assert outcome["summary"]["status"] == "stopped" and outcome["summary"]["checkpoint"]
-    assert records.started == [torch.device("cuda")] and describe_device("cuda").startswith("CUDA: ")
-    assert records.samples and records.samples[-1].dtype.name == "uint8" and records.samples[-1].shape[-1] == 3
+    session.stop()
+    assert session.wait(120) and monitor.error == "", monitor.error
+    summary = session.summary
+    assert summary["status"] == "stopped" and summary["checkpoint"]
+    assert monitor.device.startswith("CUDA: ") and describe_device("cuda").startswith("CUDA: ")
+    assert samples and samples[-1].dtype.name == "uint8" and samples[-1].shape[-1] == 3
 
-    stopped_at, control = outcome["summary"]["step"], TrainingControl()
-    thread = threading.Thread(target=worker, args=(lambda listeners, ctl: Trainer.resume(
-        run, listeners, ctl, max_steps=stopped_at + 5),))
-    thread.start()
-    thread.join(timeout=120)
-    assert outcome["summary"]["status"] == "stopped at max_steps" and outcome["summary"]["step"] == stopped_at + 5
+    stopped_at = summary["step"]
+    assert session.resume(max_steps=stopped_at + 5) == Path(summary["run"])
+    assert session.wait(120) and monitor.error == "", monitor.error
+    assert session.summary["status"] == "stopped at max_steps" and session.summary["step"] == stopped_at + 5
     free_gpu_memory()
 
 

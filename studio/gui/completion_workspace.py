@@ -1,44 +1,40 @@
-"""The PixelRNN workspace: mask part of a Pokémon and let PixelRNN complete it.
+"""The completion workspace: mask part of a Pokémon and let any model complete it.
 
-Two pages. "Complete": pick a dataset sprite (or open an image), mask part of it on the canvas,
-press Complete, and choose among the variants the model draws. "Train": the shared
-:class:`TrainingPanel` for PixelRNN; when a run there finishes, its best checkpoint becomes the
-model the Complete page uses.
+Three pages. "Complete a sprite": pick a dataset sprite (or open an image), mask part of it on
+the canvas, press Complete, and choose among the variants the model draws. "Train PixelRNN"
+and "Train transformer": the shared :class:`TrainingPanel`; when a run there finishes, its
+best checkpoint becomes the model the Complete page uses.
 
-The models live in one place, ``workspace.models`` (a Qt-free
+What completes lives below this view, in ``workspace.models`` (a Qt-free
 :class:`studio.session.completion.CompletionModels`: the built-in PixelRNN, transformer, VAE and
-GAN, plus every run opened here, of any of the four): the chooser picks the one Complete uses
-(``workspace.task`` is its Task, or None: then Complete is disabled and the page says how to get
-one); *Compare all models* fills the same mask with each of them and shows the best of each in one
-row. Completions run on a worker thread (:class:`CompletionJob`); the canvas stays editable
-meanwhile, and Cancel stops the job between two steps.
+GAN, every run opened here, the chosen one, the running job): the chooser picks the one Complete
+uses (``workspace.task`` is its Task, or None: then Complete is disabled and the page says how
+to get one); *Compare all models* fills the same mask with each of them and shows the best of
+each in one row. Jobs run on a worker thread; the canvas stays editable meanwhile, and Cancel
+stops the job between two steps.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.errors import DatasetError
 from studio.data.sprites import SpriteSet, grid_image, indices_to_image
+from studio.errors import DatasetError, RunError, describe_error
 from studio.gui.canvas import SpriteCanvas
 from studio.gui.canvas_model import composite, sprite_from_image
 from studio.gui.canvas_tools import CanvasToolBars
+from studio.gui.completion_panels import CompletionBox, CompletionResults, ModelBox, PaintColourBox, SpriteBrowser
 from studio.gui.context import StudioContext
-from studio.gui.pixelrnn_panels import CompletionBox, CompletionResults, ModelBox, PaintColourBox, SpriteBrowser
 from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.workers import Task as WorkerTask
 from studio.gui.widgets import side_column
-from studio.gui.workers import run_in_thread
-from studio.gui.workspaces import AUTOREGRESSIVE
-from studio.session.completion import CompletionModel, CompletionModels, compare, open_models
-from studio.session.pretrained import shipped_runs, startup_run
-from studio.train.run import default_runs_dir
+from studio.gui.workers import GuiThread, report_bug, run_in_thread
+from studio.session.completion import Cancelled, CompletionJob, CompletionModel, CompletionModels
+from studio.session.runs import run_model
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
                  "<i>Train PixelRNN</i> tab, or <i>Open run…</i> below for a run folder of any model.")
@@ -62,43 +58,10 @@ INTRO = ("<b>PixelRNN</b> reads a sprite pixel by pixel, row by row, and predict
          "<i>Complete a sprite</i> tab.")
 
 
-class CompletionJob(QObject):
-    """One completion for the worker thread: the chosen model's variants, or (``comparing``)
-    every model's, one after another (``studio.session.completion.compare``).
-
-    Created on the GUI thread, so ``progressed`` and ``modelStarted`` (emitted from the worker)
-    are queued to the GUI. ``cancel()`` is thread-safe: the worker sees it before its next step.
-    """
-
-    progressed = Signal(int, int)  # (steps done, steps in all) of the model completing now
-    modelStarted = Signal(int)  # the index in ``models`` of the model completing now
-
-    def __init__(self, models: list[CompletionModel], sprite: np.ndarray, mask: np.ndarray, n_variants: int,
-                 temperature: float, comparing: bool = False):
-        super().__init__()
-        self.models, self.sprite, self.mask = list(models), sprite.copy(), mask.copy()
-        self.n_variants, self.temperature, self.comparing = n_variants, temperature, comparing
-        self._cancel = threading.Event()
-        self.worker: WorkerTask | None = None  # the run_in_thread handle, once started
-
-    def run(self):
-        """→ a ModelResult per model, in order."""
-        return compare(self.models, self.sprite, self.mask, self.n_variants, temperature=self.temperature,
-                       started=self.modelStarted.emit, progress=self.progressed.emit,
-                       cancel=self._cancel.is_set)
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-
-class PixelRNNWorkspace(QWidget):
+class CompletionWorkspace(QWidget):
     #: The model changed: the new Task, or None.
     modelChanged = Signal(object)
-    #: A completion is about to start on its thread (the CompletionJob).
+    #: A completion is about to start on its thread (the session's CompletionJob).
     completionStarted = Signal(object)
     #: A completion ended: the list of Variants, or [] when cancelled or failed.
     completionEnded = Signal(object)
@@ -108,10 +71,11 @@ class PixelRNNWorkspace(QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
         self.context = context
-        self.models = CompletionModels()  # the chooser's models; the chosen one completes
-        self.job: CompletionJob | None = None
-        self._choosing: Path | None = None  # the run last asked to complete with, while it loads
-        self._progress_unit = "pixel"  # what the running model's progress counts
+        post = GuiThread(self).post
+        # The chooser's models, the chosen one, the running job; work on a worker thread.
+        self.models = CompletionModels(runner=lambda work: run_in_thread(work, on_error=report_bug, owner=self),
+                                       deliver=post)
+        self._post = post
 
         self.canvas = SpriteCanvas()
         self.canvas.setAcceptDrops(True)
@@ -141,6 +105,8 @@ class PixelRNNWorkspace(QWidget):
         self.compared.variantChosen.connect(self.choose_compared)
         self.model_box.chooser.activated.connect(self.models.choose)
         self.models.changed.connect(self._on_models_changed)
+        self.models.job_ended.connect(self._on_job_ended)
+        self.models.open_failed.connect(self._on_open_failed)
         for panel in self.trainers.values():
             panel.trainingFinished.connect(self._on_training_finished)
             panel.open_button.clicked.connect(lambda _=False, p=panel: self._on_training_run_opened(p))
@@ -222,7 +188,7 @@ class PixelRNNWorkspace(QWidget):
         self.browser.set_dataset(dataset)
         self.paint_box.set_palette(dataset.palette)
         self.set_paint_color(1 if dataset.num_colors > 1 else 0)
-        self.models.clear_results()
+        self.models.set_canvas(dataset.palette.colors, (dataset.height, dataset.width))
         self.canvas.set_sprite(dataset.indices[0], dataset.palette, "Load sprite #0",
                                undoable=False)
         self.browser.select(0)
@@ -297,7 +263,7 @@ class PixelRNNWorkspace(QWidget):
 
     def _on_models_changed(self, what: str) -> None:
         """The session's models changed: mirror the chooser, the label, the strips, the buttons."""
-        if what in ("models", "current"):
+        if what in ("models", "current", "canvas"):
             self.model_box.show_models(self.models)
             self._show_model()
         if what in ("current", "variants"):  # another model: the old one's variants went
@@ -309,73 +275,60 @@ class PixelRNNWorkspace(QWidget):
             self.modelChanged.emit(self.task)
 
     def _show_model(self) -> None:
-        current = self.models.current
-        self.model_label.setText(NO_MODEL_HINT if current is None else f"<b>Ready:</b> {current.description}")
+        current, problem = self.models.current, self.models.problem()
+        if current is None:
+            self.model_label.setText(NO_MODEL_HINT)
+        elif problem is not None and self.models.shape is not None:
+            self.model_label.setText(f"<b>Cannot complete this dataset:</b> {current.description}. {problem}")
+        else:
+            self.model_label.setText(f"<b>Ready:</b> {current.description}")
 
-    def load_run(self, path: str | Path) -> WorkerTask:
-        """Load a run folder's best checkpoint on a worker thread, then complete with it."""
-        return self._load_runs([Path(path)], choose=Path(path))
+    @property
+    def job(self) -> CompletionJob | None:
+        """The completion running now, or None."""
+        return self.models.job
 
-    def _load_runs(self, paths: list[Path], choose: Path | None) -> WorkerTask:
-        """Add the models of ``paths`` to the chooser (on a worker thread), completing with
-        ``choose`` (the newest such request wins); the chosen one's error is a dialog, the
-        others' a status message."""
-        if choose is not None:
-            self._choosing = choose
-            self.model_label.setText(f"Loading {choose.name} …")
-        return run_in_thread(lambda: open_models(paths), lambda result: self._on_loaded(choose, *result),
-                             self._on_load_failed, name=f"load {', '.join(map(str, paths))}", owner=self)
+    def load_run(self, path: str | Path) -> None:
+        """Open a run folder's best checkpoint (on a worker thread), then complete with it."""
+        self.model_label.setText(f"Loading {Path(path).name} …")
+        self.models.open_runs([path], choose=path)
 
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a run folder to complete with",
-                                                  str(self.training.runs_dir or default_runs_dir()))
+                                                  str(self.training.session.run_folder().parent))
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path, show_settings: bool = True) -> WorkerTask:
-        """Complete with the run's model, and show its curves on its Train tab (autoregressive)."""
-        task = self.load_run(path)  # it reports what is wrong with a folder that is no run
+    def open_run(self, path: str | Path, show_settings: bool = True) -> None:
+        """Complete with the run's model, and show its curves on its Train tab (raster models)."""
+        self.load_run(path)  # it reports what is wrong with a folder that is no run
         self._show_curves(path, show_settings)
-        return task
 
     def _show_curves(self, path, show_settings: bool) -> None:
-        panel = self.trainers.get(_run_model(path))
+        try:
+            panel = self.trainers.get(run_model(path))
+        except RunError:
+            return
         if panel is not None and not panel.is_training():
             panel.open_run(path, show_settings)
 
-    def open_startup_run(self) -> WorkerTask | None:
-        """On launch: complete with the model used last, else the newest PixelRNN run, else the
-        shipped one; the other shipped models join the chooser."""
+    def open_startup_run(self) -> None:
+        """On launch: complete with the model used last, else the newest PixelRNN or transformer
+        run, else the shipped one; the other shipped models join the chooser."""
         if self.task is not None:
-            return None
-        run = startup_run(AUTOREGRESSIVE, QSettings().value(LAST_RUN_KEY, "", type=str),
-                          self.training.runs_dir or default_runs_dir())
-        if self._choosing is not None:  # a run asked for meanwhile (File → Open run…) wins
-            run = None
-        shipped = [p for p in shipped_runs() if run is None or p.resolve() != Path(run).resolve()]
+            return
+        run = self.models.open_startup(QSettings().value(LAST_RUN_KEY, "", type=str),
+                                       self.training.session.run_folder().parent)
         if run is not None:
+            self.model_label.setText(f"Loading {Path(run).name} …")
             self._show_curves(run, show_settings=False)
-        return self._load_runs(([Path(run)] if run is not None else []) + shipped,
-                               choose=Path(run) if run is not None else None)
 
-    def _on_loaded(self, choose: Path | None, opened: list[CompletionModel], failed: list) -> None:
-        newest = choose is not None and choose == self._choosing  # no later request to choose another
-        for model in opened:
-            chosen = newest and model.path.resolve() == choose.resolve()
-            self.models.add(model, choose=chosen)
-            if chosen:
-                QSettings().setValue(LAST_RUN_KEY, str(model.path))
-        for path, error in failed:
-            if choose is not None and path == choose:
-                self._on_load_failed(error)
-            else:
-                self.context.show_message(f"Could not load {path}: {_describe(error)}", 10000)
-        if newest:
-            self._choosing = None  # answered
-
-    def _on_load_failed(self, error: BaseException) -> None:
-        self._show_model()  # keep the model we had
-        QMessageBox.warning(self, "Could not load the run", _describe(error))
+    def _on_open_failed(self, path: Path, error: BaseException, chosen: bool) -> None:
+        if chosen:
+            self._show_model()  # keep the model we had
+            QMessageBox.warning(self, "Could not load the run", describe_error(error))
+        else:
+            self.context.show_message(f"Could not load {path}: {describe_error(error)}", 10000)
 
     def _on_training_finished(self, summary: dict) -> None:
         if summary.get("checkpoint") and summary.get("run"):
@@ -389,11 +342,7 @@ class PixelRNNWorkspace(QWidget):
 
     def model_fits(self) -> str | None:
         """None if the chosen model can complete the canvas, else why not (in words)."""
-        if self.models.current is None:
-            return "Train or open a PixelRNN run to complete."
-        if self.canvas.state is None:
-            return "No sprite on the canvas yet."
-        return self.models.current.problem(self.canvas.palette.colors, self.canvas.state.shape)
+        return self.models.problem()
 
     # --- completing -------------------------------------------------------------------------------------
     def _update_complete_button(self, *_args) -> None:
@@ -403,105 +352,76 @@ class PixelRNNWorkspace(QWidget):
         if problem is None and not masked:
             problem = "Mask part of the sprite first, e.g. with Cover 75 %."
         self.controls.complete_button.setEnabled(problem is None and not busy)
-        self.controls.compare_button.setEnabled(masked and not busy and bool(self._comparable()[0]))
+        self.controls.compare_button.setEnabled(masked and not busy and bool(self.models.fitting()[0]))
         if not busy:
             self.controls.hint.setText(problem or "Press Complete: the model fills the hatched pixels, "
                                                   "keeping the others exactly.")
 
-    def _comparable(self) -> tuple[list[CompletionModel], list[str]]:
-        """(the models that can complete this canvas, the titles of those that cannot)."""
-        if self.canvas.state is None:
-            return [], []
-        return self.models.usable(self.canvas.palette.colors, self.canvas.state.shape)
-
     def start_completion(self) -> CompletionJob | None:
         """Complete the masked pixels with the chosen model on a worker thread; None if it
         cannot start now."""
-        if self.job is not None or self.model_fits() is not None or not self.canvas.state.mask.any():
-            return None
-        self.models.set_variants(None)
-        return self._start([self.models.current], comparing=False)
+        return self._start(comparing=False)
 
     def start_comparison(self) -> CompletionJob | None:
         """Complete the masked pixels with every model that fits the canvas, one after another
         on a worker thread; None if it cannot start now."""
-        models, _ = self._comparable()
-        if self.job is not None or not models or not self.canvas.state.mask.any():
-            return None
-        self.models.set_comparison([])
-        return self._start(models, comparing=True)
+        return self._start(comparing=True)
 
-    def _start(self, models: list[CompletionModel], comparing: bool) -> CompletionJob:
+    def _start(self, comparing: bool) -> CompletionJob | None:
         state = self.canvas.state
-        job = CompletionJob(models, state.sprite, state.mask, self.controls.n_variants.value(),
-                            self.controls.temperature(), comparing)
-        job.progressed.connect(self._on_progress)
-        job.modelStarted.connect(self._on_model_started)
-        self.job = job
-        self.controls.set_running(state.sprite.size)
-        self.completionStarted.emit(job)
-        job.worker = run_in_thread(job.run, lambda result: self._on_completed(job, result),
-                                   lambda error: self._on_completion_failed(job, error),
-                                   name="compare" if comparing else "complete", owner=self)
-        self.destroyed.connect(job.cancel)  # a closed window stops the worker at its next step
+        if state is None:
+            return None
+        job = self.models.start(state.sprite, state.mask, self.controls.n_variants.value(),
+                                self.controls.temperature(), comparing, before=self._hook_job)
+        if job is not None:
+            self.controls.set_running(state.sprite.size)
         return job
+
+    def _hook_job(self, job: CompletionJob) -> None:
+        """Before it runs: its progress (reported on the worker thread) is shown on this one,
+        and embedders hear of it."""
+        job.progressed.connect(lambda done, total: self._post(lambda: self._on_progress(job, done, total)))
+        job.model_started.connect(lambda i: self._post(lambda: self._on_model_started(job, i)))
+        self.destroyed.connect(job.cancel)  # a closed window stops the worker at its next step
+        self.completionStarted.emit(job)
 
     def cancel_completion(self) -> None:
         if self.job is not None:
-            self.job.cancel()
+            self.models.cancel()
             self.controls.cancel_button.setEnabled(False)
             self.controls.hint.setText("Cancelling…")
 
-    @Slot(int)
-    def _on_model_started(self, i: int) -> None:
-        job = self.job
-        if job is None:
-            return
-        self._progress_unit = "pixel" if job.models[i].model in AUTOREGRESSIVE else "step"  # SMC or Adam
-        if job.comparing and not job.cancelled:
+    def _on_model_started(self, job: CompletionJob, i: int) -> None:
+        if job is self.job and job.comparing and not job.cancelled:
             self.controls.hint.setText(f"Comparing: {job.models[i].title} ({i + 1} of {len(job.models)})… "
                                        "the canvas stays editable.")
+        self._unit = job.unit(i)
 
-    @Slot(int, int)
-    def _on_progress(self, done: int, total: int) -> None:
-        if self.job is not None:
-            self.controls.show_progress(done, total, f"{self._progress_unit} %v / %m")
+    def _on_progress(self, job: CompletionJob, done: int, total: int) -> None:
+        if job is self.job:
+            self.controls.show_progress(done, total, f"{getattr(self, '_unit', 'pixel')} %v / %m")
 
-    def _on_completed(self, job: CompletionJob, results: list) -> None:
-        self._end_job()
-        ended = self.comparisonEnded if job.comparing else self.completionEnded
-        if self.canvas.state is None or job.models[0].problem(self.canvas.palette.colors,
-                                                                self.canvas.state.shape) is not None:
-            self.controls.hint.setText("The dataset changed while completing: press Complete again.")
-            ended.emit([])  # other colours, another size: the results no longer fit the canvas
-            return
-        if job.comparing:
-            self.models.set_comparison(results)
-            self.controls.hint.setText(f"{len(results)} models compared below. Click one to put it on the "
-                                       "canvas.")
-            ended.emit(results)
-        else:
-            self.models.set_variants(results[0])
-            self.controls.hint.setText(f"{len(results[0].variants)} variants below, best first. Click one to "
-                                       "put it on the canvas; Complete again for new ones.")
-            ended.emit(results[0].variants)
-
-    def _on_completion_failed(self, job: CompletionJob, error: BaseException) -> None:
-        from studio.models.completion import Cancelled
-
-        self._end_job()
-        self.controls.show_progress(0, 1, "")
-        if isinstance(error, Cancelled):
-            self.controls.hint.setText("Cancelled. Nothing changed.")
-        else:
-            self.controls.hint.setText(f"Completion failed: {_describe(error)}")
-            self.context.show_message(f"Completion failed: {_describe(error)}", 10000)
-        (self.comparisonEnded if job.comparing else self.completionEnded).emit([])
-
-    def _end_job(self) -> None:
-        self.job = None
+    def _on_job_ended(self, job: CompletionJob) -> None:
         self.controls.cancel_button.setEnabled(False)
         self._update_complete_button()
+        ended = self.comparisonEnded if job.comparing else self.completionEnded
+        if isinstance(job.error, Cancelled):
+            self.controls.show_progress(0, 1, "")
+            self.controls.hint.setText("Cancelled. Nothing changed.")
+            ended.emit([])
+        elif job.error is not None:
+            self.controls.show_progress(0, 1, "")
+            self.controls.hint.setText(f"Completion failed: {describe_error(job.error)}")
+            self.context.show_message(f"Completion failed: {describe_error(job.error)}", 10000)
+            ended.emit([])
+        elif job.comparing:
+            self.controls.hint.setText(f"{len(job.results)} models compared below. Click one to put it on the "
+                                       "canvas.")
+            ended.emit(job.results)
+        else:
+            self.controls.hint.setText(f"{len(job.results[0].variants)} variants below, best first. Click one "
+                                       "to put it on the canvas; Complete again for new ones.")
+            ended.emit(job.results[0].variants)
 
     def _show_variants(self) -> None:
         result = self.models.variants
@@ -522,7 +442,7 @@ class PixelRNNWorkspace(QWidget):
         if not results:
             self.compare_caption.setText(COMPARE_HINT)
             return
-        _, skipped = self._comparable()
+        _, skipped = self.models.fitting()
         left_out = f" Left out (another palette or size): {', '.join(skipped)}." if skipped else ""
         self.compare_caption.setText(
             f"<b>Every model</b>'s best of {len(results[0].variants)}: its own score (not comparable across "
@@ -573,21 +493,3 @@ class PixelRNNWorkspace(QWidget):
         if self.job is not None:
             self.job.cancel()
         return all([panel.shutdown(timeout_ms) for panel in self.trainers.values()])
-
-
-def _run_model(path) -> str | None:
-    """The model of a run folder (cheap: config.json only), None if it is no run."""
-    from studio.errors import RunError
-    from studio.train.trained import run_config
-
-    try:
-        return run_config(path)["model"]
-    except RunError:
-        return None
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, (ValueError, FileNotFoundError, DatasetError)) or \
-            type(error).__name__ == "CheckpointError":
-        return str(error)
-    return f"{type(error).__name__}: {error}"
