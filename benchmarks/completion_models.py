@@ -106,7 +106,7 @@ def c2st(completed: np.ndarray, data, train: np.ndarray, held: np.ndarray) -> fl
 
 
 def masked_rgb(palette, sprite: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    from studio.cli.pixelrnn import show_hidden
+    from studio.session.completion import show_hidden
 
     return show_hidden(palette.to_rgb(sprite), mask)
 

@@ -38,19 +38,10 @@ def register(subparsers) -> None:
 
 
 def cmd_walk(args) -> int:
-    from studio.errors import OutputError
-    from studio.data.sprites import MAX_GRID_PIXELS
-    from studio.models.gan_walk import save_gif, walk_codes
-    from studio.train.trained import TrainedRun
+    from studio.session.explorers import walk_gif
 
-    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device, model="gan")
-    task, palette = run.task, run.palette
-    h, w = task.size
-    if args.steps * h * w * args.scale ** 2 > MAX_GRID_PIXELS:  # the GIF's frames, held in memory
-        raise OutputError(f"{args.steps} frames of {w * args.scale}×{h * args.scale} pixels are more than "
-                          f"the {MAX_GRID_PIXELS:,} allowed", args.output, hint="use fewer --steps or a smaller --scale")
-    codes = walk_codes(args.waypoints, args.steps, args.seed, task.config.z_dim, args.spherical)
-    path = save_gif(task.generate(codes), palette, args.output, args.scale, args.frame_ms)
+    path = walk_gif(args.run_dir, args.output, args.steps, args.waypoints, args.seed, args.spherical, args.scale,
+                    args.frame_ms, args.checkpoint, args.device)
     kind = "spherical" if args.spherical else "linear"
     print(f"wrote a {args.steps}-frame {kind} walk through {args.waypoints} codes to {path}")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -25,19 +24,8 @@ def register(subparsers) -> None:
 
 
 def cmd_score(args) -> int:
-    from studio.train.evaluate import score_run, score_sprites_file
-    from studio.train.run import RunDir
+    from studio.session.trained import score
 
-    source = Path(args.source)
-    if RunDir(source).exists():
-        result = score_run(source, n=args.n, seed=args.seed, which=args.checkpoint, device=args.device,
-                           data=args.data)
-    elif source.is_dir():
-        raise FileNotFoundError(f"{source}: not a run folder (no config.json) and not a sprite file")
-    elif args.data is None:
-        raise FileNotFoundError(f"{source}: a sprite file is scored against real sprites; "
-                                "name them with --data (a course folder or 'builtin')")
-    else:
-        result = score_sprites_file(source, args.data, args.palette, n=args.n, seed=args.seed)
-    print(json.dumps(result))
+    print(json.dumps(score(args.source, data=args.data, palette=args.palette, n=args.n, seed=args.seed,
+                           which=args.checkpoint, device=args.device)))
     return 0

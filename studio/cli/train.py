@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import signal
 import sys
@@ -191,39 +190,16 @@ def cmd_runs_list(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from studio.train.evaluate import evaluate_run
+    from studio.session.trained import evaluate
 
-    print(json.dumps(evaluate_run(args.run_dir, args.checkpoint, args.device, n=args.n)))
+    print(json.dumps(evaluate(args.run_dir, args.checkpoint, args.device, n=args.n)))
     return 0
 
 
 def cmd_sample(args) -> int:
-    import numpy as np
+    from studio.session.trained import draw, open_run, write_sprites
 
-    from studio.data import grid_image
-    from studio.data.course import write_colormap, write_pixels
-    from studio.train.trained import TrainedRun
-
-    from studio.data.files import save_image, write_bytes
-    from studio.data.sprites import check_grid_size
-
-    output = Path(args.output)
-    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
-    task, palette = run.task, run.palette
-    check_grid_size(args.n, *task.size, scale=args.scale)  # before drawing thousands of sprites
-    sprites = np.asarray(task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k),
-                         dtype=np.uint8)
-    if output.suffix == ".txt":
-        write_pixels(sprites, output)
-        write_colormap(palette, output.with_suffix(".colormap.txt"))
-        print(f"wrote {args.n} sprites to {output} (palette: {output.with_suffix('.colormap.txt')})")
-        return 0
-    if output.suffix == ".npy":
-        buffer = io.BytesIO()
-        np.save(buffer, sprites)
-        write_bytes(output, buffer.getvalue())
-    else:
-        save_image(grid_image(sprites, palette, scale=args.scale), output)
-    print(f"wrote {args.n} samples to {output}")
+    run = open_run(args.run_dir, args.checkpoint, args.device)
+    sprites = draw(run, args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
+    print(f"wrote {write_sprites(sprites, run.palette, args.output, scale=args.scale)}")
     return 0
-

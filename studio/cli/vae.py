@@ -48,11 +48,10 @@ def _run_arguments(parser) -> None:
 
 
 def _explorer(args):
-    from studio.models.latent import LatentExplorer
-    from studio.train.trained import TrainedRun
+    from studio.session.explorers import open_vae
 
     try:
-        return LatentExplorer.from_run(TrainedRun.open(args.run_dir, args.checkpoint, model="vae"))
+        return open_vae(args.run_dir, args.checkpoint)
     except ValueError as err:  # a run whose dataset changed
         raise usage_error(err) from None
 
@@ -77,17 +76,17 @@ def cmd_latent(args) -> int:
 def cmd_interpolate(args) -> int:
     from studio.data import grid_image
     from studio.data.files import save_image
-    from studio.models.latent import save_gif
+    from studio.session.explorers import save_walk
 
     explorer = _explorer(args)
     try:
-        sprites = explorer.interpolate(args.start, args.end, args.steps)
+        if args.output.lower().endswith(".gif"):
+            save_walk(explorer, args.output, args.start, args.end, args.steps, scale=args.scale)
+        else:
+            sprites = explorer.interpolate(args.start, args.end, args.steps)
+            save_image(grid_image(sprites, explorer.palette, columns=len(sprites), scale=args.scale), args.output)
     except (ValueError, IndexError) as err:
         raise usage_error(err) from None
-    if args.output.lower().endswith(".gif"):
-        save_gif(explorer.palette.to_rgb(sprites), args.output, scale=args.scale)
-    else:
-        save_image(grid_image(sprites, explorer.palette, columns=len(sprites), scale=args.scale), args.output)
     print(f"wrote {args.steps} steps from sprite {args.start} to {args.end} to {Path(args.output)}")
     return 0
 

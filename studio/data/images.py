@@ -113,6 +113,31 @@ def open_image(file: str | Path):
         raise DatasetError(f"cannot read this image ({str(err)[:120] or type(err).__name__})", file) from None
 
 
+def read_sprite_image(file: str | Path, size: tuple[int, int]) -> np.ndarray:
+    """A sprite drawn at exactly ``size`` (H, W) as uint8 RGB [H, W, 3], transparency on white
+    (as the course did); DatasetError naming the file otherwise."""
+    file = Path(file)
+    if not file.is_file():
+        raise DatasetError("no such file", file)
+    return _check_size(_open_rgb(file, WHITE), size, file)
+
+
+def read_mask_image(file: str | Path, size: tuple[int, int]) -> np.ndarray:
+    """A mask drawn at ``size`` (H, W): True where the image is not black (white = hidden)."""
+    file = Path(file)
+    if not file.is_file():
+        raise DatasetError("no such file", file)
+    with open_image(file) as img:
+        grey = np.asarray(img.convert("L"))
+    return _check_size(grey, size, file) > 0
+
+
+def _check_size(array: np.ndarray, size: tuple[int, int], file: Path) -> np.ndarray:
+    if array.shape[:2] != tuple(size):
+        raise DatasetError(f"is {array.shape[0]}×{array.shape[1]}, the sprites are {size[0]}×{size[1]}", file)
+    return array
+
+
 def _open_rgb(file: Path, background) -> np.ndarray:
     """One image as uint8 RGB with any transparency composited onto ``background``."""
     with open_image(file) as img:

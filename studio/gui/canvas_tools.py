@@ -189,7 +189,7 @@ class CanvasToolBars:
 
     # --- whole-mask commands ----------------------------------------------------------------------
     def cover_bottom(self, fraction: float) -> None:
-        from studio.models.completion import cover_bottom  # torch: imported on first use
+        from studio.session.completion import cover_bottom  # torch: imported on first use
 
         state = self.canvas.state
         if state is not None:

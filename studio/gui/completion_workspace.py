@@ -31,7 +31,7 @@ from studio.gui.canvas_tools import CanvasToolBars
 from studio.gui.completion_panels import CompletionBox, CompletionResults, ModelBox, PaintColourBox, SpriteBrowser
 from studio.gui.context import StudioContext
 from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.widgets import side_column
+from studio.gui.widgets import export_folder, remember_export_folder, side_column
 from studio.gui.workers import GuiThread, report_bug, run_in_thread
 from studio.session.completion import Cancelled, CompletionJob, CompletionModel, CompletionModels
 from studio.session.runs import run_model
@@ -295,7 +295,7 @@ class CompletionWorkspace(QWidget):
 
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a run folder to complete with",
-                                                  str(self.training.session.run_folder().parent))
+                                                  str(self.training.session.runs_folder))
         if folder:
             self.open_run(folder)
 
@@ -318,7 +318,7 @@ class CompletionWorkspace(QWidget):
         if self.task is not None:
             return
         run = self.models.open_startup(QSettings().value(LAST_RUN_KEY, "", type=str),
-                                       self.training.session.run_folder().parent)
+                                       self.training.session.runs_folder)
         if run is not None:
             self.model_label.setText(f"Loading {Path(run).name} …")
             self._show_curves(run, show_settings=False)
@@ -480,9 +480,11 @@ class CompletionWorkspace(QWidget):
                    scale=8, gap=1).save(path)
 
     def _choose_export(self, export, default_name: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", default_name, "PNG images (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", str(export_folder() / default_name),
+                                              "PNG images (*.png)")
         if not path:
             return
+        remember_export_folder(path)
         try:
             export(path if path.lower().endswith(".png") else path + ".png")
         except (OSError, ValueError) as err:

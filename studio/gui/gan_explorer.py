@@ -21,13 +21,11 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QGroupBox, Q
                                QWidget)
 
 from studio.gui.context import StudioContext
-from studio.gui.widgets import PixelImageView, rgb_to_pixmap
+from studio.gui.widgets import PixelImageView, export_folder, remember_export_folder, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
-from studio.models.gan_signals import nearest_training_sprites
-from studio.models.gan_walk import save_gif
 from studio.session.explorers import GanWalk, LoadedGan
 from studio.session.pretrained import model_title, startup_run
-from studio.train.run import default_runs_dir
+from studio.session.runs import default_runs_dir
 
 SLIDER_STEPS = 100
 WALK_FRAMES, WALK_WAYPOINTS, WALK_MS = 96, 6, 70
@@ -251,12 +249,14 @@ class GanExplorerWorkspace(QWidget):
 
     # --- export --------------------------------------------------------------------------------
     def choose_gif(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the walk as a GIF", "walk.gif", "GIF images (*.gif)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the walk as a GIF", str(export_folder() / "walk.gif"),
+                                              "GIF images (*.gif)")
         if path:
+            remember_export_folder(path)
             self.export_gif(path)
 
     def export_gif(self, path: str | Path, scale: int = 4) -> Path:
-        saved = save_gif(self.walk_frames, self.gan.palette, path, scale, WALK_MS)
+        saved = self.walk.save_gif(path, self.walk_frames, scale, WALK_MS)
         self.context.show_message(f"Saved a {len(self.walk_frames)}-frame walk to {saved}")
         return saved
 
@@ -270,16 +270,15 @@ class GanExplorerWorkspace(QWidget):
 
     def show_copies(self, samples: np.ndarray) -> None:
         """Fill the table: each sample (palette indices), its nearest training sprite, the distance."""
-        gan = self.gan
-        nearest, distances = nearest_training_sprites(samples, gan.train_sprites, gan.palette)
-        self.copies.setRowCount(len(samples))
-        for row, (sample, k, d) in enumerate(zip(samples, nearest, distances)):
+        palette = self.gan.palette
+        checks = self.walk.copies(samples)
+        self.copies.setRowCount(len(checks))
+        for row, check in enumerate(checks):
             left = QTableWidgetItem("on screen" if row == 0 else f"new #{row}")
-            left.setIcon(rgb_to_pixmap(gan.palette.to_rgb(sample), ICON_SCALE))
-            right = QTableWidgetItem(f"#{gan.train_numbers[k]}")
-            right.setIcon(rgb_to_pixmap(gan.palette.to_rgb(gan.train_sprites[k]), ICON_SCALE))
-            verdict = "a copy" if d == 0 else "near copy" if d < 5 else "new"
-            distance = QTableWidgetItem(f"{d:.1f} — {verdict}")
+            left.setIcon(rgb_to_pixmap(palette.to_rgb(check.sample), ICON_SCALE))
+            right = QTableWidgetItem(f"#{check.number}")
+            right.setIcon(rgb_to_pixmap(palette.to_rgb(check.nearest), ICON_SCALE))
+            distance = QTableWidgetItem(f"{check.distance:.1f} — {check.verdict}")
             for col, item in enumerate((left, right, distance)):
                 self.copies.setItem(row, col, item)
             self.copies.setRowHeight(row, 20 * ICON_SCALE + 6)

@@ -12,7 +12,6 @@ from PySide6.QtCore import QSettings, QTimer
 from studio.gui.context import StudioContext
 from studio.gui.training import PlotSpec, TrainingPanel, WarningRule
 from studio.session.pretrained import startup_run
-from studio.train.run import default_runs_dir
 
 GAN_PLOTS = [
     PlotSpec("Losses", keys=["d_loss", "g_loss"]),
@@ -62,6 +61,6 @@ class GanWorkspace(TrainingPanel):
         """On launch: the run shown last, else the newest GAN run, else the shipped one."""
         if self.monitor.phase == "idle" and self.run_path is None:
             run = startup_run("gan", QSettings().value(LAST_RUN_KEY, "", type=str),
-                              self.runs_dir or default_runs_dir())
+                              self.session.runs_folder)
             if run is not None:
                 self.open_run(run, show_settings=False)

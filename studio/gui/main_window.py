@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
 
     # --- training runs: handed to the workspace that trains that model -------------------------
     def choose_run(self) -> None:
-        from studio.train.run import default_runs_dir
+        from studio.session.runs import default_runs_dir
 
         folder = QFileDialog.getExistingDirectory(self, "Open a training run", str(default_runs_dir()))
         if folder:
@@ -160,10 +160,10 @@ class MainWindow(QMainWindow):
     def open_run(self, path: str) -> QWidget | None:
         """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES)."""
         from studio.errors import RunError
-        from studio.train.trained import run_config
+        from studio.session.runs import run_model
 
         try:
-            model = run_config(path)["model"]
+            model = run_model(path)
         except RunError as err:
             QMessageBox.critical(self, "Could not open run", str(err))
             return None
@@ -342,6 +342,6 @@ class MainWindow(QMainWindow):
 
 
 def _describe_device() -> str:
-    from studio.train.devices import describe_device
+    from studio.session.training import describe_device
 
     return describe_device()

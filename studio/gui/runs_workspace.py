@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
-from studio.session.runs import RunsList, compare_curves, shared_metrics
-from studio.train.run import default_runs_dir
+from studio.session.runs import RunsList, compare_curves, default_runs_dir, shared_metrics
 
 COLUMNS = ("Run", "Model", "Dataset", "Config", "Steps", "Best held-out", "Date")
 THUMB = 48

@@ -404,7 +404,7 @@ class TrainingPanel(QWidget):
     # --- opening a run folder ---------------------------------------------------------------------
     def choose_run(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a training run",
-                                                  str(self.session.run_folder().parent))
+                                                  str(self.session.runs_folder))
         if folder:
             self.open_run(folder)
 

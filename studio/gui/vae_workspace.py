@@ -32,8 +32,11 @@ from studio.gui.context import StudioContext
 from studio.gui.latent_pad import LatentPad
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
+from studio.gui.widgets import export_folder, remember_export_folder
 from studio.gui.workers import Latest, run_in_thread
-from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState
+from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState, open_vae
+from studio.session.pretrained import model_title, startup_run
+from studio.session.trained import uses_dataset
 
 SLIDER_STEPS = 100  # slider ticks per unit of the code
 EXTENT = 3.0
@@ -52,16 +55,6 @@ PLOTS = [
 INTRO = ("<b>VAE</b>: the encoder maps a sprite to a 10-D code c = m + exp(σ/2)·e; the decoder maps the "
          "code back to a colour per pixel. The KL term keeps codes near N(0, I), so decoding a random "
          "code gives a sprite. Watch reconstruction fall and KL rise as the code starts to carry information.")
-
-
-def load_explorer(run_dir: str | Path, sprites=None):
-    """Off the GUI thread: the run's explorer with its per-dimension KL already computed."""
-    from studio.models.latent import LatentExplorer
-    from studio.train.trained import TrainedRun
-
-    explorer = LatentExplorer.from_run(TrainedRun.open(run_dir, model="vae"), sprites=sprites)
-    explorer.dimension_kl()
-    return explorer
 
 
 class VaeWorkspace(QWidget):
@@ -262,9 +255,7 @@ class VaeWorkspace(QWidget):
 
     # --- loading a run ---------------------------------------------------------------------------
     def choose_run(self) -> None:
-        from studio.train.run import default_runs_dir
-
-        start = str(self.run_path.parent if self.run_path else default_runs_dir())
+        start = str(self.run_path.parent if self.run_path else self.training.session.runs_folder)
         folder = QFileDialog.getExistingDirectory(self, "Open a VAE run folder", start)
         if folder:
             self.load_run(folder)
@@ -278,11 +269,8 @@ class VaeWorkspace(QWidget):
 
     def load_latest_run(self) -> None:
         """On launch: the model shown last, else the newest VAE run, else the shipped one."""
-        from studio.session.pretrained import startup_run
-        from studio.train.run import default_runs_dir
-
         last = QSettings().value(LAST_RUN_KEY, "", type=str)
-        path = startup_run("vae", last, self.training.runs_dir or default_runs_dir())
+        path = startup_run("vae", last, self.training.session.runs_folder)
         if path is not None and self.explorer is None:
             self.open_run(path, show_settings=False)
 
@@ -292,10 +280,10 @@ class VaeWorkspace(QWidget):
         self.run_label.setText(f"Loading {path} …")
         dataset = self.context.dataset
         # Reuse the open dataset when it is the run's; otherwise the run reopens its own.
-        sprites = dataset if dataset is not None and _same_source(path, dataset) else None
+        sprites = dataset if dataset is not None and uses_dataset(path, dataset) else None
         if self._load_task is not None:
             self._load_task.cancel()
-        self._load_task = run_in_thread(lambda: load_explorer(path, sprites),
+        self._load_task = run_in_thread(lambda: open_vae(path, sprites=sprites),
                                         on_done=lambda explorer: self.set_explorer(explorer, path),
                                         on_error=lambda err: self._on_load_failed(path, err),
                                         name="load VAE run", owner=self)
@@ -314,9 +302,7 @@ class VaeWorkspace(QWidget):
         return self.state.explorer
 
     def set_explorer(self, explorer, path: str | Path | None = None) -> None:
-        """Show a loaded :class:`~studio.models.latent.LatentExplorer` (on the GUI thread)."""
-        from studio.session.pretrained import model_title
-
+        """Show a loaded VAE explorer (``open_vae``'s, on the GUI thread)."""
         self.run_path = Path(path) if path else None
         n = len(explorer.sprites)
         self.run_label.setText(f"Model: {model_title(path)}  ·  {explorer.latent_dim}-D code  ·  {n} sprites"
@@ -481,59 +467,43 @@ class VaeWorkspace(QWidget):
         self.context.show_message(f"Could not decode the code: {describe_error(error)}", 0)
 
     def grid_cell_rect(self, row: int, col: int) -> tuple[int, int, int, int]:
-        """(x, y, w, h) of a grid cell in the grid image's pixels (grid_image's 1-pixel gaps)."""
-        h, w = self.explorer.size
-        return 1 + col * (w + 1), 1 + row * (h + 1), w, h
+        """(x, y, w, h) of a grid cell in the grid image's pixels."""
+        return self.state.cell_rect(row, col)
 
     def _highlight_cell(self) -> None:
-        if self.explorer is None or not self._grid_n:
-            return
-        values = self.explorer.grid_values(self._grid_n, EXTENT)
-        x, y = self.values()
-        col = int(np.abs(values - x).argmin())
-        row = int(np.abs(values[::-1] - y).argmin())
-        self.grid_view.set_highlight(*self.grid_cell_rect(row, col))
+        if self.explorer is not None and self._grid_n:
+            self.grid_view.set_highlight(*self.state.cell_rect(*self.state.current_cell(self._grid_n, EXTENT)))
 
     def _on_grid_click(self, px: int, py: int) -> None:
-        if self.explorer is None or not self._grid_n:
-            return
-        h, w = self.explorer.size
-        col, row = min(px // (w + 1), self._grid_n - 1), min(py // (h + 1), self._grid_n - 1)
-        self.state.go_to_cell(row, col, self._grid_n, EXTENT)
+        if self.explorer is not None and self._grid_n:
+            self.state.go_to_cell(*self.state.cell_at(px, py, self._grid_n), self._grid_n, EXTENT)
 
     # --- export ----------------------------------------------------------------------------------
     def _ask_path(self, title: str, name: str, pattern: str) -> str:
-        start = str((self.run_path or Path.home()) / name)
+        start = str(export_folder() / name)
         path, _ = QFileDialog.getSaveFileName(self, title, start, pattern)
+        if path:
+            remember_export_folder(path)
         return path
 
     def save_sprite(self, path: str | None = None, scale: int = 8) -> None:
-        from PIL import Image
-
         path = path or self._ask_path("Save the decoded sprite", "sprite.png", "PNG images (*.png)")
-        if path and self._image is not None:
-            h, w = self._image.shape[:2]
-            Image.fromarray(self._image).resize((w * scale, h * scale), Image.NEAREST).save(path)
+        if path and self.explorer is not None:
+            self.state.save_sprite(path, scale)
             self.context.show_message(f"Saved the sprite to {path}")
 
     def save_grid(self, path: str | None = None, scale: int = 4) -> None:
-        from studio.data import grid_image
-
         path = path or self._ask_path("Save the latent grid", "latent_grid.png", "PNG images (*.png)")
         if path and self.explorer is not None:
             n = self.grid_size.value()
-            sprites = self.state.grid(n, EXTENT)
-            grid_image(sprites, self.explorer.palette, columns=n, scale=scale).save(path)
+            self.state.save_grid(path, n, EXTENT, scale)
             self.context.show_message(f"Saved the {n}×{n} grid to {path}")
 
     def save_walk(self, path: str | None = None) -> None:
-        from studio.models.latent import save_gif
-
         path = path or self._ask_path("Save the walk", "walk.gif", "GIF animations (*.gif)")
         if path and self.explorer is not None:
             a, b = self.walk_from.value(), self.walk_to.value()
-            walk = self.explorer.interpolate(a, b, self.walk_steps.value())
-            save_gif(self.explorer.palette.to_rgb(walk), path)
+            self.state.save_walk(path, a, b, self.walk_steps.value())
             self.context.show_message(f"Saved the walk from sprite {a} to {b} to {path}")
 
     def shutdown(self) -> None:
@@ -546,13 +516,3 @@ def _caption(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     return label
-
-
-def _same_source(run_dir: Path, dataset) -> bool:
-    from studio.train.run import RunDir
-
-    try:
-        data = RunDir(run_dir).config()["data"]
-    except (OSError, ValueError, KeyError):
-        return False
-    return data.get("source") == (dataset.source or dataset.name) and dataset.palette.colors.tolist() == data.get("palette")

@@ -3,6 +3,8 @@ message banner."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -263,3 +265,24 @@ class SquareImageView(PixelImageView):
 
     def heightForWidth(self, width: int) -> int:
         return width
+
+
+EXPORT_FOLDER_KEY = "exports/folder"  # QSettings: where the last export went
+
+
+def export_folder() -> Path:
+    """Where an export dialog starts: the folder of the last export, else the user's Pictures
+    folder (or home), never the working directory the app happened to start in."""
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    last = QSettings().value(EXPORT_FOLDER_KEY, "", type=str)
+    if last and Path(last).is_dir():
+        return Path(last)
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return Path(pictures) if pictures and Path(pictures).is_dir() else Path.home()
+
+
+def remember_export_folder(path: str | Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    QSettings().setValue(EXPORT_FOLDER_KEY, str(Path(path).parent))

@@ -32,8 +32,9 @@ from studio.models.completion import Cancelled, centre_hole, cover_bottom, given
 from studio.models.inpainting import Variant, completer_for
 from studio.session.pretrained import MODEL_TITLES, is_pretrained, model_title, shipped_runs, startup_run
 
-__all__ = ["AUTOREGRESSIVE", "Cancelled", "CompletionJob", "CompletionModel", "CompletionModels", "ModelResult",
-           "centre_hole", "compare", "cover_bottom", "given_first", "open_models", "random_pixels", "task_colours"]
+__all__ = ["AUTOREGRESSIVE", "MASKS", "Cancelled", "CompletionJob", "CompletionModel", "CompletionModels",
+           "ModelResult", "centre_hole", "compare", "complete_held_out", "completion_row", "cover_bottom",
+           "given_first", "make_mask", "open_models", "random_pixels", "show_hidden", "task_colours"]
 
 #: The models that complete pixel by pixel in raster order (progress counts pixels, not steps).
 AUTOREGRESSIVE = ("pixelrnn", "transformer")
@@ -64,18 +65,21 @@ class CompletionModel:
     title: str  # short, for the chooser: "PixelRNN (built-in)" or "RUN_FOLDER · VAE"
     description: str  # one line for the "model in use" label (checkpoint, held-out score)
     path: Path | None = None  # the run folder, None for a model made in code
+    run: object = None  # its TrainedRun (config, palette, data), None for a model made in code
 
     @classmethod
-    def open(cls, path: str | Path) -> "CompletionModel":
-        """A run folder's best checkpoint, of any model that completes; RunError (from
+    def open(cls, path: str | Path, which: str = "best", device: str | None = "cpu") -> "CompletionModel":
+        """A run folder's checkpoint ``which``, of any model that completes; RunError (from
         ``TrainedRun.open``) or ValueError (a model that cannot complete) otherwise."""
         from studio.train.trained import TrainedRun
 
-        run = TrainedRun.open(path)
+        run = TrainedRun.open(path, which, device)
         completer_for(run.task)
         name = MODEL_TITLES.get(run.model, run.model)
         title = f"{name} (built-in)" if is_pretrained(run.path) else f"{run.path.name} · {name}"
-        return cls(run.task, run.model, title, run.describe(model_title(run.path)), run.path)
+        model = cls(run.task, run.model, title, run.describe(model_title(run.path)), run.path)
+        model.run = run
+        return model
 
     @classmethod
     def of_task(cls, task, description: str) -> "CompletionModel":
@@ -124,6 +128,48 @@ def compare(models: list[CompletionModel], sprite: np.ndarray, mask: np.ndarray,
             started(i)
         results.append(model.complete(sprite, mask, n, seed, temperature, progress=progress, cancel=cancel))
     return results
+
+
+# --- masks and completions, as the CLI asks for them ---------------------------------------------
+MASKS = {"cover": cover_bottom, "first": given_first, "hole": centre_hole, "random": random_pixels}
+CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown beside a completion
+
+
+def make_mask(kind: str, fraction: float, size: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """[H, W] bool, True = hidden: ``cover`` the bottom fraction, keep the ``first`` fraction
+    in raster order (HW4), a centred ``hole`` of that area, or ``random`` pixels (seeded)."""
+    if kind == "random":
+        return random_pixels(size, fraction, seed=seed)
+    return MASKS[kind](size, fraction)
+
+
+def show_hidden(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A sprite's RGB [H, W, 3] with its hidden pixels drawn as a grey checker."""
+    shown = rgb.copy()
+    checker = (np.indices(mask.shape).sum(0) % 2).astype(bool)
+    shown[mask & checker], shown[mask & ~checker] = CHECKER
+    return shown
+
+
+def completion_row(sprite: np.ndarray, result: ModelResult, palette) -> np.ndarray:
+    """RGB [2 + n, H, W, 3]: the sprite, the sprite with its hidden pixels shown, then the
+    completions, best first (what `studio complete` writes as one row)."""
+    shown = palette.to_rgb(sprite)
+    return np.stack([shown, show_hidden(shown, result.mask)] + [palette.to_rgb(v.sprite) for v in result.variants])
+
+
+def complete_held_out(model: CompletionModel, mask: np.ndarray, n: int = 8, seed: int | None = None,
+                      temperature: float = 1.0) -> tuple[np.ndarray, int]:
+    """The likeliest of ``n`` completions of every held-out sprite of the model's run, in the
+    split's order (HW4's task): ([k, H, W] sprites, k)."""
+    sprites = model.run.dataset()
+    _, held = model.run.split(sprites)
+    if len(held) == 0:
+        raise StudioError("the run holds no sprites out", model.path)
+    completed = [model.complete(sprites.indices[i], mask, n, temperature=temperature,
+                                seed=None if seed is None else seed + k).best.sprite
+                 for k, i in enumerate(held)]
+    return np.stack(completed), len(held)
 
 
 def open_models(paths: list[str | Path]) -> tuple[list[CompletionModel], list[tuple[Path, Exception]]]:

@@ -2,26 +2,46 @@
 
     state = LatentState()                 # the VAE explorer
     state.changed.connect(redraw)         # "explorer", "dims", "base" or "point"
-    state.set_explorer(LatentExplorer.from_run(run))
+    state.set_explorer(open_vae(run_dir))
     state.set_mode("sprite"); state.set_sprite(12); state.set_dims(3, 7); state.set_values(1.5, -0.5)
     state.image()                         # the decoded sprite, RGB
+    state.save_grid("grid.png", n=9); state.save_walk("walk.gif", 3, 40, steps=12)
 
     walk = GanWalk(LoadedGan(path))       # the GAN code space
     walk.reroll(0); walk.set_spherical(False); line, frames = walk.frames()
+    walk.copies(samples); walk.save_gif("walk.gif", frames)
 
-The views (studio/gui/vae_workspace.py, gan_explorer.py) only mirror these values in widgets.
+The views (studio/gui/vae_workspace.py, gan_explorer.py) only mirror these values in widgets;
+`studio latent`, `interpolate`, `reconstruct` and `walk` make the same calls.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from psygnal import Signal
 
-from studio.models.gan_walk import interpolate, random_codes, walk_codes
-from studio.models.latent import GRID_EXTENT, FixedCode
+from studio.data import grid_image
+from studio.data.files import save_image
+from studio.models.gan_signals import nearest_training_sprites
+from studio.models.gan_walk import interpolate, random_codes, save_gif, walk_codes
+from studio.models.latent import GRID_EXTENT, FixedCode, LatentExplorer
+from studio.models.latent import save_gif as save_rgb_gif
+from studio.train.trained import TrainedRun
+
+__all__ = ["FIX_LABELS", "FIX_MODES", "GRID_EXTENT", "CopyCheck", "GanWalk", "LatentState", "LoadedGan",
+           "open_vae", "save_walk", "walk_gif"]
+
+def open_vae(path: str | Path, which: str = "best", sprites=None, device: str | None = "cpu") -> LatentExplorer:
+    """A VAE run's explorer, its per-dimension KL already computed (the slow part: call it off
+    the GUI thread). ``sprites``: the run's dataset when the caller has it open already."""
+    explorer = LatentExplorer.from_run(TrainedRun.open(path, which, device, model="vae"), sprites=sprites)
+    explorer.dimension_kl()
+    return explorer
+
 
 #: Where the dimensions off the sliders come from, as the explorer names them.
 FIX_MODES = ("zeros", "random", "sprite")
@@ -109,6 +129,40 @@ class LatentState:
             return "zeros"
         return f"random (seed {self.seed})" if self.mode == "random" else f"sprite {self.sprite}'s m"
 
+    # --- the grid's geometry: grid_image draws n×n cells with 1-pixel gaps ------------------------
+    def cell_rect(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) of a grid cell in the grid image's pixels."""
+        h, w = self.explorer.size
+        return 1 + col * (w + 1), 1 + row * (h + 1), w, h
+
+    def cell_at(self, px: int, py: int, n: int) -> tuple[int, int]:
+        """(row, col) of the cell under the grid image's pixel (px, py)."""
+        h, w = self.explorer.size
+        return min(py // (h + 1), n - 1), min(px // (w + 1), n - 1)
+
+    def current_cell(self, n: int, extent: float = GRID_EXTENT) -> tuple[int, int]:
+        """(row, col) of the cell nearest the current point (y grows upwards)."""
+        values = self.explorer.grid_values(n, extent)
+        x, y = self.values
+        return int(np.abs(values[::-1] - y).argmin()), int(np.abs(values - x).argmin())
+
+    # --- exports ------------------------------------------------------------------------------------
+    def save_sprite(self, path: str | Path, scale: int = 8) -> Path:
+        """The decoded sprite at the current point as a PNG, each pixel scale × scale."""
+        rgb = self.image()
+        from PIL import Image
+
+        h, w = rgb.shape[:2]
+        return save_image(Image.fromarray(rgb).resize((w * scale, h * scale), Image.NEAREST), path)
+
+    def save_grid(self, path: str | Path, n: int, extent: float = GRID_EXTENT, scale: int = 4) -> Path:
+        """The n×n grid over the two dimensions as a PNG."""
+        return save_image(grid_image(self.grid(n, extent), self.explorer.palette, columns=n, scale=scale), path)
+
+    def save_walk(self, path: str | Path, a: int, b: int, steps: int, scale: int = 4) -> Path:
+        """A straight walk between sprites a's and b's codes as a GIF that plays forth and back."""
+        return save_walk(self.explorer, path, a, b, steps, scale)
+
     # --- internals ------------------------------------------------------------------------------------
     def _rebuild_base(self) -> None:
         if self.explorer is None:
@@ -124,12 +178,18 @@ class LatentState:
         self.set_values(float(self.base[x]), float(self.base[y]))
 
 
+def save_walk(explorer: LatentExplorer, path: str | Path, a: int, b: int, steps: int, scale: int = 4) -> Path:
+    """A straight walk between sprites a's and b's codes as a GIF that plays forth and back
+    (the VAE explorer's *Save walk GIF* and `studio interpolate -o walk.gif`)."""
+    walk = explorer.interpolate(a, b, steps)
+    save_rgb_gif(explorer.palette.to_rgb(walk), path, scale=scale)
+    return Path(path)
+
+
 class LoadedGan:
     """A trained GAN run, ready to decode: the task, its palette and its training sprites."""
 
     def __init__(self, path: str | Path):
-        from studio.train.trained import TrainedRun
-
         self.path = Path(path)
         self.run = TrainedRun.open(path, model="gan")
         self.task, self.palette = self.run.task, self.run.palette
@@ -189,3 +249,45 @@ class GanWalk:
     def draw_for_copy_check(self, n: int) -> np.ndarray:
         """``n`` new sprites (indices) to compare with the training set, seeded by the endpoints."""
         return self.gan.task.draw(n, seed=self.endpoint_seed + 7)
+
+    def copies(self, samples: np.ndarray) -> list["CopyCheck"]:
+        """Each sample (palette indices) beside its nearest training sprite: new, or a copy?"""
+        gan = self.gan
+        nearest, distances = nearest_training_sprites(samples, gan.train_sprites, gan.palette)
+        return [CopyCheck(sample, gan.train_sprites[k], int(gan.train_numbers[k]), float(d))
+                for sample, k, d in zip(samples, nearest, distances)]
+
+    def save_gif(self, path: str | Path, frames: np.ndarray, scale: int = 4, frame_ms: int = 80) -> Path:
+        """Frames [n, H, W] (palette indices, e.g. the walk's) as a looping GIF."""
+        return save_gif(frames, self.gan.palette, path, scale, frame_ms)
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    """A sample beside its nearest training sprite, and how far apart they are."""
+
+    sample: np.ndarray  # palette indices [H, W]
+    nearest: np.ndarray  # the training sprite closest to it
+    number: int  # that sprite's number in the dataset
+    distance: float  # RMS ΔE per pixel: 0 = a copy
+
+    @property
+    def verdict(self) -> str:
+        return "a copy" if self.distance == 0 else "near copy" if self.distance < 5 else "new"
+
+
+def walk_gif(run_dir: str | Path, path: str | Path, steps: int = 60, waypoints: int = 4, seed: int = 0,
+             spherical: bool = True, scale: int = 4, frame_ms: int = 80, which: str = "best",
+             device: str | None = None) -> Path:
+    """A looping walk through a GAN run's code space as a GIF (`studio walk`)."""
+    from studio.data.sprites import MAX_GRID_PIXELS
+    from studio.errors import OutputError
+
+    run = TrainedRun.open(run_dir, which, device, model="gan")
+    task = run.task
+    h, w = task.size
+    if steps * h * w * scale ** 2 > MAX_GRID_PIXELS:  # the GIF's frames, held in memory
+        raise OutputError(f"{steps} frames of {w * scale}×{h * scale} pixels are more than the "
+                          f"{MAX_GRID_PIXELS:,} allowed", path, hint="use fewer --steps or a smaller --scale")
+    codes = walk_codes(waypoints, steps, seed, task.config.z_dim, spherical)
+    return save_gif(task.generate(codes), run.palette, path, scale, frame_ms)

@@ -26,6 +26,12 @@ def pretrained_run(model: str) -> Path | None:
     return path if (path / "config.json").is_file() else None
 
 
+def pretrained_runs(model: str) -> list[Path]:
+    """Every shipped run of ``model`` this install has."""
+    path = pretrained_run(model)
+    return [path] if path is not None else []
+
+
 def shipped_runs() -> list[Path]:
     """The shipped run folders this install has, in SHIPPED order."""
     return [path for path in map(pretrained_run, SHIPPED) if path is not None]

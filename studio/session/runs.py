@@ -26,6 +26,9 @@ import numpy as np
 from psygnal import Signal
 
 from studio.train.run import RunDir, default_runs_dir
+
+__all__ = ["RunSummary", "RunsList", "compare_curves", "default_runs_dir", "run_folders", "run_model",
+           "shared_metrics", "summarize"]
 from studio.errors import RunError
 from studio.train.trained import run_config
 

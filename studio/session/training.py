@@ -76,9 +76,14 @@ class TrainingSession:
         """The TrainSettings ``preset`` comes with (its epochs, budget, ...), then ``overrides``."""
         return default_settings(self.model, preset, **overrides)
 
+    @property
+    def runs_folder(self) -> Path:
+        """The folder new runs go into: ``runs_dir``, else $STUDIO_RUNS_DIR or the user data folder."""
+        return self.runs_dir or default_runs_dir()
+
     def run_folder(self) -> Path:
         """Where the next new run goes: a fresh MODEL-TIMESTAMP folder in the runs folder."""
-        return new_run_path(self.model, self.runs_dir or default_runs_dir())
+        return new_run_path(self.model, self.runs_folder)
 
     # --- the one control -----------------------------------------------------------------------
     @property
