@@ -48,7 +48,7 @@ def cmd_walk(args) -> int:
 
 
 def cmd_toygan(args) -> int:
-    from studio.models.toygan import ToyGan
+    from studio.session.toygan import ToyGan
 
     from studio.cli.args import usage_error
     from studio.data.files import save_image

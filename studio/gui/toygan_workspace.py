@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
 
 from studio.gui.context import StudioContext
 from studio.gui.workers import run_in_thread
-from studio.models.toygan import MIXTURES, ToyGan, ToySnapshot
+from studio.session.toygan import MIXTURES, ToyGan, ToySnapshot
 
 INTRO = ("<h3 style='margin:0'>Toy GAN (1-D)</h3>"
          "<p style='color:gray'>The lecture's picture of the game. The generator G turns noise into "
