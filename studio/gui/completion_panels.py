@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet
-from studio.gui.widgets import PaletteView, rgb_to_pixmap
+from studio.gui.widgets import PaletteView, rgb_to_pixmap, signals_blocked
 
 HELD_OUT_COLOR = QColor("#f2a33a")
 VARIANT_SCALE = 4  # a 20×20 variant as an 80×80 thumbnail
@@ -52,7 +52,10 @@ class SpriteBrowser(QWidget):
     def set_dataset(self, dataset: SpriteSet) -> None:
         self.dataset = dataset
         self.held_out = {int(i) for i in dataset.split()[1]}
-        self.list.blockSignals(True)
+        with signals_blocked(self.list, self.number):
+            self._fill(dataset)
+
+    def _fill(self, dataset: SpriteSet) -> None:
         self.list.clear()
         for i in range(len(dataset)):
             held = i in self.held_out
@@ -61,10 +64,7 @@ class SpriteBrowser(QWidget):
             if held:
                 item.setForeground(HELD_OUT_COLOR)
             self.list.addItem(item)
-        self.list.blockSignals(False)
-        self.number.blockSignals(True)
         self.number.setRange(0, max(0, len(dataset) - 1))
-        self.number.blockSignals(False)
 
     def select(self, i: int) -> None:
         """Show sprite ``i`` as selected and emit ``spriteChosen(i)``."""
@@ -80,9 +80,8 @@ class SpriteBrowser(QWidget):
     def _on_row(self, row: int) -> None:
         if row < 0:
             return
-        self.number.blockSignals(True)
-        self.number.setValue(row)
-        self.number.blockSignals(False)
+        with signals_blocked(self.number):
+            self.number.setValue(row)
         self.spriteChosen.emit(row)
 
 
@@ -222,14 +221,13 @@ class ModelBox(QGroupBox):
 
     def show_models(self, models) -> None:
         """Refill the chooser from ``models`` (CompletionModels), its current one selected."""
-        self.chooser.blockSignals(True)
-        self.chooser.clear()
-        for k, m in enumerate(models.models):
-            self.chooser.addItem(m.title)
-            self.chooser.setItemData(k, m.description, Qt.ItemDataRole.ToolTipRole)
-        self.chooser.setCurrentIndex(-1 if models.index is None else models.index)
+        with signals_blocked(self.chooser):
+            self.chooser.clear()
+            for k, m in enumerate(models.models):
+                self.chooser.addItem(m.title)
+                self.chooser.setItemData(k, m.description, Qt.ItemDataRole.ToolTipRole)
+            self.chooser.setCurrentIndex(-1 if models.index is None else models.index)
         self.chooser.setEnabled(bool(models.models))
-        self.chooser.blockSignals(False)
 
 
 class CompletionBox(QGroupBox):

@@ -299,18 +299,28 @@ class CompletionWorkspace(QWidget):
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path, show_settings: bool = True) -> None:
-        """Complete with the run's model, and show its curves on its Train tab (raster models)."""
+    def open_run(self, path: str | Path, resume: bool = False, show_settings: bool = True) -> bool:
+        """Complete with the run's model, and show its curves on its Train tab (raster models),
+        continuing its training there with ``resume``."""
         self.load_run(path)  # it reports what is wrong with a folder that is no run
-        self._show_curves(path, show_settings)
+        panel = self._show_curves(path, show_settings)
+        if resume and panel is not None:
+            self.pages.setCurrentWidget(panel)
+            panel.resume()
+        return True
 
-    def _show_curves(self, path, show_settings: bool) -> None:
+    def _show_curves(self, path, show_settings: bool) -> TrainingPanel | None:
+        """The Train tab of the run's model showing its curves; None for a VAE or GAN run."""
         try:
             panel = self.trainers.get(run_model(path))
         except RunError:
-            return
+            return None
         if panel is not None and not panel.is_training():
-            panel.open_run(path, show_settings)
+            panel.open_run(path, show_settings=show_settings)
+        return panel
+
+    def is_training(self) -> bool:
+        return any(panel.is_training() for panel in self.trainers.values())
 
     def open_startup_run(self) -> None:
         """On launch: complete with the model used last, else the newest PixelRNN or transformer

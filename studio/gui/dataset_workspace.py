@@ -8,13 +8,14 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 
 from studio.data.sprites import SpriteSet
 from studio.gui.context import StudioContext
+from studio.gui.workspaces import TrainsNothing
 from studio.gui.dataset_model import FILTERS, SpriteSheet
 from studio.gui.widgets import PaletteView, PixelImageView, rgb_to_pixmap, side_column
 
 PREVIEW_SCALE = 8
 
 
-class DatasetWorkspace(QWidget):
+class DatasetWorkspace(TrainsNothing, QWidget):
     spriteSelected = Signal(int)
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None):

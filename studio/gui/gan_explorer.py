@@ -162,7 +162,15 @@ class GanExplorerWorkspace(QWidget):
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path):
+    def open_run(self, path: str | Path, resume: bool = False) -> bool:
+        """Walk the code space of a GAN run (loaded on a worker thread); it trains in the GAN tab."""
+        self._open(path)
+        return True
+
+    def is_training(self) -> bool:
+        return False
+
+    def _open(self, path: str | Path):
         self.set_playing(False)
         self.run_label.setText(f"Loading {path}…")
         return run_in_thread(lambda: LoadedGan(path), on_done=self._loaded, on_error=self._load_failed,
@@ -292,5 +300,6 @@ class GanExplorerWorkspace(QWidget):
             rows.append((number, float(self.copies.item(row, 2).text().split()[0])))
         return rows
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> bool:
         self.walk_timer.stop()
+        return True

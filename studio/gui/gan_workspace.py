@@ -47,8 +47,8 @@ class GanWorkspace(TrainingPanel):
         if auto_load:
             QTimer.singleShot(0, self._open_startup_run)
 
-    def open_run(self, path, show_settings: bool = True) -> bool:
-        opened = super().open_run(path, show_settings)
+    def open_run(self, path, resume: bool = False, show_settings: bool = True) -> bool:
+        opened = super().open_run(path, resume, show_settings)
         if opened:
             self._remember(path)
         return opened

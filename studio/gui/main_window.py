@@ -23,7 +23,7 @@ from studio.errors import DatasetError
 from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Job, run_in_thread
-from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, load_workspace
+from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, Workspace, load_workspace
 
 MAX_RECENT = 8
 KEY_GEOMETRY = "window/geometry"
@@ -157,8 +157,9 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str) -> QWidget | None:
-        """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES)."""
+    def open_run(self, path: str, resume: bool = False) -> QWidget | None:
+        """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES) and,
+        with ``resume``, continue training it there."""
         from studio.errors import RunError
         from studio.session.runs import run_model
 
@@ -167,13 +168,12 @@ class MainWindow(QMainWindow):
         except RunError as err:
             QMessageBox.critical(self, "Could not open run", str(err))
             return None
-        title = RUN_WORKSPACES.get(model)
-        widget = self.workspaces.get(title)
-        if widget is None or not hasattr(widget, "open_run"):
+        widget = self.workspaces.get(RUN_WORKSPACES.get(model))
+        if not isinstance(widget, Workspace):  # none, or one that failed to load
             QMessageBox.critical(self, "Could not open run", f"{path}: no workspace shows {model!r} runs")
             return None
         self.tabs.setCurrentWidget(widget)
-        widget.open_run(path)
+        widget.open_run(path, resume=resume)
         return widget
 
     # --- help, drag and drop, what the window remembers ---------------------------------------
@@ -216,24 +216,21 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(settings.value(KEY_TAB, 0, type=int))
 
     def _on_run_requested(self, path: str, resume: bool) -> None:
-        widget = self.open_run(path)
-        panel = getattr(widget, "training", widget)
-        if resume and panel is not None and callable(getattr(panel, "resume", None)):
-            panel.resume()
+        self.open_run(path, resume)
 
     def closeEvent(self, event) -> None:
         settings = QSettings()
         settings.setValue(KEY_GEOMETRY, self.saveGeometry())
         settings.setValue(KEY_TAB, self.tabs.currentIndex())
         # Workspaces that run training stop it (keeping a checkpoint) and wait for their threads.
-        if any(getattr(getattr(w, "training", w), "is_training", lambda: False)() for w in self.workspaces.values()):
+        workspaces = [w for w in self.workspaces.values() if isinstance(w, Workspace)]
+        if any(w.is_training() for w in workspaces):
             from studio.session.monitor import STOPPING_TEXT
 
             self.statusBar().showMessage(STOPPING_TEXT)
             QApplication.processEvents()  # show it before the wait
-        for widget in self.workspaces.values():
-            if callable(getattr(widget, "shutdown", None)):
-                widget.shutdown()
+        for widget in workspaces:
+            widget.shutdown()
         super().closeEvent(event)
 
     # --- recent list (QSettings) -----------------------------------------------------------------

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
+from studio.gui.widgets import signals_blocked
+from studio.gui.workspaces import TrainsNothing
 from studio.session.runs import RunsList, compare_curves, default_runs_dir, shared_metrics
 
 COLUMNS = ("Run", "Model", "Dataset", "Config", "Steps", "Best held-out", "Date")
@@ -27,7 +29,7 @@ THUMB = 48
 CURVE_COLORS = ("#2f7ed8", "#f28e2b")
 
 
-class RunsWorkspace(QWidget):
+class RunsWorkspace(TrainsNothing, QWidget):
     def __init__(self, context: StudioContext, parent: QWidget | None = None, folders=None):
         super().__init__(parent)
         self.context = context
@@ -192,12 +194,11 @@ class RunsWorkspace(QWidget):
     def _fill_metrics(self, chosen) -> None:
         keys = shared_metrics([r.path for r in chosen]) if len(chosen) == 2 else []
         current = self.metric_box.currentText()
-        self.metric_box.blockSignals(True)
-        self.metric_box.clear()
-        self.metric_box.addItems(keys)
-        if current in keys:
-            self.metric_box.setCurrentText(current)
-        self.metric_box.blockSignals(False)
+        with signals_blocked(self.metric_box):
+            self.metric_box.clear()
+            self.metric_box.addItems(keys)
+            if current in keys:
+                self.metric_box.setCurrentText(current)
         self._draw_comparison()
 
     def _draw_comparison(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
                                QWidget)
 
 from studio.gui.context import StudioContext
+from studio.gui.workspaces import TrainsNothing
 from studio.gui.workers import run_in_thread
 from studio.session.toygan import MIXTURES, ToyGan, ToySnapshot
 
@@ -26,7 +27,7 @@ INTRO = ("<h3 style='margin:0'>Toy GAN (1-D)</h3>"
          "outweighs G's samples, and G moves its mass up D's slope, until D says ½ everywhere.</p>")
 
 
-class ToyGanWorkspace(QWidget):
+class ToyGanWorkspace(TrainsNothing, QWidget):
     #: Emitted on the GUI thread after the plots show a new snapshot.
     snapshotShown = Signal(object)
 
@@ -152,6 +153,7 @@ class ToyGanWorkspace(QWidget):
                                   f"(earth mover's): {snapshot.distance:.3f}")
         self.snapshotShown.emit(snapshot)
 
-    def shutdown(self, timeout_ms: int = 0) -> bool:
+
+    def shutdown(self) -> bool:
         self.set_playing(False)
         return True

@@ -408,9 +408,10 @@ class TrainingPanel(QWidget):
         if folder:
             self.open_run(folder)
 
-    def open_run(self, path: str | Path, show_settings: bool = True) -> bool:
-        """Show a run folder and follow it live while another process writes it; with
-        ``show_settings`` the form shows the run's settings too (on launch it keeps the user's)."""
+    def open_run(self, path: str | Path, resume: bool = False, show_settings: bool = True) -> bool:
+        """Show a run folder and follow it live while another process writes it, and with
+        ``resume`` continue it here from its checkpoint; with ``show_settings`` the form shows
+        the run's settings too (on launch it keeps the user's)."""
         if self.is_training():
             self.show_error("Stop the current training before opening another run.")
             return False
@@ -425,6 +426,8 @@ class TrainingPanel(QWidget):
         self.run_label.setText(f"Run: {self.monitor.run_path} (opened)" if not is_pretrained(path) else
                                "Showing the shipped model's training: press Train for your own run.")
         self._flush()
+        if resume:
+            self.resume()
         return True
 
     def _show_run_settings(self, saved: dict, path: Path) -> None:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout,
 from studio.gui.context import StudioContext
 from studio.gui.latent_pad import LatentPad
 from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.widgets import PixelImageView, rgb_to_pixmap
+from studio.gui.widgets import PixelImageView, rgb_to_pixmap, signals_blocked
 from studio.gui.widgets import export_folder, remember_export_folder
 from studio.gui.workers import Latest, run_in_thread
 from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState, open_vae
@@ -260,12 +260,18 @@ class VaeWorkspace(QWidget):
         if folder:
             self.load_run(folder)
 
-    def open_run(self, path: str | Path, show_settings: bool = True):
-        """Explore the run's model, and show its curves on the Train tab."""
-        task = self.load_run(path)
+    def open_run(self, path: str | Path, resume: bool = False, show_settings: bool = True) -> bool:
+        """Explore the run's model, and show its curves on the Train tab (continuing its
+        training there with ``resume``)."""
+        self.load_run(path)
         if not self.training.is_training():
-            self.training.open_run(path, show_settings)
-        return task
+            if resume:
+                self.tabs.setCurrentWidget(self.training)
+            self.training.open_run(path, resume, show_settings)
+        return True
+
+    def is_training(self) -> bool:
+        return self.training.is_training()
 
     def load_latest_run(self) -> None:
         """On launch: the model shown last, else the newest VAE run, else the shipped one."""
@@ -311,16 +317,13 @@ class VaeWorkspace(QWidget):
             QSettings().setValue(LAST_RUN_KEY, str(path))
         self.run_label.setToolTip(str(path or ""))
         kl = explorer.dimension_kl()
-        for box in (self.x_box, self.y_box):
-            box.blockSignals(True)
-            box.clear()
-            for d in explorer.informative_dims():  # most informative first: the useful ones on top
-                box.addItem(f"dim {d}  (KL {kl[d]:.2f})", d)
-            box.blockSignals(False)
-        for spin in (self.sprite_spin, self.walk_from, self.walk_to):
-            spin.blockSignals(True)
-            spin.setRange(0, n - 1)
-            spin.blockSignals(False)
+        with signals_blocked(self.x_box, self.y_box, self.sprite_spin, self.walk_from, self.walk_to):
+            for box in (self.x_box, self.y_box):
+                box.clear()
+                for d in explorer.informative_dims():  # most informative first: the useful ones on top
+                    box.addItem(f"dim {d}  (KL {kl[d]:.2f})", d)
+            for spin in (self.sprite_spin, self.walk_from, self.walk_to):
+                spin.setRange(0, n - 1)
         self.walk_to.setValue(min(n - 1, 1))
         self.state.set_explorer(explorer)  # → "dims", "base", "point": the widgets follow
         self._set_enabled(True)
@@ -355,20 +358,18 @@ class VaeWorkspace(QWidget):
     def _on_state(self, what: str) -> None:
         state = self.state
         if what == "dims":
-            for box, d in zip((self.x_box, self.y_box), state.dims):
-                box.blockSignals(True)
-                box.setCurrentIndex(box.findData(d))
-                box.blockSignals(False)
+            with signals_blocked(self.x_box, self.y_box):
+                for box, d in zip((self.x_box, self.y_box), state.dims):
+                    box.setCurrentIndex(box.findData(d))
             self.pad.set_axis_labels(f"dim {state.dims[0]}", f"dim {state.dims[1]}")
             self._refresh_grid()
         elif what == "base":
             self._show_sprite_pair()
             self._refresh_grid()
         elif what == "point":
-            for slider, v in zip((self.x_slider, self.y_slider), state.values):
-                slider.blockSignals(True)
-                slider.setValue(round(v * SLIDER_STEPS))
-                slider.blockSignals(False)
+            with signals_blocked(self.x_slider, self.y_slider):
+                for slider, v in zip((self.x_slider, self.y_slider), state.values):
+                    slider.setValue(round(v * SLIDER_STEPS))
             self._on_slider()
 
     # --- reactions -------------------------------------------------------------------------------
@@ -506,8 +507,8 @@ class VaeWorkspace(QWidget):
             self.state.save_walk(path, a, b, self.walk_steps.value())
             self.context.show_message(f"Saved the walk from sprite {a} to {b} to {path}")
 
-    def shutdown(self) -> None:
-        self.training.shutdown()
+    def shutdown(self) -> bool:
+        return self.training.shutdown()
 
 
 def _caption(text: str) -> QLabel:

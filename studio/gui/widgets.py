@@ -3,11 +3,13 @@ message banner."""
 
 from __future__ import annotations
 
+import contextlib
+
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
                                QToolButton, QToolTip, QVBoxLayout, QWidget)
@@ -286,3 +288,14 @@ def remember_export_folder(path: str | Path) -> None:
     from PySide6.QtCore import QSettings
 
     QSettings().setValue(EXPORT_FOLDER_KEY, str(Path(path).parent))
+
+
+@contextlib.contextmanager
+def signals_blocked(*widgets):
+    """``with signals_blocked(a, b):`` — the widgets emit nothing inside (a view filling itself
+    from its state must not echo the change back as a user's edit); Qt's QSignalBlocker, for
+    several widgets at once, restored however the block exits."""
+    with contextlib.ExitStack() as stack:
+        for widget in widgets:
+            stack.enter_context(QSignalBlocker(widget))
+        yield

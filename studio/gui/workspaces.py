@@ -2,14 +2,32 @@
 
 Each entry is ``(title, "module:ClassName")``. The class is a QWidget constructed as
 ``ClassName(context)`` with the shared :class:`studio.gui.context.StudioContext`; it reads
-``context.dataset`` and follows ``context.datasetChanged``. To add a workspace, write its
-module under studio/gui and append one line here. Only list modules that exist: an entry
-that fails to import is a bug, and the app reports it instead of hiding the tab.
+``context.dataset`` and follows ``context.datasetChanged``, and it is a :class:`Workspace`:
+the three things the main window asks of every tab. To add a workspace, write its module under
+studio/gui and append one line here. Only list modules that exist: an entry that fails to
+import is a bug, and the app reports it instead of hiding the tab.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Workspace(Protocol):
+    """What the main window asks of every workspace."""
+
+    def open_run(self, path: str | Path, resume: bool = False) -> bool:
+        """Show a run folder of a model it shows (RUN_WORKSPACES) and, with ``resume``, continue
+        training it from its checkpoint; False where it cannot (it said why)."""
+
+    def is_training(self) -> bool:
+        """A run of this workspace trains now: closing the window stops it, keeping a checkpoint."""
+
+    def shutdown(self) -> bool:
+        """The window is closing: stop what runs (keeping checkpoints); True once nothing does."""
 
 WORKSPACES: list[tuple[str, str]] = [
     ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
@@ -22,18 +40,29 @@ WORKSPACES: list[tuple[str, str]] = [
 ]
 
 
-#: Which workspace shows a run of each model (File → Open run, `studio RUN_DIR`); its widget
-#: has ``open_run(path)``. An autoregressive model (same Task interface as PixelRNN:
-#: ``complete``-able) goes to the PixelRNN workspace, which completes sprites with it.
+class TrainsNothing:
+    """The Workspace protocol's answers for a workspace that trains nothing and opens no run
+    itself (the Runs list hands a run to its model's workspace)."""
+
+    def open_run(self, path: str | Path, resume: bool = False) -> bool:
+        return False
+
+    def is_training(self) -> bool:
+        return False
+
+    def shutdown(self) -> bool:
+        return True
+
+
+#: Which workspace shows a run of each model (File → Open run, `studio RUN_DIR`, Runs → Open):
+#: its ``open_run(path)``. A raster model (PixelRNN, transformer) goes to the completion
+#: workspace, which trains both and completes sprites with any model.
 RUN_WORKSPACES: dict[str, str] = {
     "gan": "GAN",
     "pixelrnn": "PixelRNN",
     "transformer": "PixelRNN",
     "vae": "VAE",
 }
-
-#: The models the PixelRNN workspace completes with (every autoregressive one above).
-AUTOREGRESSIVE = tuple(model for model, title in RUN_WORKSPACES.items() if title == "PixelRNN")
 
 
 def load_workspace(spec: str) -> type:

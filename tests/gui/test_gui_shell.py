@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 import studio  # noqa: E402
 from studio.gui.app import create_main_window  # noqa: E402
 from studio.gui.workers import Latest, run_in_thread  # noqa: E402
-from studio.gui.workspaces import WORKSPACES, load_workspace  # noqa: E402
+from studio.gui.workspaces import WORKSPACES, Workspace, load_workspace  # noqa: E402
 from studio.train.devices import describe_device, pick_device  # noqa: E402
 
 LOAD_TIMEOUT_MS = 30000
@@ -53,6 +53,16 @@ def open_and_wait(qtbot, win, path):
 def test_workspaces_all_import():
     for title, spec in WORKSPACES:
         assert isinstance(load_workspace(spec), type), title
+
+
+def test_every_workspace_answers_what_the_window_asks(qtbot):
+    """The main window opens runs, asks about training and shuts every tab down through one
+    protocol, never by probing for methods."""
+    win = open_window(qtbot)
+    for title, widget in win.workspaces.items():
+        assert isinstance(widget, Workspace), title
+        assert widget.is_training() is False, title
+    assert win.workspaces["Dataset"].open_run("anything") is False
 
 
 def test_opens_on_builtin_and_status_bar_shows_device_and_dataset(qtbot):
