@@ -155,3 +155,13 @@ def first_launch(window, timeout_s: int = 120) -> None:
         workspace.completionEnded.connect(done.quit)
         QTimer.singleShot(timeout_s * 1000, done.quit)
         done.exec()
+
+
+def training_form_advanced(window) -> None:
+    """The shown workspace's training form with its Advanced settings unfolded."""
+    from PySide6.QtWidgets import QApplication
+
+    panel = window.tabs.currentWidget()
+    panel = getattr(panel, "training", panel)
+    panel.advanced.expand(animate=False)
+    QApplication.processEvents()

@@ -35,22 +35,25 @@ from __future__ import annotations
 
 __all__ = ["LABELS", "PlotSpec", "TrainingPanel", "WarningRule"]
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
+from superqt import QCollapsible
 
 from studio.errors import StudioError
 from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm, RememberedSettings
 from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
-from studio.gui.widgets import Banner, SquareImageView
+from studio.gui.widgets import Banner, SquareImageView, signals_blocked
 from studio.gui.workers import GuiThread, run_training
 from studio.session.monitor import STOPPING_TEXT, WarningRule, format_seconds
 from studio.session.pretrained import is_pretrained
+from studio.session.forms import BUDGET_UNITS, Budget, essentials, help_text, label
 from studio.session.training import TrainingSession, available_devices
 
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
@@ -81,7 +84,8 @@ class TrainingPanel(QWidget):
 
         self._build(intro, choices, sample_every, tips)
         self.memory = RememberedSettings(f"training/{model}", self.form, self.session.config_from_dict, {
-            "epochs": self.epochs_box, "batch_size": self.batch_box, "sample_every": self.sample_box,
+            "budget_unit": self.budget_unit, "budget": self.budget_box, "batch_size": self.batch_box,
+            "sample_every": self.sample_box,
             "device": self.device_box})
         self.memory.restore()
         self._redraw_timer = QTimer(self)
@@ -108,12 +112,25 @@ class TrainingPanel(QWidget):
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self, intro: str, choices: dict | None, sample_every: int | None, tips: dict | None) -> None:
-        self.form = ConfigForm(self.session.config_class, self.session.presets, choices, tips)
+        # The lecture's essentials up front, in a learner's words; the rest under Advanced.
+        model = self.model
+        help_tips = {name: help_text(model, name) for name in self.session.config_fields if help_text(model, name)}
+        self.form = ConfigForm(self.session.config_class, self.session.presets, choices, {**help_tips, **(tips or {})},
+                               essentials=essentials(model), labels=label)
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.form)
 
         defaults = self.session.settings(self.form.preset())
-        self.epochs_box = _spin(1, 100_000, defaults.epochs, "Passes over the training sprites")
+        self.budget_box = QDoubleSpinBox()
+        self.budget_box.setRange(0.1, 1_000_000)
+        self.budget_box.setToolTip("How long this run trains: it stops (keeping a checkpoint) when it gets "
+                                   "there. CPU-minutes count the computer's work, whatever else it is doing.")
+        self.budget_unit = QComboBox()
+        self.budget_unit.addItems(BUDGET_UNITS)
+        self.budget_unit.currentTextChanged.connect(self._on_budget_unit)
+        budget = QHBoxLayout()
+        budget.addWidget(self.budget_box, 1)
+        budget.addWidget(self.budget_unit)
         self.batch_box = _spin(1, 8192, defaults.batch_size, "Sprites per optimisation step")
         self.sample_box = _spin(0, 100_000, sample_every or defaults.sample_every,
                                 "Draw a sample grid every this many steps (and at step 1); 0: only at the end")
@@ -122,10 +139,21 @@ class TrainingPanel(QWidget):
         self.device_box.setToolTip("auto: a CUDA GPU if present, else Apple MPS, else the CPU")
         train_box = QGroupBox("Training")
         train_form = QFormLayout(train_box)
-        train_form.addRow("epochs", self.epochs_box)
-        train_form.addRow("batch size", self.batch_box)
-        train_form.addRow("samples every", self.sample_box)
+        train_form.addRow("train for", budget)
         train_form.addRow("device", self.device_box)
+        self.set_budget(Budget.of(defaults))
+
+        advanced_body = QWidget()
+        advanced_layout = QVBoxLayout(advanced_body)
+        advanced_layout.setContentsMargins(0, 0, 0, 0)
+        advanced_layout.addWidget(self.form.advanced)
+        advanced_training = QFormLayout()
+        advanced_training.addRow("batch size", self.batch_box)
+        advanced_training.addRow("samples every", self.sample_box)
+        advanced_layout.addLayout(advanced_training)
+        self.advanced = QCollapsible("Advanced")
+        self.advanced.addWidget(advanced_body)
+        self.advanced.setToolTip("Every other setting of the model and of its training")
 
         icon = self.style().standardIcon
         self.train_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Train")
@@ -166,6 +194,7 @@ class TrainingPanel(QWidget):
             settings_layout.addWidget(intro_label)
         settings_layout.addWidget(model_box)
         settings_layout.addWidget(train_box)
+        settings_layout.addWidget(self.advanced)
         settings_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(settings)
@@ -279,7 +308,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(m.can("stop"))
         self.open_button.setEnabled(m.can("open"))
         self.form.set_editable(not m.busy)
-        for box in (self.epochs_box, self.batch_box, self.sample_box, self.device_box):
+        for box in (self.budget_box, self.budget_unit, self.batch_box, self.sample_box, self.device_box):
             box.setEnabled(not m.busy)
 
     def _on_record(self, record: dict) -> None:
@@ -341,12 +370,29 @@ class TrainingPanel(QWidget):
             self._redraw()
 
     # --- training ------------------------------------------------------------------------------
+    def budget(self) -> Budget:
+        """How long the form says to train."""
+        amount = self.budget_box.value()
+        unit = self.budget_unit.currentText()
+        return Budget(unit, amount if unit == "CPU-minutes" else max(1, round(amount)))
+
+    def set_budget(self, budget: Budget) -> None:
+        with signals_blocked(self.budget_unit):
+            self.budget_unit.setCurrentText(budget.unit)
+        self._on_budget_unit(budget.unit)
+        self.budget_box.setValue(budget.amount)
+
+    def _on_budget_unit(self, unit: str) -> None:
+        self.budget_box.setDecimals(1 if unit == "CPU-minutes" else 0)
+        self.budget_box.setSingleStep(1 if unit != "steps" else 100)
+
     def settings(self):
-        """The TrainSettings the form describes (the preset's budget, the boxes' values)."""
+        """The TrainSettings the form describes (the preset's, then the boxes' values)."""
         device = self.device_box.currentText()
-        return self.session.settings(self.form.preset(), epochs=self.epochs_box.value(),
-                                     batch_size=self.batch_box.value(), sample_every=self.sample_box.value(),
-                                     device=None if device == "auto" else device, **self.settings_overrides)
+        fields = {"batch_size": self.batch_box.value(), "sample_every": self.sample_box.value(),
+                  "device": None if device == "auto" else device, **self.budget().settings()}
+        return dataclasses.replace(self.session.settings(self.form.preset()),
+                                   **{**fields, **self.settings_overrides})
 
     def _act(self, action, *args) -> bool:
         """A session call; a refusal (a StudioError) is shown, not raised."""
@@ -378,9 +424,18 @@ class TrainingPanel(QWidget):
     def resume(self) -> None:
         """Continue a paused run, or restart a stopped one from its latest checkpoint."""
         if self._act(lambda: self.session.resume(**({} if self.monitor.phase == "paused" else
-                                                      {"epochs": self.epochs_box.value(),
-                                                       **self.settings_overrides}))):
+                                                      self._more_training()))):
             self.run_label.setText(f"Run: {self.monitor.run_path}")
+
+    def _more_training(self) -> dict:
+        """What Resume trains a stopped run for: the form's budget, counted from where it stopped
+        (10 CPU-minutes more, 500 steps more), or its epochs in all."""
+        fields = self.budget().settings()
+        if fields["cpu_budget"]:
+            fields["cpu_budget"] += self.monitor.progress.cpu_seconds
+        if fields["max_steps"]:
+            fields["max_steps"] += self.monitor.progress.step
+        return {**fields, **self.settings_overrides}
 
     def stop(self) -> None:
         """Stop after the current step (a checkpoint is written); returns at once."""
@@ -436,7 +491,7 @@ class TrainingPanel(QWidget):
                 if saved["model"] == self.model:
                     self.form.set_config(self.session.config_from_dict(saved["model_config"]))
                 train = saved.get("train", {})
-                self.epochs_box.setValue(train.get("epochs", self.epochs_box.value()))
+                self.set_budget(Budget.of(train))
                 self.batch_box.setValue(train.get("batch_size", self.batch_box.value()))
         except (ValueError, KeyError, TypeError) as err:
             self.show_error(f"{path / 'config.json'}: {err}")
@@ -444,7 +499,7 @@ class TrainingPanel(QWidget):
     # --- presets and the remembered form ----------------------------------------------------------
     def _on_preset(self, preset: str) -> None:
         if preset in self.session.presets and not self.monitor.busy:
-            self.epochs_box.setValue(self.session.settings(preset).epochs)
+            self.set_budget(Budget.of(self.session.settings(preset)))
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:

@@ -1,8 +1,10 @@
 """A settings form generated from a model's Config dataclass, with its presets.
 
-    form = ConfigForm(gan.Config, gan.CONFIGS, choices={"loss": gan.LOSSES})
+    form = ConfigForm(gan.Config, gan.CONFIGS, choices={"loss": gan.LOSSES},
+                      essentials=("z_dim", "width"), labels=forms.label)
     form.config()          # -> gan.Config (ValueError with the field's message if invalid)
     form.set_config(cfg)   # fill the editors (e.g. from a run's config.json)
+    form.advanced          # a widget with the other fields: its owner folds it under "Advanced"
 
 ints → QSpinBox, floats → QDoubleSpinBox (scientific for small ones such as learning rates),
 bools → QCheckBox, str fields with known choices → QComboBox (choices given, or the model
@@ -98,13 +100,13 @@ class ConfigForm(QWidget):
     changed = Signal()
 
     def __init__(self, config_cls, presets: dict | None = None, choices: dict | None = None,
-                 tips: dict | None = None, parent: QWidget | None = None):
+                 tips: dict | None = None, essentials=(), labels=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.config_cls = config_cls
         self.presets = dict(presets or {})
         module = sys.modules.get(config_cls.__module__)
         hints = typing.get_type_hints(config_cls)
-        comments = {**_field_comments(config_cls), **(tips or {})}  # tips: words for users
+        comments, tips = _field_comments(config_cls), tips or {}  # tips: a learner's words, first
         defaults = next(iter(self.presets.values()), None) or config_cls()
         self._filling = False
 
@@ -118,13 +120,19 @@ class ConfigForm(QWidget):
         if self.presets:
             layout.addRow("Preset", self.preset_box)
 
+        # The essentials here, the rest in ``advanced`` (all here when no essentials are named).
+        self.advanced = QWidget()
+        advanced = QFormLayout(self.advanced)
+        advanced.setContentsMargins(0, 0, 0, 0)
+        advanced.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        label = labels or (lambda name: name.replace("_", " "))
         self.editors: dict[str, QWidget] = {}
         for f in dataclasses.fields(config_cls):
             options = (choices or {}).get(f.name) or _module_choices(module, f.name)
             editor = self._make_editor(hints[f.name], getattr(defaults, f.name), options)
-            editor.setToolTip(comments.get(f.name, ""))
+            editor.setToolTip("\n\n".join(t for t in (tips.get(f.name), comments.get(f.name)) if t))
             self.editors[f.name] = editor
-            layout.addRow(f.name.replace("_", " "), editor)
+            (layout if not essentials or f.name in essentials else advanced).addRow(label(f.name), editor)
         self.set_config(defaults)
 
     # --- API -------------------------------------------------------------------------------
@@ -258,7 +266,7 @@ class RememberedSettings:
         self._quiet = False
         form.changed.connect(self.save)
         for box in boxes.values():
-            (box.valueChanged if isinstance(box, QSpinBox) else box.currentTextChanged).connect(self.save)
+            (box.valueChanged if isinstance(box, (QSpinBox, QDoubleSpinBox)) else box.currentTextChanged).connect(self.save)
 
     @contextlib.contextmanager
     def quiet(self):
@@ -275,7 +283,7 @@ class RememberedSettings:
             config = dataclasses.asdict(self.form.config())
         except (ValueError, TypeError):
             return  # a half-typed field: remembered once it is valid
-        values = {name: box.value() if isinstance(box, QSpinBox) else box.currentText()
+        values = {name: box.value() if isinstance(box, (QSpinBox, QDoubleSpinBox)) else box.currentText()
                   for name, box in self.boxes.items()}
         QSettings().setValue(self.key, json.dumps({"config": config, **values}))
 
@@ -290,6 +298,8 @@ class RememberedSettings:
                 for name, box in self.boxes.items():
                     if isinstance(box, QSpinBox):
                         box.setValue(int(saved[name]))
+                    elif isinstance(box, QDoubleSpinBox):
+                        box.setValue(float(saved[name]))
                     elif box.findText(str(saved[name])) >= 0:
                         box.setCurrentText(str(saved[name]))
             except (ValueError, KeyError, TypeError):

@@ -18,6 +18,7 @@ on the session's own thread, wherever the training runs.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Callable
@@ -62,6 +63,10 @@ class TrainingSession:
     @property
     def config_class(self) -> type:
         return self.module.Config
+
+    @property
+    def config_fields(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self.module.Config)]
 
     def config_from_dict(self, fields: dict, source: str = "config"):
         """The model's Config from saved fields (a run's config.json, remembered settings);

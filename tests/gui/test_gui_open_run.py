@@ -130,15 +130,16 @@ def test_the_training_form_is_remembered_and_a_preset_sets_its_epochs(qtbot):
     from studio.gui.context import StudioContext
     from studio.gui.training import TrainingPanel
     from studio.models import vae
+    from studio.session.forms import Budget
     from studio.train.settings import default_settings
 
     first = TrainingPanel(StudioContext(), model="vae")
     qtbot.addWidget(first)
     first.form.preset_box.setCurrentText("beta4")
-    assert first.epochs_box.value() == default_settings("vae", "beta4").epochs
-    first.epochs_box.setValue(7)
+    assert first.budget() == Budget("epochs", default_settings("vae", "beta4").epochs)
+    first.set_budget(Budget("epochs", 7))
     first.sample_box.setValue(33)
     again = TrainingPanel(StudioContext(), model="vae")  # the next launch
     qtbot.addWidget(again)
     assert again.form.config() == vae.CONFIGS["beta4"]
-    assert (again.epochs_box.value(), again.sample_box.value()) == (7, 33)
+    assert (again.budget(), again.sample_box.value()) == (Budget("epochs", 7), 33)

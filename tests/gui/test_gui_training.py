@@ -24,6 +24,7 @@ from studio.gui.gan_workspace import GanWorkspace  # noqa: E402
 from studio.gui.training import PlotSpec, TrainingPanel, WarningRule  # noqa: E402
 from studio.gui.training_form import ScientificSpinBox  # noqa: E402
 from studio.models import gan  # noqa: E402
+from studio.session.forms import Budget  # noqa: E402
 from studio.train.run import RunDir  # noqa: E402
 
 TINY = gan.Config(z_dim=8, width=8)
@@ -47,7 +48,7 @@ def make_panel(qtbot, tiny_set, epochs=2, panel_cls=GanWorkspace, **kwargs):
     panel = panel_cls(context, **kwargs)
     qtbot.addWidget(panel)
     panel.form.set_config(TINY)
-    panel.epochs_box.setValue(epochs)
+    panel.set_budget(Budget("epochs", epochs))
     panel.batch_box.setValue(8)  # 43 training sprites → 5 steps per epoch
     panel.device_box.setCurrentText("cpu")
     panel.resize(1200, 760)
@@ -121,7 +122,7 @@ def test_closing_the_window_during_training_stops_cleanly_with_a_checkpoint(qtbo
     win.context.set_dataset(tiny_set)
     panel = win.show_workspace("GAN")
     panel.form.set_config(TINY)
-    panel.epochs_box.setValue(10_000)
+    panel.set_budget(Budget("epochs", 10_000))
     panel.batch_box.setValue(8)
     assert panel.start_training()
     qtbot.waitUntil(lambda: panel.points("d_loss") >= 1, timeout=WAIT_MS)
@@ -193,7 +194,7 @@ def test_an_opened_stopped_run_resumes_unless_another_process_may_be_writing_it(
 
     panel = make_panel(qtbot, tiny_set, epochs=1)
     assert panel.open_run(stopped.args[0]["run"])
-    assert panel.epochs_box.value() == 4 and panel.resume_button.isEnabled()
+    assert panel.budget() == Budget("epochs", 4) and panel.resume_button.isEnabled()
     panel.resume_button.click()  # just written: maybe still training elsewhere
     assert panel.state == "following" and "another process" in panel.error_banner.text()
 
