@@ -267,6 +267,9 @@ class CompletionBox(QGroupBox):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: gray")
+        # Room for three lines whatever it says, so the boxes below never jump as it changes.
+        self.hint.setFixedHeight(3 * self.hint.fontMetrics().lineSpacing() + 4)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         form = QFormLayout()
         form.addRow("Temperature", temperature_row)
         form.addRow("Variants", self.n_variants)

@@ -34,6 +34,7 @@ from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import export_folder, remember_export_folder, side_column
 from studio.gui.workers import GuiThread, report_bug, run_in_thread
 from studio.session.completion import Cancelled, CompletionJob, CompletionModel, CompletionModels
+from studio.session.pretrained import MODEL_TITLES, startup_run
 from studio.session.runs import run_model
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
@@ -133,6 +134,7 @@ class CompletionWorkspace(QWidget):
         self.canvas_hint = QLabel(MASK_HINT)
         self.canvas_hint.setStyleSheet("color: gray")
         self.canvas_hint.setWordWrap(True)
+        self.canvas_hint.setFixedHeight(2 * self.canvas_hint.fontMetrics().lineSpacing() + 4)  # no jumps
         self.show_mask = QPushButton("Hide mask")
         self.show_mask.setCheckable(True)
         self.show_mask.setToolTip("Hide the hatching to see the pixels under the mask")
@@ -161,7 +163,7 @@ class CompletionWorkspace(QWidget):
         self.model_box = ModelBox()
         self.model_label = self.model_box.label
         self.model_box.open_run_button.clicked.connect(self.choose_run)
-        self.model_box.train_button.clicked.connect(lambda: self.pages.setCurrentWidget(self.training))
+        self.model_box.train_button.clicked.connect(self.train_chosen_model)
 
         self.controls = CompletionBox()
         self.controls.complete_button.clicked.connect(self.start_completion)
@@ -274,8 +276,18 @@ class CompletionWorkspace(QWidget):
         if what == "current":
             self.modelChanged.emit(self.task)
 
+    def train_chosen_model(self) -> None:
+        """Where the chosen model's family trains: a Train tab here, or the VAE or GAN workspace."""
+        model = self.models.current.model if self.models.current is not None else "pixelrnn"
+        if model in self.trainers:
+            self.pages.setCurrentWidget(self.trainers[model])
+        else:
+            self.context.request_training(model)
+
     def _show_model(self) -> None:
         current, problem = self.models.current, self.models.problem()
+        family = current.model if current is not None else "pixelrnn"
+        self.model_box.train_button.setText(f"Train {MODEL_TITLES.get(family, family)}…")
         if current is None:
             self.model_label.setText(NO_MODEL_HINT)
         elif problem is not None and self.models.shape is not None:
@@ -322,6 +334,11 @@ class CompletionWorkspace(QWidget):
     def is_training(self) -> bool:
         return any(panel.is_training() for panel in self.trainers.values())
 
+    def show_training(self, model: str) -> bool:
+        if model in self.trainers:
+            self.pages.setCurrentWidget(self.trainers[model])
+        return model in self.trainers
+
     def open_startup_run(self) -> None:
         """On launch: complete with the model used last, else the newest PixelRNN or transformer
         run, else the shipped one; the other shipped models join the chooser."""
@@ -332,6 +349,11 @@ class CompletionWorkspace(QWidget):
         if run is not None:
             self.model_label.setText(f"Loading {Path(run).name} …")
             self._show_curves(run, show_settings=False)
+        for model, panel in self.trainers.items():  # each Train tab shows its model's run
+            if panel.run_path is None and not panel.is_training():
+                shown = startup_run(model, None, panel.session.runs_folder)
+                if shown is not None:
+                    panel.open_run(shown, show_settings=False)
 
     def _on_open_failed(self, path: Path, error: BaseException, chosen: bool) -> None:
         if chosen:

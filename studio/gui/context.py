@@ -18,6 +18,8 @@ class StudioContext(QObject):
     statusMessage = Signal(str, int)
     #: (run folder, resume): show the run in the workspace for its model (and continue it).
     runRequested = Signal(str, bool)
+    #: a model ("vae", "gan", ...): show where it trains.
+    trainingRequested = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -37,3 +39,6 @@ class StudioContext(QObject):
 
     def request_run(self, path: str, resume: bool = False) -> None:
         self.runRequested.emit(path, resume)
+
+    def request_training(self, model: str) -> None:
+        self.trainingRequested.emit(model)

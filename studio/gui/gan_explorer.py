@@ -170,6 +170,9 @@ class GanExplorerWorkspace(QWidget):
     def is_training(self) -> bool:
         return False
 
+    def show_training(self, model: str) -> bool:
+        return False
+
     def _open(self, path: str | Path):
         self.set_playing(False)
         self.run_label.setText(f"Loading {path}…")
@@ -284,7 +287,7 @@ class GanExplorerWorkspace(QWidget):
         for row, check in enumerate(checks):
             left = QTableWidgetItem("on screen" if row == 0 else f"new #{row}")
             left.setIcon(rgb_to_pixmap(palette.to_rgb(check.sample), ICON_SCALE))
-            right = QTableWidgetItem(f"#{check.number}")
+            right = QTableWidgetItem(f"#{check.number} of {self.gan.dataset_size}")
             right.setIcon(rgb_to_pixmap(palette.to_rgb(check.nearest), ICON_SCALE))
             distance = QTableWidgetItem(f"{check.distance:.1f} — {check.verdict}")
             for col, item in enumerate((left, right, distance)):
@@ -296,7 +299,7 @@ class GanExplorerWorkspace(QWidget):
         """(training sprite number, distance) of each row, as shown."""
         rows = []
         for row in range(self.copies.rowCount()):
-            number = int(self.copies.item(row, 1).text().lstrip("#"))
+            number = int(self.copies.item(row, 1).text().lstrip("#").split()[0])
             rows.append((number, float(self.copies.item(row, 2).text().split()[0])))
         return rows
 

@@ -24,6 +24,8 @@ from studio.gui.context import StudioContext
 from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Job, run_in_thread
 from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, Workspace, load_workspace
+from studio.session import MODEL_NAMES
+from studio.session.pretrained import MODEL_TITLES
 
 MAX_RECENT = 8
 KEY_GEOMETRY = "window/geometry"
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.context.statusMessage.connect(self.statusBar().showMessage)
         self.context.datasetChanged.connect(self._on_dataset_changed)
         self.context.runRequested.connect(self._on_run_requested)
+        self.context.trainingRequested.connect(self.show_training)
         # torch's first import takes a second or two: find the device off the GUI thread.
         self._device_task = run_in_thread(_describe_device, self._set_device_text,
                                           lambda err: self._set_device_text(f"unknown ({err})"),
@@ -218,19 +221,37 @@ class MainWindow(QMainWindow):
     def _on_run_requested(self, path: str, resume: bool) -> None:
         self.open_run(path, resume)
 
+    def show_training(self, model: str) -> None:
+        """The tab (and page) where ``model`` trains."""
+        widget = self.workspaces.get(RUN_WORKSPACES.get(model))
+        if isinstance(widget, Workspace):
+            self.tabs.setCurrentWidget(widget)
+            widget.show_training(model)
+
     def closeEvent(self, event) -> None:
         settings = QSettings()
         settings.setValue(KEY_GEOMETRY, self.saveGeometry())
         settings.setValue(KEY_TAB, self.tabs.currentIndex())
         # Workspaces that run training stop it (keeping a checkpoint) and wait for their threads.
         workspaces = [w for w in self.workspaces.values() if isinstance(w, Workspace)]
-        if any(w.is_training() for w in workspaces):
+        notice = None
+        if any(w.is_training() for w in workspaces):  # say why closing takes a moment
+            from PySide6.QtWidgets import QProgressDialog
+
             from studio.session.monitor import STOPPING_TEXT
 
+            notice = QProgressDialog(f"{STOPPING_TEXT}\nThe window closes once it is written.", "", 0, 0, self)
+            notice.setWindowTitle("Closing")
+            notice.setCancelButton(None)
+            notice.setMinimumDuration(0)
+            notice.show()
             self.statusBar().showMessage(STOPPING_TEXT)
-            QApplication.processEvents()  # show it before the wait
+            for _ in range(3):  # paint it before the wait
+                QApplication.processEvents()
         for widget in workspaces:
             widget.shutdown()
+        if notice is not None:
+            notice.close()
         super().closeEvent(event)
 
     # --- recent list (QSettings) -----------------------------------------------------------------
@@ -329,7 +350,9 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import qVersion
 
         return (f"<h3>Pokémon Generation Studio {studio.__version__}</h3>"
-                "<p>Learn generative models — PixelRNN, VAE, GAN — on 20×20 palette sprites.</p>"
+                f"<p>Learn generative models — {', '.join(MODEL_TITLES.get(m, m) for m in MODEL_NAMES)} — "
+                "on 20×20 palette sprites, after the lecture on unsupervised generation and its "
+                "exercise “Pokémon creation”.</p>"
                 f"<p>torch {torch.__version__}<br>Qt {qVersion()} (PySide6 {PySide6.__version__})<br>"
                 f"Python {platform.python_version()}<br>"
                 f"Training device: {self.device_text()}</p>")

@@ -51,7 +51,7 @@ from studio.gui.training_form import ConfigForm, RememberedSettings
 from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
 from studio.gui.widgets import Banner, SquareImageView, signals_blocked
 from studio.gui.workers import GuiThread, run_training
-from studio.session.monitor import STOPPING_TEXT, WarningRule, format_seconds
+from studio.session.monitor import STOPPING_TEXT, WarningRule
 from studio.session.pretrained import is_pretrained
 from studio.session.forms import BUDGET_UNITS, Budget, essentials, help_text, label
 from studio.session.training import TrainingSession, available_devices
@@ -59,6 +59,7 @@ from studio.session.training import TrainingSession, available_devices
 REDRAW_MS = 40  # ~25 Hz: smooth to the eye, cheap for the event loop
 FOLLOW_MS = 500  # how often a followed run's files are read
 SAMPLE_HINT = "Samples appear here while training."
+IDLE_TEXT = "Not training: press Train to start a run"
 
 
 class TrainingPanel(QWidget):
@@ -211,7 +212,7 @@ class TrainingPanel(QWidget):
 
         # Right: progress, banners, plots, samples.
         self.progress_bar = QProgressBar()
-        self.progress_bar.setFormat("idle")
+        self.progress_bar.setFormat(IDLE_TEXT)
         self.progress_bar.setTextVisible(True)
         self.rate_label = QLabel()
         self.device_label = QLabel()
@@ -287,6 +288,9 @@ class TrainingPanel(QWidget):
         """A run of this panel trains, is paused, or is stopping."""
         return self.session.busy
 
+    def show_training(self, model: str) -> bool:
+        return model == self.model
+
     def points(self, key: str) -> int:
         """How many points the plot of ``key`` holds (for tests and embedders)."""
         return len(self.history.series(key)[0])
@@ -324,12 +328,19 @@ class TrainingPanel(QWidget):
             self.progress_bar.setFormat("preparing…")
             self.rate_label.setText("")
             return
-        self.progress_bar.setRange(0, max(1, p.total))
-        self.progress_bar.setValue(min(p.step, max(1, p.total)))
-        self.progress_bar.setFormat("step %v / %m" if p.status == "training" else
-                                    STOPPING_TEXT if p.status == STOPPING_TEXT else f"{p.status} — step %v / %m")
+        # Progress towards whichever limit ends the run: its steps, or its CPU budget.
+        if p.limit == "cpu":
+            where = f"step {p.step:,} · {p.cpu_seconds / 60:.1f} of {p.cpu_budget / 60:g} CPU-min"
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(round(1000 * p.fraction))
+        else:
+            where = f"step {p.step:,} / {p.total:,}"
+            self.progress_bar.setRange(0, max(1, p.total))
+            self.progress_bar.setValue(min(p.step, max(1, p.total)))
+        self.progress_bar.setFormat(where if p.status == "training" else STOPPING_TEXT if p.status == STOPPING_TEXT
+                                    else f"{p.status} — {where}")
         self.rate_label.setText(f"{p.steps_per_second:.1f} steps/s · {p.sprites_per_second:,.0f} sprites/s · "
-                                f"ETA {format_seconds(p.eta_seconds)}" if p.steps_per_second > 0 else "")
+                                f"{p.left_text()}" if p.steps_per_second > 0 else "")
         if self.monitor.device:
             self.device_label.setText(f"Device: {self.monitor.device}")
 

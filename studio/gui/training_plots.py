@@ -21,8 +21,20 @@ LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D
           "d_grad_norm": "‖∇D‖", "g_grad_norm": "‖∇G‖", "loss": "loss",
           "bits_per_pixel": "bits/pixel", "recon": "reconstruction", "kl": "KL", "elbo": "ELBO",
           "diversity_ratio": "diversity ratio", "mmd": "MMD",
-          "c2st": "C2ST accuracy", "copy_rate": "copy rate"}
+          "c2st": "C2ST accuracy (a trend)", "copy_rate": "copy rate",
+          "bits_per_pixel_after_60pct": "bits/pixel of the last 40 % given the first 60 % (HW4)",
+          "elbo_bits_per_pixel": "−ELBO bits/pixel", "recon_bits_per_pixel": "reconstruction bits/pixel",
+          "kl_bits_per_pixel": "KL bits/pixel", "precision": "precision", "recall": "recall"}
 COLORS = ("#2f7ed8", "#f28e2b", "#3a9e4f", "#e15759", "#9c6ade", "#17a2b8", "#c9a227")
+
+
+class StepAxis(pg.AxisItem):
+    """An x axis of training steps: whole numbers only, so a plot with one point (a first
+    evaluation) shows "100", not "99.6 99.8 100 100.2"."""
+
+    def tickValues(self, minVal, maxVal, size):
+        return [(spacing, [v for v in values if float(v).is_integer()])
+                for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
 
 
 @dataclass
@@ -46,7 +58,9 @@ class PlotSpec:
 #: The yardstick every model's run logs (studio/models/scores.py, TrainSettings.score_every):
 #: every TrainingPanel draws these after its workspace's own plots.
 YARDSTICK_PLOTS = [
-    PlotSpec("Classifier two-sample test on samples (0.5 = indistinguishable from real)", keys=["val/c2st"]),
+    # Cheap (128 samples, a short classifier): a trend to watch; `studio score` gives the figure.
+    PlotSpec("Classifier two-sample test on samples, a quick trend (0.5 = indistinguishable from real)",
+             keys=["val/c2st"]),
     PlotSpec("Samples: precision, recall, copy rate", keys=["val/precision", "val/recall", "val/copy_rate"]),
 ]
 
@@ -67,7 +81,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for i, spec in enumerate(specs):
             row, col = divmod(i, columns)
             span = columns if i == len(specs) - 1 and col == 0 else 1
-            item = self.addPlot(row=row, col=col, colspan=span)
+            item = self.addPlot(row=row, col=col, colspan=span, axisItems={"bottom": StepAxis("bottom")})
             # Side by side, long titles wrap: a title's width would otherwise widen its column.
             title = "<br>".join(textwrap.wrap(spec.title, 32)) if columns > 1 and span == 1 else spec.title
             # The legend is a line of coloured keys under the title, not a box over the plot:
@@ -123,8 +137,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
         return len(stale) > 1
 
     def clear_curves(self) -> None:
+        """Empty every plot for another run, the axes' ranges too (they follow its data again)."""
         for curve in self.curves.values():
             curve.setData([], [])
+        for item in self.items:
+            item.enableAutoRange()
         self._drawn = [-1] * len(self.items)
 
 

@@ -273,6 +273,11 @@ class VaeWorkspace(QWidget):
     def is_training(self) -> bool:
         return self.training.is_training()
 
+    def show_training(self, model: str) -> bool:
+        if model == "vae":
+            self.tabs.setCurrentWidget(self.training)
+        return model == "vae"
+
     def load_latest_run(self) -> None:
         """On launch: the model shown last, else the newest VAE run, else the shipped one."""
         last = QSettings().value(LAST_RUN_KEY, "", type=str)

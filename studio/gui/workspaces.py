@@ -29,6 +29,9 @@ class Workspace(Protocol):
     def shutdown(self) -> bool:
         """The window is closing: stop what runs (keeping checkpoints); True once nothing does."""
 
+    def show_training(self, model: str) -> bool:
+        """Show where ``model`` trains in this workspace (its Train tab); False if it does not."""
+
 WORKSPACES: list[tuple[str, str]] = [
     ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
@@ -52,6 +55,9 @@ class TrainsNothing:
 
     def shutdown(self) -> bool:
         return True
+
+    def show_training(self, model: str) -> bool:
+        return False
 
 
 #: Which workspace shows a run of each model (File → Open run, `studio RUN_DIR`, Runs → Open):

@@ -198,9 +198,10 @@ class LoadedGan:
             sprites = self.run.dataset()
             train, _ = self.run.split(sprites)
             self.train_sprites, self.train_numbers = sprites.indices[train], train
-            self.data_note = f"{self.run.data_source} ({len(train)} training sprites)"
+            self.dataset_size = len(sprites)
+            self.data_note = f"{self.run.data_source} ({len(train)} of its {len(sprites)} sprites train it)"
         except Exception as err:  # noqa: BLE001 - a moved data folder must not block exploring
-            self.train_sprites, self.train_numbers = None, None
+            self.train_sprites, self.train_numbers, self.dataset_size = None, None, 0
             self.data_note = f"training data unavailable: {err}"
 
     def decode(self, codes: torch.Tensor) -> np.ndarray:

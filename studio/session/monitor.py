@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
+from studio.train.devices import device_words
 from studio.train.run import RECORD_FIELDS, MetricsFollower, RunDir, RunLock
 from studio.train.trained import run_config
 
@@ -318,6 +319,8 @@ class TrainingMonitor:
 
     def add_record(self, record: dict) -> None:
         self.history.append(record)
+        if self.busy and record.get("step", 0) > self.progress.step:  # one step count everywhere
+            self._set_progress(step=record["step"])
         if "time" in record and not any(k.startswith("val/") for k in record):
             self._timeline.append((record.get("step", 0), record["time"], record.get("cpu", 0.0)))
         latest = self.history.latest
@@ -348,7 +351,7 @@ class TrainingMonitor:
         if train.get("max_steps"):
             total = min(total, train["max_steps"])
         self._batch_size = train.get("batch_size", 1)
-        self.device = saved.get("device", "?")
+        self.device = device_words(saved.get("device"))
         self._follower = MetricsFollower(run.metrics_path)
         self._set_phase("following")
         self._set_progress(step=0, total=total, steps_per_second=0.0, sprites_per_second=0.0,
@@ -431,11 +434,14 @@ class TrainingMonitor:
         run = RunDir(self.resumable)
         checkpoint = run.latest_checkpoint()
         last = int(checkpoint.stem.split("_")[-1]) if checkpoint is not None else 0
+        samples = self.samples  # the grid stays on show until the resumed run draws a new one
         self.stop_following()
         self.clear()
         for record in run.metrics():
             if record.get("step", 0) <= last:
                 self.add_record(record)
+        if samples is not None:
+            self.set_samples(*samples)
 
 
 def seconds_since_written(run: RunDir) -> float:

@@ -70,6 +70,13 @@ def describe_device(name: str | None = None) -> str:
     return f"CPU, {n} thread{'s' if n != 1 else ''}"
 
 
+def device_words(saved: str | None) -> str:
+    """A run's saved device ("cpu", "cuda:1", "mps") in the status bar's words, for a run that
+    trained elsewhere: "CPU", "CUDA (cuda:1)", "MPS"."""
+    kind = (saved or "?").split(":")[0]
+    return {"cpu": "CPU", "mps": "MPS"}.get(kind, f"CUDA ({saved})" if kind == "cuda" else str(saved))
+
+
 def _mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps is not None and mps.is_available())
