@@ -40,7 +40,8 @@ def register(subparsers) -> None:
 def cmd_walk(args) -> int:
     from studio.errors import OutputError
     from studio.data.sprites import MAX_GRID_PIXELS
-    from studio.models.gan_walk import save_gif, walk_codes
+    from studio.data import save_gif
+    from studio.models.gan_walk import walk_codes
     from studio.train.trained import TrainedRun
 
     run = TrainedRun.open(args.run_dir, args.checkpoint, args.device, model="gan")

@@ -75,9 +75,8 @@ def cmd_latent(args) -> int:
 
 
 def cmd_interpolate(args) -> int:
-    from studio.data import grid_image
+    from studio.data import grid_image, save_gif
     from studio.data.files import save_image
-    from studio.models.latent import save_gif
 
     explorer = _explorer(args)
     try:
@@ -85,7 +84,7 @@ def cmd_interpolate(args) -> int:
     except (ValueError, IndexError) as err:
         raise usage_error(err) from None
     if args.output.lower().endswith(".gif"):
-        save_gif(explorer.palette.to_rgb(sprites), args.output, scale=args.scale)
+        save_gif(sprites, explorer.palette, args.output, scale=args.scale, forth_and_back=True)
     else:
         save_image(grid_image(sprites, explorer.palette, columns=len(sprites), scale=args.scale), args.output)
     print(f"wrote {args.steps} steps from sprite {args.start} to {args.end} to {Path(args.output)}")

@@ -24,7 +24,7 @@ from studio.gui.context import StudioContext
 from studio.gui.widgets import PixelImageView, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
 from studio.models.gan_signals import nearest_training_sprites
-from studio.models.gan_walk import save_gif
+from studio.data import save_gif
 from studio.session.explorers import GanWalk, LoadedGan
 from studio.session.pretrained import model_title, startup_run
 from studio.train.run import default_runs_dir

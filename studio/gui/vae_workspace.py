@@ -527,13 +527,13 @@ class VaeWorkspace(QWidget):
             self.context.show_message(f"Saved the {n}×{n} grid to {path}")
 
     def save_walk(self, path: str | None = None) -> None:
-        from studio.models.latent import save_gif
+        from studio.data import save_gif
 
         path = path or self._ask_path("Save the walk", "walk.gif", "GIF animations (*.gif)")
         if path and self.explorer is not None:
             a, b = self.walk_from.value(), self.walk_to.value()
             walk = self.explorer.interpolate(a, b, self.walk_steps.value())
-            save_gif(self.explorer.palette.to_rgb(walk), path)
+            save_gif(walk, self.explorer.palette, path, forth_and_back=True)
             self.context.show_message(f"Saved the walk from sprite {a} to {b} to {path}")
 
     def shutdown(self) -> None:

@@ -14,7 +14,7 @@ from studio.data import open_dataset
 from studio.models import gan, gan_signals
 from studio.models.gan_signals import (diversity, median_bandwidth, mmd, nearest_training_sprites,
                                        sample_signals, sprite_features)
-from studio.models.gan_walk import interpolate, lerp, random_codes, save_gif, slerp, walk_codes
+from studio.models.gan_walk import interpolate, lerp, random_codes, slerp, walk_codes
 from studio.train.engine import Trainer, TrainSettings
 
 
@@ -82,14 +82,6 @@ def test_walk_is_a_seeded_closed_loop():
     assert torch.allclose(codes[0], waypoints[0]) and torch.allclose(codes[10], waypoints[1], atol=1e-5)
     with pytest.raises(ValueError, match="2 waypoints"):
         walk_codes(1, 10, seed=0, z_dim=16)
-
-
-def test_gif_has_one_exact_frame_per_distinct_sprite(tmp_path, sprites):
-    path = save_gif(sprites.indices[:5], sprites.palette, tmp_path / "w.gif", scale=3)
-    gif = Image.open(path)
-    assert gif.n_frames == 5 and gif.size == (3 * sprites.width, 3 * sprites.height)
-    gif.seek(2)
-    assert np.array_equal(np.asarray(gif.convert("RGB"))[::3, ::3], sprites.rgb(2))
 
 
 def test_training_logs_diversity_and_mmd_to_metrics_jsonl(tmp_path, sprites):
