@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -86,7 +87,7 @@ def test_walk_is_a_seeded_closed_loop():
 
 def test_training_logs_diversity_and_mmd_to_metrics_jsonl(tmp_path, sprites):
     settings = TrainSettings(epochs=2, batch_size=16, log_every=1, sample_every=0, checkpoint_every=0)
-    Trainer("gan", gan.Config(z_dim=8, width=8), sprites, settings, tmp_path / "run").run_training()
+    Trainer("gan", dataclasses.replace(gan.DCGAN, z_dim=8, width=8), sprites, settings, tmp_path / "run").run_training()
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in records if "val/mmd" in r]
     assert len(evals) == 2
@@ -96,7 +97,7 @@ def test_training_logs_diversity_and_mmd_to_metrics_jsonl(tmp_path, sprites):
 
 
 def test_a_collapsed_generator_reports_a_ratio_far_below_one(sprites):
-    task = gan.Task(gan.Config(z_dim=8, width=8), sprites.palette.colors, (20, 20), torch.device("cpu"))
+    task = gan.Task(dataclasses.replace(gan.DCGAN, z_dim=8, width=8), sprites.palette.colors, (20, 20), torch.device("cpu"))
     constant = torch.full((1, 3, 20, 20), 0.3)
     task.g_ema = lambda z: constant.expand(len(z), -1, -1, -1)  # every code → one sprite
     task.g_ema.eval = lambda: None
@@ -106,7 +107,7 @@ def test_a_collapsed_generator_reports_a_ratio_far_below_one(sprites):
 
 def test_walk_command_writes_a_gif_of_the_asked_length(tmp_path, sprites, capsys):
     settings = TrainSettings(epochs=1, batch_size=16, sample_every=0)
-    Trainer("gan", gan.Config(z_dim=8, width=8), sprites, settings, tmp_path / "run").run_training()
+    Trainer("gan", dataclasses.replace(gan.DCGAN, z_dim=8, width=8), sprites, settings, tmp_path / "run").run_training()
     out = tmp_path / "walk.gif"
     assert main(["walk", str(tmp_path / "run"), "--steps", "12", "-o", str(out), "--scale", "2",
                  "--frame-ms", "50", "--linear"]) == 0

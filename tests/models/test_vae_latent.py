@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -14,7 +16,7 @@ from studio.models.latent import FixedCode, LatentExplorer
 from studio.train.engine import Trainer, TrainSettings
 from studio.train.trained import TrainedRun
 
-TINY = vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)
+TINY = dataclasses.replace(vae.LECTURE, width=8, hidden=16, kl_warmup_steps=0)
 DATA = "builtin:n=48,seed=3"
 
 
@@ -124,7 +126,7 @@ def test_a_gan_run_is_refused(tmp_path):
     from studio.models import gan
 
     settings = TrainSettings(epochs=1, batch_size=16, sample_every=0, sample_count=4)
-    Trainer("gan", gan.Config(z_dim=4, width=8), open_dataset(DATA), settings, tmp_path / "gan").run_training()
+    Trainer("gan", dataclasses.replace(gan.DCGAN, z_dim=4, width=8), open_dataset(DATA), settings, tmp_path / "gan").run_training()
     with pytest.raises(ValueError, match="not a VAE"):
         LatentExplorer.from_run(TrainedRun.open(tmp_path / "gan"))
 
