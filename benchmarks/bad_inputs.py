@@ -18,6 +18,7 @@ that was not handled, with its command. Cases needing a small tmpfs (a full disk
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -33,8 +34,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-TINY_GAN = {"z_dim": 8, "width": 8}
-TINY_VAE = {"latent_dim": 2, "width": 4, "hidden": 8, "embed_dim": 2}
+# The tiny runs' configs: (the preset each shrinks, the fields that shrink it).
+TINY = {"gan": ("dcgan", {"z_dim": 8, "width": 8}), "vae": ("lecture", {"latent_dim": 2, "width": 4, "hidden": 8})}
 DATA = "builtin:n=40"  # 36 training sprites: 4 steps an epoch at batch size 8
 
 
@@ -135,16 +136,16 @@ def make_base(work: Path) -> dict:
     from studio.models import model_module
     from studio.train.engine import Trainer, TrainSettings
 
-    (work / "tiny_gan.json").write_text(json.dumps(TINY_GAN))
-    (work / "tiny_vae.json").write_text(json.dumps(TINY_VAE))
     runs = {}
-    for model, fields in (("gan", TINY_GAN), ("vae", TINY_VAE)):
+    for model, (preset, fields) in TINY.items():
+        config = dataclasses.replace(model_module(model).CONFIGS[preset], **fields)
+        (work / f"tiny_{model}.json").write_text(json.dumps(dataclasses.asdict(config)))
         path = work / "base" / model
         if not (path / "config.json").is_file():
             shutil.rmtree(path, ignore_errors=True)
             settings = TrainSettings(epochs=2, batch_size=8, checkpoint_every=1, sample_every=0,
                                      sample_count=4, device="cpu")
-            Trainer(model, model_module(model).Config(**fields), open_dataset(DATA), settings, path).run_training()
+            Trainer(model, config, open_dataset(DATA), settings, path).run_training()
         runs[model] = path
     return runs
 

@@ -10,9 +10,9 @@ from studio.data.course import PIXELS_FILE, load_course
 from studio.errors import DatasetError
 from studio.data.images import image_files, load_image_folder
 from studio.data.palette import Palette
-from studio.data.sprites import SpriteSet, check_dataset_size, grid_image
+from studio.data.sprites import SpriteSet, check_dataset_size, grid_image, save_gif
 
-__all__ = ["DatasetError", "Palette", "SpriteSet", "grid_image", "open_dataset", "find_course_data",
+__all__ = ["DatasetError", "Palette", "SpriteSet", "grid_image", "save_gif", "open_dataset", "find_course_data",
            "BUILTIN", "is_builtin"]
 
 BUILTIN = "builtin"

@@ -137,3 +137,28 @@ def check_grid_size(n: int, h: int, w: int, columns: int | None = None, scale: i
         raise OutputError(f"the picture would be {width}×{height} pixels, more than the "
                           f"{MAX_GRID_PIXELS:,} allowed", hint="use a smaller scale or fewer sprites")
     return width, height
+
+
+def save_gif(sprites: np.ndarray, palette: Palette, path, scale: int = 4, frame_ms: int = 120,
+             forth_and_back: bool = False):
+    """Sprites as indices ``[n, H, W]`` → an animated, looping GIF, written atomically; each
+    frame upscaled pixel-exactly. ``forth_and_back``: the frames play forwards, then backwards,
+    so a walk from one sprite to another loops without a jump. Returns the path."""
+    from studio.data.files import save_image
+
+    frames = np.asarray(sprites)
+    if frames.ndim != 3 or len(frames) == 0:
+        raise ValueError(f"a GIF needs frames [n, H, W], got shape {frames.shape}")
+    if forth_and_back:
+        frames = np.concatenate([frames, frames[-2:0:-1]])
+    # Palette-mode frames with the sprites' own colours (256 at most in a GIF): exact, with no
+    # dithering or re-quantising, which an RGB frame would get.
+    used, remapped = np.unique(frames, return_inverse=True)
+    colours = palette.colors[used].tobytes()
+    images = []
+    for frame in remapped.reshape(frames.shape).astype(np.uint8):
+        image = Image.fromarray(frame, "P")
+        image.putpalette(colours)
+        images.append(image.resize((image.width * scale, image.height * scale), Image.NEAREST))
+    return save_image(images[0], path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
+                      disposal=1, optimize=False)

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.models import diffaugment
+from studio.models.mirror import flip
 
 CONTEXTS = {
     # (dy, dx) of the pixels a step reads; "previous" is the raster predecessor (dy, dx) = (0, -1)
@@ -234,7 +234,7 @@ class RasterTask:
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         net = nets["net"]
         if self.config.mirror:  # Pokémon are roughly symmetric: flip half the batch left-right
-            batch = diffaugment.flip(batch)
+            batch = flip(batch)
         canvas = batch.reshape(len(batch), -1)
         logits, _ = net(self.net.context(self.net.pad(canvas), 0, self.net.num_pixels))
         loss = F.cross_entropy(logits.float().reshape(-1, self.num_colors), canvas.reshape(-1))

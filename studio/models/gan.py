@@ -9,27 +9,14 @@ generated sprites. Sprites are palette indices, and what G outputs (``Config.out
              speckle, which D then punishes.
     palette  logits ℓ over the K palette colours per pixel: D sees the expected colour
              softmax(ℓ) · palette, and a sample is argmax ℓ, a palette index by construction.
-    gumbel   the same logits, but D sees the colour of a straight-through Gumbel-softmax one-hot
-             (exact palette colours forward, the softmax's gradient backward).
-    slots    a per-sprite palette: G gives each sprite ``slots`` RGB colours (from z) and each
-             pixel logits over those slots; D sees the snapped colour of each pixel's likeliest
-             slot (straight-through, as snap). A real sprite uses ~27 of the 167 colours and 93 %
-             of its pixels repeat a colour already used; a pixel here can only pick among its
-             sprite's few colours, meant to keep neighbouring pixels from scattering over
-             near-identical palette entries (the speckle of rgb and snap). Measured at 2.5
-             CPU-minutes it did not: pixels still flicker between slots (README, "GAN").
 
 What keeps the snap output crisp (the default, ``crisp``): VQ-VAE's commitment term pulls G's
 RGB onto the palette colour it snaps to, β Σ |rgb − sg(snap(rgb))|², so a pixel no longer sits
 on the border between two colours, where each step flips it (speckle); D max-pools its feature
 map before scoring, so one stray pixel counts wherever it is; and real sprites are mirrored at
-random, twice the poses from the same 713.
-
-713 sprites are few: D memorises them and its gradient stops guiding G. DiffAugment (Zhao et al.
-2020, ``Config.augment``) shows D real and generated sprites through the same random,
-differentiable translation / cutout / flip, so G learns the un-augmented distribution while D
-cannot memorise pixel positions. R1 (Mescheder et al. 2018) is the other brake: γ/2 |∇D(x)|² on
-real sprites.
+random, twice the poses from the same 713. What was tried and measured worse (DiffAugment, R1,
+minibatch std, Gumbel and per-sprite-palette outputs, a learning-rate decay) is in
+docs/history.md.
 
 Losses (``Config.loss``), with D(x) the discriminator's raw score (a logit):
     nonsaturating  D: -log σ(D(x)) - log(1 - σ(D(G(z))))   G: -log σ(D(G(z)))   (the default)
@@ -39,6 +26,7 @@ Losses (``Config.loss``), with D(x) the discriminator's raw score (a logit):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,73 +36,59 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
 from studio.data.palette import Palette
-from studio.models import check_sizes, cosine_decay, gan_signals
+from studio.models import UPSAMPLES, check_sizes, gan_signals, upsampling
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
-# diffaugment.AUGMENTS stays qualified: `augment` is a comma-separated policy, not one choice
-# (the settings form would offer a module-level AUGMENTS as a drop-down).
-from studio.models import diffaugment
-from studio.models.diffaugment import augment_policy, diff_augment
+from studio.models.mirror import flip
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
-UPSAMPLINGS = ("transpose", "nearest")
-OUTPUTS = ("rgb", "snap", "palette", "gumbel", "slots")
+OUTPUTS = ("rgb", "snap", "palette")
 D_HEADS = ("linear", "max-pool")
+GP_WEIGHT = 10.0  # λ of wgan-gp, the paper's (Gulrajani et al. 2017)
+# Samples come from an exponential moving average of G: G averaged over its last ~1,000 steps
+# is smoother than G at any one step (without it, c2st 0.987 against 0.974: docs/history.md).
+EMA_DECAY = 0.999
 EVAL_SAMPLES = 256  # sprites drawn per evaluation: enough for stable signals, cheap every epoch
 
 
 @dataclass(frozen=True)
 class Config:
+    """The defaults are the default preset, ``crisp``; the other presets say how they differ."""
+
     z_dim: int = 64
     width: int = 64  # channels of the widest layer of each net
     loss: str = "nonsaturating"
     spectral_norm: bool = False  # on the discriminator's layers (Miyato et al. 2018)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = 5e-4  # DCGAN's is 2e-4; 5e-4 learned faster on the sprites
+    lr_d: float = 5e-4
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's β1 = 0.5 keeps the game from oscillating
-    gp_weight: float = 10.0  # λ of wgan-gp
-    ema_decay: float = 0.999  # samples come from an exponential moving average of G
-    # G's ×2 steps: "nearest" (resize + 3×3 conv) or "transpose" (DCGAN's stride-2 transposed
-    # conv). On the course data, after 3,300 steps, held-out MMD² was 0.009 against 0.026.
-    upsample: str = "nearest"
-    # Fields below default to what runs made before them did, so their config.json still loads
-    # and their checkpoints still fit; the presets in CONFIGS choose.
-    output: str = "rgb"  # "rgb", "snap", "palette" or "gumbel": see the module docstring
-    # palette/gumbel: D sees softmax(logit_scale · ℓ). Above 1, each Adam step moves the
-    # softmax further, so G commits to one colour per pixel sooner (a temperature 1/logit_scale).
+    # G's ×2 steps: "resize" (nearest, then a 3×3 conv) or "transposed" (DCGAN's stride-2
+    # transposed conv). On the course data, after 3,300 steps, held-out MMD² was 0.009 against 0.026.
+    upsample: str = "resize"
+    output: str = "snap"  # "rgb", "snap" or "palette": see the module docstring
+    # palette: D sees softmax(logit_scale · ℓ). Above 1, each Adam step moves the softmax
+    # further, so G commits to one colour per pixel sooner (a temperature 1/logit_scale).
     logit_scale: float = 1.0
-    augment: str = ""  # DiffAugment policy, comma-separated: translation, cutout, flip
-    r1_weight: float = 0.0  # γ of the R1 penalty on D (0: none)
-    slots: int = 16  # output "slots": colours per sprite
-    # D appends the std of its features over groups of 4 sprites (Karras et al. 2018): a batch
-    # of near-identical fakes is then easy to spot, which pushes G away from mode collapse.
-    minibatch_std: bool = False
-    # Both learning rates fall along a half cosine to lr_end × themselves over these steps (0:
-    # constant): a fast start without the fast game D wins late in a run.
-    lr_decay_steps: int = 0
-    lr_end: float = 0.1
     # output "snap": VQ-VAE's commitment term, β Σ_pixels |rgb - sg(snap(rgb))|², mean over the
     # batch. Without it G's RGB sits anywhere between palette colours (on the course data a
     # 5-minute G's pixels are 0.26 RMS from the colour they snap to, palette neighbours 0.01),
     # so a small step flips a pixel to another colour: speckle. With it each pixel settles
     # on its colour.
-    commitment: float = 0.0
+    commitment: float = 0.05
     # D's last step: "linear" over every position of its 5×5 feature map (DCGAN's), or
     # "max-pool" to 2×2 first. A fake often gives itself away in one spot (a stray pixel, a
     # broken outline); max-pooling keeps that spot's evidence wherever it is, and D no longer
     # has a weight per position with which to learn each training sprite by heart.
-    d_head: str = "linear"
+    d_head: str = "max-pool"
     # Real sprites also mirrored left-right at random: a Pokémon facing the other way is one
     # too, so G sees twice the poses (713 sprites are few).
-    mirror: bool = False
+    mirror: bool = True
 
     def __post_init__(self):
-        check_sizes(self, "z_dim", "width", "slots")
-        if self.lr_decay_steps < 0 or not 0 <= self.lr_end <= 1:
-            raise ValueError("lr_decay_steps must not be negative and lr_end must be in [0, 1]")
+        check_sizes(self, "z_dim", "width")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown GAN loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        if self.upsample not in UPSAMPLINGS:
-            raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLINGS)}")
+        if self.upsample not in UPSAMPLES:
+            raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLES)}")
         if self.output not in OUTPUTS:
             raise ValueError(f"unknown GAN output {self.output!r}; choose one of {', '.join(OUTPUTS)}")
         if self.d_head not in D_HEADS:
@@ -122,34 +96,32 @@ class Config:
         if self.commitment < 0 or (self.commitment and self.output != "snap"):
             raise ValueError(f"commitment must not be negative and needs the snap output, got {self.commitment} "
                              f"with output {self.output!r}")
-        unknown = [p for p in augment_policy(self.augment) if p not in diffaugment.AUGMENTS]
-        if unknown:
-            raise ValueError(f"unknown augmentation(s) {', '.join(unknown)}; choose from {', '.join(diffaugment.AUGMENTS)}")
 
 
 # Epochs a run takes unless told otherwise: ~3,300 steps on the course data, where the
 # samples turn from noise into creature-shaped blobs (the distance to held-out sprites keeps falling).
 DEFAULT_EPOCHS = 300
 
-# The first is the default. On the course data (benchmarks/gan_ablation.py, README "GAN"): D
-# seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st with 3× its recall and no
-# copies; learning rates of 5e-4 instead of DCGAN's 2e-4 helped (c2st 0.901 against 0.926 at 5
-# CPU-minutes), but past ~3,000 steps D won that faster game and the samples dissolved into
-# speckle. Three changes together keep it going: the commitment term (G's colours settle on
-# the palette, so a step no longer flips pixels), D's max-pool head (a stray pixel counts
-# wherever it is; no per-position weights to memorise sprites with) and mirrored real sprites.
-# At 10 CPU-minutes that draws outlined creatures (c2st 0.78); R1, spectral norm + hinge, two
-# learning rates, minibatch std, a wider net, colour slots and DiffAugment each did worse.
-CRISP = Config(output="snap", lr_g=5e-4, lr_d=5e-4, commitment=0.05, d_head="max-pool", mirror=True)
+# The first is the default, Config() itself. On the course data (benchmarks/gan_ablation.py,
+# docs/history.md): D seeing the snapped sprite ("snap") matched the RGB DCGAN's c2st with 3×
+# its recall and no copies; learning rates of 5e-4 instead of DCGAN's 2e-4 helped (c2st 0.901
+# against 0.926 at 5 CPU-minutes), but past ~3,000 steps D won that faster game and the samples
+# dissolved into speckle. Three changes together keep it going: the commitment term (G's
+# colours settle on the palette, so a step no longer flips pixels), D's max-pool head (a stray
+# pixel counts wherever it is; no per-position weights to memorise sprites with) and mirrored
+# real sprites. At 10 CPU-minutes that draws outlined creatures (c2st 0.78); R1, spectral norm
+# + hinge, two learning rates, minibatch std, a wider net, colour slots and DiffAugment each did worse.
+# DCGAN as Radford et al. trained it, but resizing instead of transposed convs: the base of the others.
+DCGAN = Config(output="rgb", lr_g=2e-4, lr_d=2e-4, commitment=0.0, d_head="linear", mirror=False)
 CONFIGS = {
-    "crisp": CRISP,
-    "quick": CRISP,
-    "snap": Config(output="snap"),
-    "palette": Config(output="palette", logit_scale=10.0),
-    "dcgan": Config(),
-    "dcgan-transpose": Config(upsample="transpose"),
-    "hinge-sn": Config(loss="hinge", spectral_norm=True),
-    "wgan-gp": Config(loss="wgan-gp", betas=(0.0, 0.9), lr_g=1e-4, lr_d=1e-4),
+    "crisp": Config(),
+    "quick": Config(),
+    "snap": dataclasses.replace(DCGAN, output="snap"),
+    "palette": dataclasses.replace(DCGAN, output="palette", logit_scale=10.0),
+    "dcgan": DCGAN,
+    "dcgan-transpose": dataclasses.replace(DCGAN, upsample="transposed"),
+    "hinge-sn": dataclasses.replace(DCGAN, loss="hinge", spectral_norm=True),
+    "wgan-gp": dataclasses.replace(DCGAN, loss="wgan-gp", betas=(0.0, 0.9), lr_g=1e-4, lr_d=1e-4),
 }
 
 # Budgets in CPU-seconds of one core; the epochs only bound a faster machine. Evaluating every
@@ -163,16 +135,11 @@ PRESET_SETTINGS = {
 
 class Generator(nn.Module):
     """z → [B, C, H, W]: a linear map to an (H/4 × W/4) map, then two ×2 upsamplings. C is 3
-    (RGB in [-1, 1], through tanh) or K (one logit per palette colour, unbounded). With
-    ``slots`` > 0, C = slots logits per pixel, and G also gives each sprite its slots' colours:
-    the pair (logits [B, slots, H, W], RGB in [-1, 1] [B, slots, 3])."""
+    (RGB in [-1, 1], through tanh) or K (one logit per palette colour, unbounded)."""
 
-    def __init__(self, z_dim: int, width: int, size: tuple[int, int], upsample: str = "nearest",
-                 out_channels: int = 3, slots: int = 0):
+    def __init__(self, z_dim: int, width: int, size: tuple[int, int], upsample: str = "resize",
+                 out_channels: int = 3):
         super().__init__()
-        # A sprite's colours are one choice for the whole sprite, made from z alone.
-        self.slot_colours = nn.Sequential(nn.Linear(z_dim, width), nn.ReLU(True), nn.Linear(width, 3 * slots),
-                                          nn.Tanh()) if slots else None
         h, w = size
         if h % 4 or w % 4:
             raise ValueError(f"the GAN needs sprite sides divisible by 4, got {h}×{w}")
@@ -180,8 +147,9 @@ class Generator(nn.Module):
         self.project = nn.Sequential(nn.Linear(z_dim, 2 * width * (h // 4) * (w // 4), bias=False),
                                      nn.BatchNorm1d(2 * width * (h // 4) * (w // 4)), nn.ReLU(True))
         self.upsample = nn.Sequential(
-            _double(2 * width, width, upsample), nn.BatchNorm2d(width), nn.ReLU(True),
-            _double(width, width // 2, upsample), nn.BatchNorm2d(width // 2), nn.ReLU(True),
+            # No bias before batch norm: its shift would be subtracted again.
+            upsampling(upsample, 2 * width, width, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
+            upsampling(upsample, width, width // 2, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True),
             # RGB: a 3×3 conv and tanh. Logits: a 1×1 conv, a per-pixel choice among K colours from
             # features that already see their neighbours (a 3×3 one to K = 167 would cost more than
             # the rest of G).
@@ -189,27 +157,15 @@ class Generator(nn.Module):
               [nn.Conv2d(width // 2, out_channels, 1)]),
         )
 
-    def forward(self, z: torch.Tensor):
-        out = self.upsample(self.project(z).view(-1, *self.start))
-        if self.slot_colours is None:
-            return out
-        return out, self.slot_colours(z).view(len(z), -1, 3)
-
-
-def _double(c_in: int, c_out: int, upsample: str) -> nn.Module:
-    """×2 in each side. A stride-2 transposed conv is DCGAN's; resizing then convolving avoids
-    its checkerboard pattern (Odena et al. 2016), which on 20×20 sprites reads as speckle."""
-    if upsample == "transpose":
-        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False))
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.upsample(self.project(z).view(-1, *self.start))
 
 
 class Discriminator(nn.Module):
     """[B, 3, H, W] → one raw score per sprite. No batch norm: it would couple real and fake
     samples in a batch, and WGAN-GP's per-sample gradient penalty forbids it."""
 
-    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool, minibatch_std: bool = False,
-                 head: str = "linear"):
+    def __init__(self, width: int, size: tuple[int, int], spectral_norm: bool, head: str = "linear"):
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         h, w = size
@@ -217,26 +173,13 @@ class Discriminator(nn.Module):
             sn(nn.Conv2d(3, width // 2, 4, 2, 1)), nn.LeakyReLU(0.2, True),
             sn(nn.Conv2d(width // 2, width, 4, 2, 1)), nn.LeakyReLU(0.2, True),
             sn(nn.Conv2d(width, 2 * width, 3, 1, 1)), nn.LeakyReLU(0.2, True),
-            *([MinibatchStd()] if minibatch_std else []),
             *([nn.AdaptiveMaxPool2d(2)] if head == "max-pool" else []),
         )
         positions = 4 if head == "max-pool" else (h // 4) * (w // 4)
-        self.score = sn(nn.Linear((2 * width + minibatch_std) * positions, 1))
+        self.score = sn(nn.Linear(2 * width * positions, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.score(self.features(x).flatten(1)).squeeze(1)
-
-
-class MinibatchStd(nn.Module):
-    """Appends one feature map: the std of each feature over a group of 4 consecutive sprites,
-    averaged (Karras et al. 2018). Consecutive, not strided as in StyleGAN: D's batch is
-    [real; fake], and a group must not mix the two."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, h, w = x.shape
-        group = next(g for g in (4, 2, 1) if b % g == 0)
-        std = x.view(b // group, group, *x.shape[1:]).var(1, unbiased=False).add(1e-8).sqrt().mean((1, 2, 3))
-        return torch.cat([x, std.repeat_interleave(group).view(b, 1, 1, 1).expand(b, 1, h, w)], 1)
 
 
 def discriminator_loss(loss: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -270,14 +213,12 @@ class Task:
         self.config, self.size, self.device = config, tuple(size), device
         self.palette = Palette(palette)
         self.palette_rgb = torch.tensor(palette, dtype=torch.float32, device=device) / 127.5 - 1
-        out_channels = {"rgb": 3, "snap": 3, "slots": config.slots}.get(config.output, len(palette))
-        self.g = Generator(config.z_dim, config.width, self.size, config.upsample, out_channels,
-                           config.slots if config.output == "slots" else 0).to(device)
-        self.d = Discriminator(config.width, self.size, config.spectral_norm, config.minibatch_std,
-                               config.d_head).to(device)
+        out_channels = 3 if config.output in ("rgb", "snap") else len(palette)
+        self.g = Generator(config.z_dim, config.width, self.size, config.upsample, out_channels).to(device)
+        self.d = Discriminator(config.width, self.size, config.spectral_norm, config.d_head).to(device)
         # torch's AveragedModel keeps the average and its update count in its state_dict,
         # so a resumed run continues the average exactly.
-        self.g_ema = AveragedModel(self.g, multi_avg_fn=ema_with_warmup(config.ema_decay), use_buffers=True).requires_grad_(False)
+        self.g_ema = AveragedModel(self.g, multi_avg_fn=ema_with_warmup(EMA_DECAY), use_buffers=True).requires_grad_(False)
         fused = device.type == "cuda"  # one kernel for the whole Adam update
         self.opt_g = torch.optim.Adam(self.g.parameters(), config.lr_g, betas=config.betas, fused=fused)
         self.opt_d = torch.optim.Adam(self.d.parameters(), config.lr_d, betas=config.betas, fused=fused)
@@ -296,55 +237,40 @@ class Task:
         """Colour indices [B, H, W] → RGB [B, 3, H, W] in [-1, 1]."""
         return self.palette_rgb[batch].permute(0, 3, 1, 2)
 
-    def colours(self, out) -> torch.Tensor:
+    def colours(self, out: torch.Tensor) -> torch.Tensor:
         """What D sees of G's output [B, C, H, W]: RGB [B, 3, H, W] in [-1, 1]."""
         cfg = self.config
         if cfg.output == "rgb":
             return out
         if cfg.output == "snap":  # the snapped colour forward, the identity backward
             return out + (self.to_rgb(self.nearest_colours(out)) - out).detach()
-        if cfg.output == "slots":  # the likeliest slot's snapped colour forward, the slots' mixture backward
-            logits, slot_rgb = out
-            mixture = torch.einsum("bmhw,bmc->bchw", (cfg.logit_scale * logits).softmax(1), slot_rgb)
-            return mixture + (self.to_rgb(self.slot_indices(out)) - mixture).detach()
-        if cfg.output == "palette":  # the expected colour Σ_k softmax(ℓ)_k · palette_k
-            weights = (cfg.logit_scale * out).softmax(1)
-        else:  # one-hot forward, softmax gradient backward
-            weights = F.gumbel_softmax(cfg.logit_scale * out, tau=1.0, hard=True, dim=1)
-        return torch.einsum("bkhw,kc->bchw", weights, self.palette_rgb)
+        # palette: the expected colour Σ_k softmax(ℓ)_k · palette_k
+        return torch.einsum("bkhw,kc->bchw", (cfg.logit_scale * out).softmax(1), self.palette_rgb)
 
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg, g, d = self.config, nets["g"], nets["d"]
         if cfg.mirror:
-            batch = diffaugment.flip(batch)
+            batch = flip(batch)
         real = self.to_rgb(batch)
         z = torch.randn(len(batch), cfg.z_dim, device=self.device)
         out = g(z)
         fake = self.colours(out)
 
         # Discriminator: real and fake in one forward, so spectral norm's power iteration and
-        # DDP see one call per step. Both go through the same kind of augmentation.
-        real_seen = diff_augment(real, cfg.augment).requires_grad_(cfg.r1_weight > 0)
-        fake_seen = diff_augment(fake.detach(), cfg.augment)
-        scores = d(torch.cat([real_seen, fake_seen])).float()
+        # DDP see one call per step.
+        fake_seen = fake.detach()
+        scores = d(torch.cat([real, fake_seen])).float()
         d_real, d_fake = scores[:len(batch)], scores[len(batch):]
         d_loss = discriminator_loss(cfg.loss, d_real, d_fake)
         if cfg.loss == "wgan-gp":
-            d_loss = d_loss + cfg.gp_weight * gradient_penalty(d, real_seen.detach(), fake_seen.to(real.dtype))
-        if cfg.r1_weight > 0:
-            d_loss = d_loss + cfg.r1_weight / 2 * r1_penalty(d_real, real_seen)
-        # The step count from the EMA's own counter: it is in checkpoints, so resumes continue the schedule.
-        step = int(self.g_ema.n_averaged)
-        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
-            for group in opt.param_groups:
-                group["lr"] = cosine_decay(lr, cfg.lr_end * lr, cfg.lr_decay_steps, step)
+            d_loss = d_loss + GP_WEIGHT * gradient_penalty(d, real, fake_seen.to(real.dtype))
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         d_grad_norm = _grad_norm(self.d)
         self.opt_d.step()
 
         # Generator: through the freshly updated D, as in the DCGAN reference loop.
-        g_loss = generator_loss(cfg.loss, d(diff_augment(fake, cfg.augment)).float())
+        g_loss = generator_loss(cfg.loss, d(fake).float())
         # fake is the snapped colour forward: the commitment needs no second nearest-colour search.
         commitment = (out - fake.detach()).pow(2).sum((1, 2, 3)).mean() if cfg.commitment > 0 else None
         self.opt_g.zero_grad(set_to_none=True)
@@ -359,9 +285,8 @@ class Task:
                    "d_grad_norm": d_grad_norm, "g_grad_norm": g_grad_norm}
         if commitment is not None:  # how far G's RGB is from the colours it snaps to
             metrics["commitment"] = commitment.detach()
-        if cfg.output in ("palette", "gumbel", "slots"):  # how sure G is of each pixel's colour: 1 = one colour
-            logits = out[0] if cfg.output == "slots" else out
-            metrics["g_confidence"] = (cfg.logit_scale * logits.detach()).softmax(1).amax(1).mean()
+        if cfg.output == "palette":  # how sure G is of each pixel's colour: 1 = one colour
+            metrics["g_confidence"] = (cfg.logit_scale * out.detach()).softmax(1).amax(1).mean()
         return metrics
 
     def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
@@ -379,17 +304,7 @@ class Task:
             return self.snap(out.float())
         if self.config.output == "snap":
             return self.nearest_colours(out.float()).cpu().numpy()
-        if self.config.output == "slots":
-            return self.slot_indices(out).cpu().numpy()
         return out.argmax(1).cpu().numpy()  # the likeliest colour of each pixel
-
-    def slot_indices(self, out: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        """Slots output → each pixel's palette index [B, H, W]: its likeliest slot's colour,
-        snapped to the nearest palette colour (in RGB)."""
-        logits, slot_rgb = out
-        b, m, h, w = logits.shape
-        slot_index = torch.cdist(slot_rgb.detach().float().flatten(0, 1), self.palette_rgb).argmin(1).view(b, m)
-        return slot_index.gather(1, logits.argmax(1).flatten(1)).view(b, h, w)
 
     def nearest_colours(self, rgb: torch.Tensor) -> torch.Tensor:
         """RGB [B, 3, H, W] in [-1, 1] → the nearest palette colour's index (in RGB) [B, H, W]."""
@@ -415,7 +330,7 @@ class Task:
     @property
     def output_kind(self) -> str:
         """"rgb" (G gives RGB in [-1, 1]) or "logits" (G gives logits over the palette)."""
-        return "rgb" if self.config.output in ("rgb", "snap", "slots") else "logits"
+        return "rgb" if self.config.output in ("rgb", "snap") else "logits"
 
     def completion_terms(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes [n, z_dim] → (the EMA generator's RGB [n, 3, H, W] or palette logits [n, K, H, W],
@@ -423,8 +338,6 @@ class Task:
         out = self.g_ema.module(z)
         seen = self.colours(out)
         realism = torch.func.vmap(lambda s: generator_loss(self.config.loss, s))(self.d(seen).float())
-        if self.config.output == "slots":  # its colours are the slots' mixture
-            return seen, realism
         return (out if self.output_kind == "rgb" else self.config.logit_scale * out), realism
 
 
@@ -438,13 +351,6 @@ def ema_with_warmup(decay: float):
         torch._foreach_add_(averaged, torch._foreach_mul(current, 1 - d))
 
     return update
-
-
-def r1_penalty(scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018): E |∇_x D(x)|² over real sprites; D is flat where the data is,
-    so it cannot sharpen into memorising each training sprite."""
-    grad, = torch.autograd.grad(scores.sum(), real, create_graph=True)
-    return grad.pow(2).flatten(1).sum(1).mean()
 
 
 def _grad_norm(module: nn.Module) -> torch.Tensor:

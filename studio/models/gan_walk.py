@@ -1,4 +1,5 @@
-"""Moving through the GAN's code space: interpolations and looping walks, as GIFs.
+"""Moving through the GAN's code space: interpolations and looping walks (studio.data.save_gif
+makes them GIFs).
 
 The generator was trained on codes z ~ N(0, I). In many dimensions such codes all lie near
 the sphere |z| ≈ sqrt(z_dim), and two of them are nearly orthogonal, so the straight line
@@ -9,13 +10,7 @@ follows the great circle instead and keeps |z| on the shell.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import torch
-from PIL import Image
-
-from studio.data.palette import Palette
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -62,24 +57,3 @@ def walk_codes(n_waypoints: int, steps: int, seed: int, z_dim: int, spherical: b
         a, b = waypoints[int(leg)], waypoints[(int(leg) + 1) % n_waypoints]
         codes.append(mix(a, b, t))
     return torch.stack(codes)
-
-
-def save_gif(frames: np.ndarray, palette: Palette, path: str | Path, scale: int = 4,
-             frame_ms: int = 80) -> Path:
-    """Sprites [n, H, W] (palette indices) → a looping GIF, each frame upscaled pixel-exactly."""
-    frames = np.asarray(frames)
-    if frames.ndim != 3 or len(frames) == 0:
-        raise ValueError(f"a GIF needs frames [n, H, W], got shape {frames.shape}")
-    # Palette-mode frames with the sprites' own colours: exact, no dithering or re-quantising.
-    used, remapped = np.unique(frames, return_inverse=True)
-    remapped = remapped.reshape(frames.shape).astype(np.uint8)
-    colours = palette.colors[used].tobytes()
-    quantised = []
-    for frame in remapped:
-        image = Image.fromarray(frame, "P")
-        image.putpalette(colours)
-        quantised.append(image.resize((image.width * scale, image.height * scale), Image.NEAREST))
-    path = Path(path)
-    quantised[0].save(path, save_all=True, append_images=quantised[1:], duration=frame_ms, loop=0,
-                      disposal=1, optimize=False)
-    return path

@@ -15,7 +15,6 @@ A sprite's code is its mean m (the encoder's best guess, without the sampling no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -176,13 +175,3 @@ class LatentExplorer:
     def interpolate(self, a: int, b: int, steps: int = 10) -> np.ndarray:
         """Decoded walk between sprites a and b, indices ``[steps, H, W]``."""
         return self.decode(self.interpolation_codes(a, b, steps))
-
-
-def save_gif(frames_rgb: np.ndarray, path: str | Path, scale: int = 4, frame_ms: int = 120) -> None:
-    """RGB frames ``[n, H, W, 3]`` → an animated GIF that plays forth and back, pixel-exact."""
-    from PIL import Image
-
-    frames = [Image.fromarray(f, "RGB").resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST)
-              for f in np.asarray(frames_rgb, np.uint8)]
-    frames = frames + frames[-2:0:-1]  # ping-pong, so the loop has no jump
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)

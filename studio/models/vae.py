@@ -19,11 +19,11 @@ Named configs: ``lecture`` is the lecture's network (two stride-2 convs each way
 ``residual`` keeps its model — the 10-dimensional code, the KL, the loss — and gives it a
 deeper network (residual blocks at each resolution, upsampling by resize-then-convolve) and
 what 713 training sprites need so that network does not memorise them (mirroring, dropout),
-plus a cosine learning rate. The default, ``pixelvae``, keeps that encoder and the code and
-gives the decoder what it lacked: each pixel's causal neighbours (PixelVAE / VLAE), with free
-bits so the code stays in use; ``quick`` is it on a 5-CPU-minute schedule. Each step is
-measured in benchmarks/vae_ablation.py. The ``ae`` config (no noise, no KL) is the plain
-auto-encoder the lecture compares against.
+plus a cosine learning rate. The default, ``pixelvae`` (``Config()`` itself), keeps that
+encoder and the code and gives the decoder what it lacked: each pixel's causal neighbours
+(PixelVAE / VLAE), with free bits so the code stays in use; ``quick`` is it on a 5-CPU-minute
+schedule. Each step is measured in benchmarks/vae_ablation.py. The ``ae`` config (no noise, no
+KL) is the plain auto-encoder the lecture compares against.
 """
 
 from __future__ import annotations
@@ -37,46 +37,46 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.models import check_sizes, cosine_decay, completion, diffaugment, pixelrnn
-from studio.models.autoregressive import CONTEXTS, RasterInput, RasterNet, check_choice
+from studio.models import UPSAMPLES, check_sizes, completion, cosine_decay, upsampling
+from studio.models.autoregressive import RasterInput, RasterNet
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
+from studio.models.mirror import flip
 
-
-UPSAMPLES = ("transposed", "resize")  # how the decoder doubles its resolution: see upsampling()
-# p(x | c): pixels independent given c ("conv"), or autoregressive (PixelDecoder): a PixelRNN, or a
-# network that sees only each pixel's few causal neighbours ("local", LocalNet).
-DECODERS = ("conv", "pixelrnn", "local")
+# p(x | c): pixels independent given c ("conv"), or autoregressive: a network that sees only
+# each pixel's few causal neighbours ("local", LocalNet inside PixelDecoder).
+DECODERS = ("conv", "local")
+EMBED_DIM = 16  # each palette index becomes a learned vector (= one-hot × a matrix) for the encoder
+# The local decoder's network: its MLP's width, the dropout on its hidden layers, and the
+# neighbours each pixel sees (autoregressive.CONTEXTS: 8 causal ones, up to two pixels away).
+DECODER_HIDDEN = 256
+DECODER_DROPOUT = 0.25
+DECODER_CONTEXT = "2d-wide"
 DECODE_SEED = 0  # the pixel draws an autoregressive decoder shares across codes: see Task.decode
 
 
 @dataclass(frozen=True)
 class Config:
+    """The defaults are the default preset, ``pixelvae``; the other presets say how they differ."""
+
     latent_dim: int = 10  # the lecture's 10-dimensional code
-    width: int = 64  # channels at full resolution; the lower resolutions have twice as many
+    width: int = 32  # channels at full resolution; the lower resolutions have twice as many
     hidden: int = 256  # the fully connected layer between the conv stack and the code
-    embed_dim: int = 16  # each palette index becomes a learned vector (= one-hot × a matrix)
     variational: bool = True  # False: the plain auto-encoder (c = m, no KL)
     beta: float = 1.0  # weight of the KL term (β-VAE; 1 = the true ELBO)
-    kl_warmup_steps: int = 500  # the KL weight ramps linearly 0 → β over these steps
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    # The fields below default to the first (2026) model, so the configs of older runs still
-    # load and rebuild the network their checkpoints were trained as.
-    blocks: int = 0  # residual blocks at each resolution; 0: the lecture's plain two-conv stacks
-    upsample: str = "transposed"  # decoder's ×2 steps: "transposed" conv, or "resize" (nearest, then 3×3)
-    free_bits: float = 0.0  # nats per dimension the KL may use for free (Kingma et al. 2016)
+    kl_warmup_steps: int = 100  # the KL weight ramps linearly 0 → β over these steps
+    lr: float = 3e-3
+    blocks: int = 1  # residual blocks at each resolution; 0: the lecture's plain two-conv stacks
+    upsample: str = "resize"  # decoder's ×2 steps: "resize" (nearest, then 3×3) or "transposed" conv
+    free_bits: float = 1.0  # nats per dimension the KL may use for free (Kingma et al. 2016)
     lr_decay_steps: int = 0  # cosine decay of the learning rate to lr_min over these steps; 0: constant
     lr_min: float = 0.0
-    mirror: bool = False  # flip training sprites left-right at random (Pokémon face either way)
-    dropout: float = 0.0  # inside each residual block: 713 sprites are few, and the decoder memorises them
-    decoder: str = "conv"  # "pixelrnn" or "local": p(x | c) = Π_t p(x_t | x_<t, c), see PixelDecoder
-    decoder_hidden: int = 256  # the autoregressive decoder's LSTM cells, or its MLP's width
-    decoder_dropout: float = 0.25  # on the autoregressive decoder's hidden layers
-    decoder_context: str = "2d-wide"  # the local decoder's neighbours (autoregressive.CONTEXTS)
-    grad_clip: float = 0.0  # max gradient norm (0: none); an LSTM decoder's rare spikes need it
+    mirror: bool = True  # flip training sprites left-right at random (Pokémon face either way)
+    dropout: float = 0.1  # inside each residual block: 713 sprites are few, and the decoder memorises them
+    decoder: str = "local"  # "conv" or "local": p(x | c) = Π_t p(x_t | x_<t, c), see PixelDecoder
+    grad_clip: float = 1.0  # max gradient norm (0: none); the autoregressive decoder's rare spikes need it
 
     def __post_init__(self):
-        check_sizes(self, "width", "hidden", "embed_dim")
+        check_sizes(self, "width", "hidden")
         if self.latent_dim < 2:
             raise ValueError(f"latent_dim must be at least 2 (the explorer shows two), got {self.latent_dim}")
         if self.beta < 0 or self.kl_warmup_steps < 0 or self.free_bits < 0:
@@ -85,40 +85,38 @@ class Config:
             raise ValueError(f"unknown VAE upsample {self.upsample!r}; choose one of {', '.join(UPSAMPLES)}")
         if self.blocks < 0 or self.lr_decay_steps < 0:
             raise ValueError("blocks and lr_decay_steps must not be negative")
-        if not 0 <= self.dropout < 1 or not 0 <= self.decoder_dropout < 1:
-            raise ValueError(f"dropout and decoder_dropout must be in [0, 1), got {self.dropout}, {self.decoder_dropout}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.decoder not in DECODERS:
             raise ValueError(f"unknown VAE decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
-        check_sizes(self, "decoder_hidden")
-        check_choice("VAE decoder context", self.decoder_context, CONTEXTS)
 
 
-# The lecture's network, deepened and regularised, one measured step at a time
-# (benchmarks/vae_ablation.py): residual blocks with resize-then-convolve upsampling; then
-# left-right mirroring and dropout, because on 713 sprites the deeper decoder memorises them
-# (its train −ELBO falls while the held-out one rises); 16 sprites a step (4× the updates per
-# CPU-second); and a cosine learning rate that ends where the preset's budget does.
-_RESIDUAL = Config(width=32, blocks=1, upsample="resize", mirror=True, dropout=0.1, lr_min=5e-5)
-# That encoder with an autoregressive decoder that sees each pixel's 8 causal neighbours
-# (LocalNet, the VLAE's): the conv decoder underfits (train −ELBO 3.9 bits/px after 5
-# CPU-minutes), this one reaches 2.50 held-out in 5. PixelRNN's constant learning rate (a
-# cosine to 1e-4 over the 5 minutes measured worse: 2.63, the net still learns fast at the
-# end) and gradient clipping, free bits so every dimension of the code stays in use, and a
-# short KL warm-up (64 sprites a step: 11 steps an epoch).
-_PIXELVAE = dataclasses.replace(_RESIDUAL, decoder="local", lr=3e-3, lr_min=0.0, grad_clip=1.0, free_bits=1.0,
-                                kl_warmup_steps=100)
+# The lecture's network: two stride-2 convs each way, pixels independent given the code.
+LECTURE = Config(width=64, blocks=0, upsample="transposed", mirror=False, dropout=0.0, decoder="conv", lr=1e-3,
+                 grad_clip=0.0, free_bits=0.0, kl_warmup_steps=500)
 
 CONFIGS = {
-    # The default: 10 CPU-minutes on one core.
-    "pixelvae": _PIXELVAE,
+    # The default, Config(), 10 CPU-minutes on one core: the lecture's network deepened and
+    # regularised, one measured step at a time (benchmarks/vae_ablation.py): residual blocks with
+    # resize-then-convolve upsampling; then left-right mirroring and dropout, because on 713
+    # sprites the deeper decoder memorises them (its train −ELBO falls while the held-out one
+    # rises). Then an autoregressive decoder that sees each pixel's 8 causal neighbours (LocalNet,
+    # the VLAE's): the conv decoder underfits (train −ELBO 3.9 bits/px after 5 CPU-minutes), this
+    # one reaches 2.50 held-out in 5. PixelRNN's constant learning rate (a cosine to 1e-4 over the
+    # 5 minutes measured worse: 2.63, the net still learns fast at the end) and gradient clipping,
+    # free bits so every dimension of the code stays in use, and a short KL warm-up (64 sprites a
+    # step: 11 steps an epoch).
+    "pixelvae": Config(),
     # The same network stopped after 5 CPU-minutes (PRESET_SETTINGS).
-    "quick": _PIXELVAE,
+    "quick": Config(),
     # The conv decoder (pixels independent given the code): best near epoch 35 of its 100
-    # (held-out 4.19 bits/px; benchmarks/vae_ablation.py --rows default, before pixelvae).
-    "residual": dataclasses.replace(_RESIDUAL, lr_decay_steps=4400),
-    "lecture": Config(),  # the lecture's plain two-conv encoder and decoder
-    "ae": Config(variational=False, beta=0.0, kl_warmup_steps=0),
-    "beta4": Config(beta=4.0),  # fewer, more disentangled dimensions, blurrier sprites
+    # (held-out 4.19 bits/px; benchmarks/vae_ablation.py --rows default, before pixelvae), with
+    # a cosine learning rate that ends where its budget does (16 sprites a step).
+    "residual": Config(decoder="conv", lr=1e-3, grad_clip=0.0, free_bits=0.0, kl_warmup_steps=500,
+                       lr_decay_steps=4400, lr_min=5e-5),
+    "lecture": LECTURE,
+    "ae": dataclasses.replace(LECTURE, variational=False, beta=0.0, kl_warmup_steps=0),
+    "beta4": dataclasses.replace(LECTURE, beta=4.0),  # fewer, more disentangled dimensions, blurrier sprites
 }
 
 # The training settings each preset comes with (train.engine.default_settings). The schedules
@@ -152,15 +150,6 @@ class ResidualBlock(nn.Module):
         return x + self.f(x)
 
 
-def upsampling(kind: str, c_in: int, c_out: int) -> nn.Module:
-    """×2 in height and width. A stride-2 transposed conv paints a checkerboard (its 4×4 kernel
-    overlaps unevenly); resizing first and then convolving does not (Odena et al. 2016)."""
-    if kind == "transposed":
-        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1))
-
-
-
 class Encoder(nn.Module):
     """Indices [B, H, W] → (m, σ) each [B, latent_dim]: two stride-2 convs, then an MLP.
     With ``blocks`` > 0, residual blocks at each of the three resolutions (H, H/2, H/4)."""
@@ -169,16 +158,16 @@ class Encoder(nn.Module):
         super().__init__()
         h, w = size
         c1, c2 = cfg.width, 2 * cfg.width
-        self.embed = nn.Embedding(num_colors, cfg.embed_dim)
+        self.embed = nn.Embedding(num_colors, EMBED_DIM)
         if cfg.blocks == 0:
             self.convs = nn.Sequential(
-                nn.Conv2d(cfg.embed_dim, c1, 4, 2, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(EMBED_DIM, c1, 4, 2, 1), nn.LeakyReLU(0.2),
                 nn.Conv2d(c1, c2, 4, 2, 1), nn.LeakyReLU(0.2),
             )
         else:
             res = lambda c: [ResidualBlock(c, cfg.dropout) for _ in range(cfg.blocks)]  # noqa: E731
             self.convs = nn.Sequential(
-                nn.Conv2d(cfg.embed_dim, c1, 3, 1, 1), *res(c1),
+                nn.Conv2d(EMBED_DIM, c1, 3, 1, 1), *res(c1),
                 nn.Conv2d(c1, c2, 4, 2, 1), *res(c2),
                 nn.Conv2d(c2, c2, 4, 2, 1), *res(c2),
                 group_norm(c2), nn.SiLU(),
@@ -262,26 +251,21 @@ class LocalNet(RasterNet):
 
 
 class PixelDecoder(nn.Module):
-    """p(x | c) = Π_t p(x_t | x_<t, c): an autoregressive network with a linear map of the code
-    added to every step's input — PixelVAE (Gulrajani et al. 2016) / the Variational Lossy
-    Autoencoder (Chen et al. 2017). ``pixelrnn``: studio/models/pixelrnn.py's PixelRNN (the
-    pixels above, position, copy head), which sees all earlier pixels; ``local``: LocalNet.
+    """p(x | c) = Π_t p(x_t | x_<t, c): LocalNet with a linear map of the code added to every
+    step's input — PixelVAE (Gulrajani et al. 2016) / the Variational Lossy Autoencoder (Chen
+    et al. 2017).
 
     Why: given c, the conv decoder's pixels are independent, so every bit of shape and colour
     must pass through 10 numbers (its train −ELBO stalls near 3.9 bits/px); here outlines and
     local texture come from the neighbours, and the code carries what they cannot know.
-    −ELBO = this NLL + KL is still a bound on −log p(x)."""
+    −ELBO = this NLL + KL is still a bound on −log p(x). (A PixelRNN decoder, which sees every
+    earlier pixel, was better in bits but 4× slower to decode, too slow for the explorer's
+    sliders: docs/history.md.)"""
 
     def __init__(self, cfg: Config, num_colors: int, size: tuple[int, int]):
         super().__init__()
-        if cfg.decoder == "pixelrnn":
-            rnn = pixelrnn.Config(hidden=cfg.decoder_hidden, context="2d", position=True,
-                                  dropout=cfg.decoder_dropout, copy=True)
-            self.net, width = pixelrnn.PixelRNN(rnn, num_colors, size), rnn.embed
-        else:
-            self.net = LocalNet(num_colors, size, cfg.decoder_context, cfg.decoder_hidden, cfg.decoder_dropout)
-            width = cfg.decoder_hidden
-        self.code_in = nn.Linear(cfg.latent_dim, width)  # the code, as one more input of every step
+        self.net = LocalNet(num_colors, size, DECODER_CONTEXT, DECODER_HIDDEN, DECODER_DROPOUT)
+        self.code_in = nn.Linear(cfg.latent_dim, DECODER_HIDDEN)  # the code, as one more input of every step
 
     def forward(self, c: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Codes [B, D] and the sprites [B, H, W] (teacher forcing) → logits [B, K, H, W]."""
@@ -399,8 +383,7 @@ class Task:
         self.num_colors = len(palette)
         self.palette_rgb = torch.tensor(np.asarray(palette, dtype=np.uint8), device=device)  # [K, 3]
         self.vae = VAE(config, self.num_colors, self.size).to(device)
-        self.opt = torch.optim.Adam(self.vae.parameters(), config.lr, weight_decay=config.weight_decay,
-                                    fused=device.type == "cuda")
+        self.opt = torch.optim.Adam(self.vae.parameters(), config.lr, fused=device.type == "cuda")
         # Fixed codes for the progress grids: the same prior draws sharpen over training.
         self.fixed_codes = seeded_codes(64, config.latent_dim, PROGRESS_SEED)
 
@@ -418,7 +401,7 @@ class Task:
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg = self.config
         if cfg.mirror:
-            batch = diffaugment.flip(batch)
+            batch = flip(batch)
         logits, m, log_var = nets["vae"](batch)
         recon = reconstruction_loss(logits, batch).mean()
         if cfg.variational:

@@ -24,12 +24,11 @@ import numpy as np
 import torch
 from psygnal import Signal
 
-from studio.data import grid_image
+from studio.data import grid_image, save_gif
 from studio.data.files import save_image
 from studio.models.gan_signals import nearest_training_sprites
-from studio.models.gan_walk import interpolate, random_codes, save_gif, walk_codes
+from studio.models.gan_walk import interpolate, random_codes, walk_codes
 from studio.models.latent import GRID_EXTENT, FixedCode, LatentExplorer
-from studio.models.latent import save_gif as save_rgb_gif
 from studio.train.trained import TrainedRun
 
 __all__ = ["FIX_LABELS", "FIX_MODES", "GRID_EXTENT", "CopyCheck", "GanWalk", "LatentState", "LoadedGan",
@@ -181,9 +180,7 @@ class LatentState:
 def save_walk(explorer: LatentExplorer, path: str | Path, a: int, b: int, steps: int, scale: int = 4) -> Path:
     """A straight walk between sprites a's and b's codes as a GIF that plays forth and back
     (the VAE explorer's *Save walk GIF* and `studio interpolate -o walk.gif`)."""
-    walk = explorer.interpolate(a, b, steps)
-    save_rgb_gif(explorer.palette.to_rgb(walk), path, scale=scale)
-    return Path(path)
+    return save_gif(explorer.interpolate(a, b, steps), explorer.palette, path, scale=scale, forth_and_back=True)
 
 
 class LoadedGan:

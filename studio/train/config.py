@@ -3,6 +3,11 @@
 Whatever a config comes from (a preset, a JSON/TOML file, a run's config.json), its fields are
 checked against the dataclass's types before use, so ``"epochs": "ten"`` is a one-line
 :class:`ConfigError` naming the file, not a crash deep inside training.
+
+A run's config.json may be older than the studio reading it: :func:`saved_model_config` puts
+it in this version's terms first — a field added since takes the value such runs had, a value
+renamed since its new name, and a retired option is dropped where it did nothing, or the run
+is refused with a line naming it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import tomllib
 import types
 import typing
 from pathlib import Path
+from typing import NamedTuple
 
 from studio.errors import ConfigError
 from studio.models import model_module
 
 __all__ = ["ConfigError", "config_names", "resolve_config", "config_from_dict", "config_to_dict",
-           "check_fields"]
+           "check_fields", "saved_model_config"]
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; refuse to parse megabytes of it
 
@@ -153,3 +159,84 @@ def _kind(value) -> str:
 
 def config_to_dict(config) -> dict:
     return dataclasses.asdict(config)
+
+
+# --- the configs of older runs ----------------------------------------------------------------
+
+ANY = object()  # a retired field's neutral value when every value of it is neutral
+
+
+class Retired(NamedTuple):
+    """A field a model no longer has. ``neutral``: the value with which it did nothing, which is
+    what the model now always does; ``idle``: (another field, its value) with which it did
+    nothing whatever its own value."""
+
+    neutral: object
+    idle: tuple[str, object] | None = None
+
+
+#: Fields removed: options tried and measured worse, and fields no preset set, now constants
+#: (docs/history.md has what each was and measured). A run that has one at its neutral value
+#: opens without it; any other value needs code this version does not have: the run is refused.
+RETIRED_FIELDS = {
+    "gan": {
+        "augment": Retired(""),  # DiffAugment's policy: none
+        "r1_weight": Retired(0.0),
+        "minibatch_std": Retired(False),
+        "lr_decay_steps": Retired(0),  # constant learning rates
+        "lr_end": Retired(ANY),  # only with lr_decay_steps, refused on its own
+        "slots": Retired(ANY),  # only with output "slots", refused on its own
+        "gp_weight": Retired(10.0),  # now gan.GP_WEIGHT
+        "ema_decay": Retired(0.999),  # now gan.EMA_DECAY
+    },
+    "vae": {
+        "weight_decay": Retired(0.0),
+        "embed_dim": Retired(16),  # now vae.EMBED_DIM
+        # Now vae.DECODER_HIDDEN, DECODER_DROPOUT and DECODER_CONTEXT; the conv decoder never read them.
+        "decoder_hidden": Retired(256, idle=("decoder", "conv")),
+        "decoder_dropout": Retired(0.25, idle=("decoder", "conv")),
+        "decoder_context": Retired("2d-wide", idle=("decoder", "conv")),
+    },
+}
+#: Values of fields that remain, removed as the fields above were.
+RETIRED_VALUES = {"gan": {"output": ("gumbel", "slots")}, "vae": {"decoder": ("pixelrnn",)}}
+#: Values that have a new name: the same idea is called the same in every model.
+RENAMED_VALUES = {"gan": {"upsample": {"transpose": "transposed", "nearest": "resize"}}}
+#: What a run made before a field existed had instead, where the field's default is not that:
+#: the dataclasses' defaults are the default presets, the first versions' were the lecture's
+#: networks. (The GAN's first version upsampled with transposed convs; its upsample field, added
+#: later, defaulted to them until "resize" replaced them as the default.)
+OLD_RUN_DEFAULTS = {
+    "gan": {"lr_g": 2e-4, "lr_d": 2e-4, "upsample": "transposed", "output": "rgb", "commitment": 0.0,
+            "d_head": "linear", "mirror": False},
+    "vae": {"width": 64, "kl_warmup_steps": 500, "lr": 1e-3, "blocks": 0, "upsample": "transposed",
+            "free_bits": 0.0, "mirror": False, "dropout": 0.0, "decoder": "conv", "grad_clip": 0.0},
+}
+
+
+def saved_model_config(model: str, fields, source) -> dict:
+    """The model config of a run's config.json (``fields``, from ``source``) in this version's
+    terms, for :func:`config_from_dict`; a ConfigError naming the file and the option when the
+    run was trained with an option this version no longer has."""
+    if not isinstance(fields, dict):
+        return fields  # config_from_dict says what is wrong with it
+    fields = {**OLD_RUN_DEFAULTS.get(model, {}), **fields}
+    for name, values in RETIRED_VALUES.get(model, {}).items():
+        if fields.get(name) in values:
+            raise _retired(name, fields[name], source)
+    for name, renamed in RENAMED_VALUES.get(model, {}).items():
+        if isinstance(fields.get(name), str):
+            fields[name] = renamed.get(fields[name], fields[name])
+    for name, retired in RETIRED_FIELDS.get(model, {}).items():
+        if name not in fields:
+            continue
+        value = fields.pop(name)
+        idle = retired.idle is not None and fields.get(retired.idle[0]) == retired.idle[1]
+        if retired.neutral is not ANY and value != retired.neutral and not idle:
+            raise _retired(name, value, source)
+    return fields
+
+
+def _retired(name: str, value, source) -> ConfigError:
+    return ConfigError(f"trained with the retired option {name} = {_kind(value)}; "
+                       "this version of the studio cannot rebuild it", source)

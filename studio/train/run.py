@@ -253,9 +253,11 @@ def list_runs(folder: str | Path) -> list[RunDir]:
 
 
 def check_run_config(saved, source) -> None:
-    """The structure of a run's config.json, and its model's and training's fields (by type)."""
+    """The structure of a run's config.json, and its model's and training's fields (by type).
+    An older run's model config is put in this version's terms on the way (in ``saved``:
+    train.config.saved_model_config), or refused when this version cannot rebuild its model."""
     from studio.models import MODEL_NAMES, model_module
-    from studio.train.config import config_from_dict
+    from studio.train.config import config_from_dict, saved_model_config
     from studio.train.settings import TrainSettings
 
     def need(ok: bool, what: str):
@@ -280,6 +282,7 @@ def check_run_config(saved, source) -> None:
         isinstance(c, list) and len(c) == 3 and all(_is_int(v) and 0 <= v <= 255 for v in c) for c in palette),
         f"'data.palette' must be {k} colours [r, g, b] of 0..255")
     need(isinstance(data.get("options", {}), dict), "'data.options' must be an object")
+    saved["model_config"] = saved_model_config(saved["model"], saved["model_config"], source)
     config_from_dict(model_module(saved["model"]).Config, saved["model_config"], source=str(source))
     config_from_dict(TrainSettings, saved["train"], source=str(source))
 

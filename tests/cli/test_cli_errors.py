@@ -3,6 +3,7 @@ interrupt exits 130; a real bug keeps its traceback. Numeric arguments are check
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -18,7 +19,7 @@ from studio.train.engine import Trainer, TrainSettings
 def gan_run(tmp_path_factory):
     path = tmp_path_factory.mktemp("runs") / "gan"
     settings = TrainSettings(epochs=1, batch_size=8, sample_every=0, sample_count=0, device="cpu")
-    Trainer("gan", gan.Config(z_dim=8, width=8), builtin_creatures(n=24), settings, path).run_training()
+    Trainer("gan", dataclasses.replace(gan.DCGAN, z_dim=8, width=8), builtin_creatures(n=24), settings, path).run_training()
     return path
 
 

@@ -1,6 +1,7 @@
 """Errors reach the user in the GUI: a damaged run opens as a readable message, and an error
 raised in a slot becomes a dialog (studio.gui.app.show_uncaught_errors)."""
 
+import dataclasses
 import json
 import os
 import sys
@@ -35,7 +36,7 @@ def dialogs(monkeypatch):
 def wrong_typed_run(tmp_path):
     path = tmp_path / "runs" / "gan-1"
     settings = TrainSettings(epochs=1, batch_size=16, sample_every=0, sample_count=0)
-    Trainer("gan", gan.Config(z_dim=8, width=8), open_dataset("builtin:n=24"), settings, path).run_training()
+    Trainer("gan", dataclasses.replace(gan.DCGAN, z_dim=8, width=8), open_dataset("builtin:n=24"), settings, path).run_training()
     config = json.loads((path / "config.json").read_text())
     config["data"]["palette"] = 16213  # what a hand edit or a bad merge leaves
     (path / "config.json").write_text(json.dumps(config))

@@ -1,5 +1,6 @@
 """The GAN code space workspace and the GAN workspace's collapse warning, offscreen."""
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -31,7 +32,7 @@ def tiny_run(path, collapse: bool = False):
     settings = TrainSettings(epochs=2, batch_size=16, sample_every=0)
     # Transposed convolutions: a barely trained tiny G then still draws visibly different
     # sprites for different z (with resize-convolutions it starts out near-constant).
-    trainer = Trainer("gan", gan.Config(z_dim=8, width=8, upsample="transpose"), open_dataset(DATA),
+    trainer = Trainer("gan", dataclasses.replace(gan.DCGAN, z_dim=8, width=8, upsample="transposed"), open_dataset(DATA),
                       settings, path)
     if collapse:  # every code decodes to one sprite: the evaluation must see the collapse
         one = np.asarray(trainer.sprites.indices[:1])

@@ -1,5 +1,6 @@
 """The live training monitor (TrainingPanel) and the GAN workspace, offscreen."""
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -27,7 +28,7 @@ from studio.models import gan  # noqa: E402
 from studio.session.forms import Budget  # noqa: E402
 from studio.train.run import RunDir  # noqa: E402
 
-TINY = gan.Config(z_dim=8, width=8)
+TINY = dataclasses.replace(gan.DCGAN, z_dim=8, width=8)
 DATA = "builtin:n=48,seed=3"
 WAIT_MS = 120_000  # the machine is shared: be generous
 
@@ -161,7 +162,7 @@ def test_a_nan_in_training_shows_the_error_and_the_app_keeps_working(qtbot, tiny
 
 def test_follows_a_run_written_by_the_cli(qtbot, tiny_set, tmp_path):
     config_file = tmp_path / "tiny.json"
-    config_file.write_text(json.dumps({"z_dim": 8, "width": 8}))
+    config_file.write_text(json.dumps(dataclasses.asdict(TINY)))
     run_path = tmp_path / "cli-run"
     proc = subprocess.Popen([sys.executable, "-m", "studio", "train", "gan", "--data", DATA,
                              "--config", str(config_file), "--steps", "20", "--batch-size", "8",

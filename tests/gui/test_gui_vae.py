@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("isolated_app")  # QSettings and runs under
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "vae-tiny"
-    config = vae.Config(width=8, hidden=32, embed_dim=4, kl_warmup_steps=0, lr=1e-2)
+    config = dataclasses.replace(vae.LECTURE, width=8, hidden=32, kl_warmup_steps=0, lr=1e-2)
     settings = TrainSettings(epochs=4, batch_size=16, sample_every=0, sample_count=4)
     Trainer("vae", config, open_dataset(DATA), settings, out).run_training()
     return out
@@ -41,7 +42,7 @@ def explorer():
 
     sprites = open_dataset(DATA)
     torch.manual_seed(0)
-    task = vae.Task(vae.Config(width=8, hidden=32, embed_dim=4), sprites.palette.colors, (20, 20),
+    task = vae.Task(dataclasses.replace(vae.LECTURE, width=8, hidden=32), sprites.palette.colors, (20, 20),
                     torch.device("cpu"))
     return LatentExplorer(task, sprites.palette, sprites)
 

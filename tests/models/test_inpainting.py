@@ -3,6 +3,8 @@ variants, repeatable from a seed, and the code fits (VAE, GAN) really fit the vi
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -15,12 +17,11 @@ from studio.models.inpainting import completer_for
 DATA = "builtin:n=32,size=12,seed=3"  # 12×12: the VAE and GAN need sides divisible by 4
 TINY = {"pixelrnn": (pixelrnn, pixelrnn.Config(hidden=16, embed=8, context="2d", position=True)),
         "transformer": (transformer, transformer.Config(n_embd=16, n_head=2, n_layer=1)),
-        "vae": (vae, vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)),
+        "vae": (vae, dataclasses.replace(vae.LECTURE, width=8, hidden=16, kl_warmup_steps=0)),
         # An autoregressive decoder given the encoder's code: completed by the SMC.
-        "vae-local": (vae, vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0, decoder="local",
-                                      decoder_hidden=16)),
-        "gan": (gan, gan.Config(z_dim=8, width=8)),  # RGB out: the context loss is a colour distance
-        "gan-palette": (gan, gan.Config(z_dim=8, width=8, output="palette"))}  # logits: a likelihood
+        "vae-local": (vae, dataclasses.replace(vae.LECTURE, width=8, hidden=16, kl_warmup_steps=0, decoder="local")),
+        "gan": (gan, dataclasses.replace(gan.DCGAN, z_dim=8, width=8)),  # RGB out: the context loss is a colour distance
+        "gan-palette": (gan, dataclasses.replace(gan.DCGAN, z_dim=8, width=8, output="palette"))}  # logits: a likelihood
 
 
 def make_task(sprites, name):

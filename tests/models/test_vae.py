@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from studio.data.builtin import builtin_creatures
 from studio.models import vae
 
-TINY = vae.Config(width=8, hidden=16, embed_dim=4, kl_warmup_steps=0)
+TINY = dataclasses.replace(vae.LECTURE, width=8, hidden=16, kl_warmup_steps=0)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_bits_per_pixel_divides_nats_by_pixels_and_ln_2():
 
 # --- the training step and evaluation -------------------------------------------------------
 def test_train_step_loss_is_recon_plus_weighted_kl_and_counts_warm_up_steps(sprites):
-    task = make_task(sprites, vae.Config(width=8, hidden=16, embed_dim=4, beta=3.0, kl_warmup_steps=4))
+    task = make_task(sprites, dataclasses.replace(TINY, beta=3.0, kl_warmup_steps=4))
     first = task.train_step(task.modules(), batch(sprites))
     assert set(first) >= {"loss", "recon", "kl", "elbo_bits_per_pixel"}
     assert float(first["kl_weight"]) == 0.0 and float(first["loss"]) == pytest.approx(float(first["recon"]))
@@ -94,7 +95,7 @@ def test_evaluate_reports_held_out_elbo_as_recon_plus_kl_in_bits_per_pixel(sprit
 
 
 def test_training_lowers_the_held_out_bound(sprites):
-    task = make_task(sprites, vae.Config(width=8, hidden=32, embed_dim=4, kl_warmup_steps=20, lr=1e-2))
+    task = make_task(sprites, dataclasses.replace(TINY, hidden=32, kl_warmup_steps=20, lr=1e-2))
     before = task.evaluate(batch(sprites, 16))["elbo_bits_per_pixel"]
     for _ in range(10):
         task.train_step(task.modules(), batch(sprites, 16))
@@ -112,7 +113,7 @@ def test_the_palette_size_comes_from_the_data(course_dir):
 
 # --- the plain auto-encoder -------------------------------------------------------------------
 def test_ae_config_has_no_kl_and_is_deterministic(sprites):
-    task = make_task(sprites, vae.Config(width=8, hidden=16, embed_dim=4, variational=False))
+    task = make_task(sprites, dataclasses.replace(TINY, kl_warmup_steps=500, variational=False))
     x = batch(sprites)
     metrics = task.train_step(task.modules(), x)
     assert float(metrics["kl"]) == 0.0 and float(metrics["loss"]) == float(metrics["recon"])
@@ -152,16 +153,16 @@ def test_free_bits_floor_each_dimensions_batch_mean_kl():
 
 
 def test_learning_rate_follows_a_half_cosine_to_lr_min_then_stays():
-    cfg = vae.Config(lr=1e-3, lr_min=1e-4, lr_decay_steps=100)
+    cfg = dataclasses.replace(vae.LECTURE, lr=1e-3, lr_min=1e-4, lr_decay_steps=100)
     assert vae.learning_rate(cfg, 0) == pytest.approx(1e-3)
     assert vae.learning_rate(cfg, 50) == pytest.approx(5.5e-4)
     assert vae.learning_rate(cfg, 100) == pytest.approx(1e-4) and vae.learning_rate(cfg, 500) == pytest.approx(1e-4)
-    assert vae.learning_rate(vae.Config(lr=2e-3), 10 ** 6) == 2e-3  # lr_decay_steps = 0: constant
+    assert vae.learning_rate(dataclasses.replace(vae.LECTURE, lr=2e-3), 10 ** 6) == 2e-3  # lr_decay_steps = 0: constant
 
 
 def test_residual_resize_config_trains_and_sets_the_scheduled_learning_rate(sprites):
-    cfg = vae.Config(width=8, hidden=16, embed_dim=4, blocks=1, upsample="resize", free_bits=0.5, dropout=0.1,
-                     lr=1e-2, lr_min=1e-3, lr_decay_steps=4, mirror=True, kl_warmup_steps=0)
+    cfg = dataclasses.replace(vae.LECTURE, width=8, hidden=16, blocks=1, upsample="resize", free_bits=0.5,
+                              dropout=0.1, lr=1e-2, lr_min=1e-3, lr_decay_steps=4, mirror=True, kl_warmup_steps=0)
     task = make_task(sprites, cfg)
     assert any(isinstance(m, vae.ResidualBlock) for m in task.vae.decoder.modules())
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in task.vae.modules())
@@ -173,12 +174,14 @@ def test_residual_resize_config_trains_and_sets_the_scheduled_learning_rate(spri
 
 
 def test_an_older_runs_config_rebuilds_the_network_its_checkpoint_holds():
-    from studio.train.config import config_from_dict
+    from studio.train.config import config_from_dict, saved_model_config
 
     # The fields a run saved before residual blocks existed: they must give the same network.
     old = {"latent_dim": 10, "width": 64, "hidden": 256, "embed_dim": 16, "variational": True,
            "beta": 1.0, "kl_warmup_steps": 500, "lr": 1e-3, "weight_decay": 0.0}
-    net = vae.VAE(config_from_dict(vae.Config, old), 167, (20, 20))
+    config = config_from_dict(vae.Config, saved_model_config("vae", old, "config.json"))
+    assert config == vae.CONFIGS["lecture"]
+    net = vae.VAE(config, 167, (20, 20))
     shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     assert shapes == {  # the state dict of that network, as its checkpoints hold it
         "step": (), "encoder.embed.weight": (167, 16),
@@ -203,10 +206,7 @@ def test_presets_name_their_training_settings():
 
 
 # --- autoregressive decoders: p(x | c) = Π_t p(x_t | x_<t, c) -------------------------------------
-AUTOREGRESSIVE = {"local": vae.Config(width=8, hidden=16, embed_dim=4, decoder="local", decoder_hidden=16,
-                                      kl_warmup_steps=0, free_bits=0.5, grad_clip=1.0),
-                  "pixelrnn": vae.Config(width=8, hidden=16, embed_dim=4, decoder="pixelrnn", decoder_hidden=16,
-                                         kl_warmup_steps=0)}
+AUTOREGRESSIVE = {"local": dataclasses.replace(TINY, decoder="local", free_bits=0.5, grad_clip=1.0)}
 
 
 @pytest.mark.parametrize("kind", list(AUTOREGRESSIVE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -20,7 +21,7 @@ from studio.train.checkpoint import load_checkpoint, save_checkpoint
 from studio.train.engine import Trainer, TrainingControl, TrainingListener, TrainSettings
 from studio.train.run import MetricsFollower, RunDir
 
-TINY_GAN = gan.Config(z_dim=8, width=8)
+TINY_GAN = dataclasses.replace(gan.DCGAN, z_dim=8, width=8)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ log is cut back to the checkpoint, a full disk leaves the last good checkpoint, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ from studio.train.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_che
 from studio.train.engine import Trainer, TrainSettings
 from studio.train.run import RunDir, RunLock
 
-TINY_GAN = gan.Config(z_dim=8, width=8)
+TINY_GAN = dataclasses.replace(gan.DCGAN, z_dim=8, width=8)
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -92,7 +93,7 @@ def test_out_into_an_existing_run_is_refused(tmp_path, sprites):
     run = trained_run(tmp_path / "run", sprites, epochs=1)
     before = run.config_path.read_bytes()
     with pytest.raises(TrainingError, match="already holds a run.*--resume"):
-        Trainer("vae", vae.Config(latent_dim=2, width=4, hidden=8, embed_dim=2), sprites, settings(),
+        Trainer("vae", dataclasses.replace(vae.LECTURE, latent_dim=2, width=4, hidden=8), sprites, settings(),
                 run.path)
     assert run.config_path.read_bytes() == before  # the GAN's config.json is untouched
 
