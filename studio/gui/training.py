@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 from superqt import QCollapsible
 
@@ -49,7 +49,7 @@ from studio.errors import StudioError
 from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm, RememberedSettings
 from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
-from studio.gui.widgets import Banner, SquareImageView, signals_blocked
+from studio.gui.widgets import Banner, SquareImageView, side_column, signals_blocked
 from studio.gui.workers import GuiThread, run_training
 from studio.session.monitor import STOPPING_TEXT, WarningRule
 from studio.session.pretrained import is_pretrained
@@ -186,22 +186,12 @@ class TrainingPanel(QWidget):
         self.run_label.setStyleSheet("color: gray")
 
         # Left: the settings scroll; the buttons stay pinned below them, always in view.
-        settings = QWidget()
-        settings_layout = QVBoxLayout(settings)
-        settings_layout.setContentsMargins(0, 0, 4, 0)
+        boxes = [model_box, train_box, self.advanced]
         if intro:
             intro_label = QLabel(intro)
             intro_label.setWordWrap(True)
-            settings_layout.addWidget(intro_label)
-        settings_layout.addWidget(model_box)
-        settings_layout.addWidget(train_box)
-        settings_layout.addWidget(self.advanced)
-        settings_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(settings)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            boxes.insert(0, intro_label)
+        scroll = side_column(boxes, min_width=0, margin=0)
         left = QWidget()
         left.setFixedWidth(320)
         left_layout = QVBoxLayout(left)
