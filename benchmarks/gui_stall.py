@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from studio.gui.app import create_main_window, set_app_names
+    from studio.session.forms import Budget
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     set_app_names(app)
@@ -68,7 +69,7 @@ def main(argv=None) -> int:
     run_loop(120_000, window.datasetLoaded)
     panel = window.show_workspace("GAN")
     panel.batch_box.setValue(args.batch_size)
-    panel.epochs_box.setValue(100_000)
+    panel.set_budget(Budget("epochs", 100_000))
     if not args.no_train:
         if not panel.start_training():
             print(f"gui_stall: could not start: {panel.error_banner.text()}", file=sys.stderr)
