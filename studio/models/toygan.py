@@ -36,6 +36,11 @@ LOSSES = {
 D_MEANING = {"minimax": "D(x): the probability that x is real", "non-saturating": "D(x): the probability that x is real",
              "least-squares": "D(x): the score, 1 = real, 0 = fake",
              "wasserstein-gp": "D(x): the critic's score, higher = more real (no fixed scale)"}
+#: D updates per G update where a loss needs more than one: a critic must be near its optimum for
+#: its slope to be the Wasserstein distance's (Gulrajani et al.'s n_critic = 5). With one, G chases
+#: a half-trained critic off the data: on the ring, sliced distance 1.1–1.4 after 2000 steps against
+#: 0.14 with five (docs/learning.md).
+CRITIC_STEPS = {"wasserstein-gp": 5}
 WHICH = ("both", "d", "g")  # what a training step updates: D then G, D only, G only
 
 
@@ -182,7 +187,7 @@ class ToyConfig:
     lr_g: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
     loss: str = "non-saturating"  # one of LOSSES
-    d_steps: int = 1  # D updates per G update in a "both" step (WGAN-GP's papers use 5)
+    d_steps: int | None = None  # D updates per G update in a "both" step; None: the loss's own (CRITIC_STEPS)
     gp_weight: float = 10.0  # λ of the gradient penalty (wasserstein-gp only)
     grid_points: int = 200  # 1-D: where D's curve and G's density are drawn
     bins: int = 60  # 1-D: of the data histogram
@@ -193,11 +198,16 @@ class ToyConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         for name in ("z_dim", "hidden", "batch_size", "d_steps", "grid_points", "bins", "heat_points", "shown"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("lr_d", "lr_g"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+
+    @property
+    def critic_steps(self) -> int:
+        """D updates per G update: ``d_steps``, else the loss's own."""
+        return self.d_steps if self.d_steps is not None else CRITIC_STEPS.get(self.loss, 1)
 
 
 #: 2-D data's networks: 2-D noise, so G's mapping is a warped plane a view can draw (GAN Lab's),
@@ -286,6 +296,8 @@ class ToySnapshot2D:
     heat_axis: np.ndarray  # [P] the x (and y) of the heat map's cell centres
     discriminator: np.ndarray  # [P, P] D's output at (heat_axis[col], heat_axis[row]): row = y
     distance: float  # sliced Wasserstein distance between G's points and the data
+    push: np.ndarray | None = None  # [shown, 2] −∇ₓ of G's loss at each of G's points: where D's
+    # slope pushes them (GAN Lab's gradient arrows; G moves its points along these, through its weights)
     d_loss: float = float("nan")
     g_loss: float = float("nan")
     loss: str = "non-saturating"
@@ -363,7 +375,7 @@ class ToyGan:
         return torch.from_numpy(self.data.sample(n, self.rng)).float().reshape(n, self.dim)
 
     def train(self, n: int = 1, which: str = "both") -> None:
-        """n training steps. ``which``: "both" (``d_steps`` D updates on a real and a fake batch,
+        """n training steps. ``which``: "both" (``critic_steps`` D updates on a real and a fake batch,
         then one G update through the updated D), "d" (D only: G stands still) or "g" (G only:
         it climbs the D of the moment)."""
         if which not in WHICH:
@@ -375,7 +387,7 @@ class ToyGan:
         try:
             for _ in range(n):
                 if which != "g":
-                    for _ in range(self.config.d_steps if which == "both" else 1):
+                    for _ in range(self.config.critic_steps if which == "both" else 1):
                         self._d_update()
                 if which != "d":
                     self._g_update()
@@ -449,8 +461,15 @@ class ToyGan:
             heat = d_output(self.config.loss, self.d(self._heat_points)).reshape(side, side).numpy()
         return ToySnapshot2D(self.steps, tuple(self.data.span), self.reference, fake, self.eval_z.numpy(),
                              self.heat_axis, heat.astype(np.float64),
-                             sliced_wasserstein(fake, self.reference, self._directions),
+                             sliced_wasserstein(fake, self.reference, self._directions), self.push(fake),
                              self.last_d_loss, self.last_g_loss, self.config.loss)
+
+    def push(self, points: np.ndarray) -> np.ndarray:
+        """−∇ₓ of G's loss at ``points`` [n, dim] (the loss summed, so each row is that point's
+        own): the direction D's current slope pushes a generated point, and how hard."""
+        x = torch.as_tensor(points, dtype=torch.float32).reshape(-1, self.dim).requires_grad_(True)
+        grad, = torch.autograd.grad(g_loss(self.config.loss, self.d(x)) * len(x), x)
+        return -grad.numpy().astype(np.float64)
 
 
 # --- yardsticks ---------------------------------------------------------------------------------

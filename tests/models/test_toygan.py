@@ -214,3 +214,23 @@ def test_the_non_saturating_gan_learns_the_ring_of_8_gaussians():
 
 
 RING_STEPS = 3000
+
+
+def test_g_points_are_pushed_up_ds_slope():
+    """The arrows: each of G's points is pushed where D rates points as more real."""
+    toy = ToyGan("ring", seed=0)
+    toy.train(50, which="d")  # D learns where the data is; G has not moved
+    snap = toy.snapshot()
+    assert snap.push.shape == snap.fake.shape
+    step = 0.01 * snap.push / np.linalg.norm(snap.push, axis=1, keepdims=True)
+    rises = toy.discriminator_on(snap.fake + step) > toy.discriminator_on(snap.fake)
+    assert rises.mean() > 0.95
+
+
+def test_the_wasserstein_critic_takes_five_steps_per_g_step_unless_told():
+    assert ToyConfig(loss="wasserstein-gp").critic_steps == 5 and ToyConfig().critic_steps == 1
+    assert ToyConfig(loss="wasserstein-gp", d_steps=2).critic_steps == 2
+    toy = ToyGan("ring", seed=0)
+    toy.tune(loss="wasserstein-gp")
+    toy.train(2)
+    assert (toy.d_updates, toy.g_updates) == (10, 2)
