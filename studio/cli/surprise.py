@@ -36,7 +36,7 @@ def cmd_surprise(args) -> int:
     from studio.cli.pixelrnn import _sprite
     from studio.data.files import save_image
     from studio.errors import StudioError
-    from studio.models.beliefs import beliefs_of, check_beliefs
+    from studio.models.beliefs import SEES, beliefs_of, check_beliefs
     from studio.session.pretrained import model_title
     from studio.train.trained import TrainedRun
 
@@ -51,7 +51,7 @@ def cmd_surprise(args) -> int:
     name = f"sprite {args.index}" if args.index is not None else Path(args.image).name
     # (ASCII only in the picture: PIL's built-in font has no "−")
     title = f"{name}: {seen.total_bits:.1f} bits ({seen.bits_per_pixel:.2f} bits/px) under {model_title(run.path)}"
-    save_image(surprise_picture(run.palette.to_rgb(sprite), bits, args.scale, title), args.output)
+    save_image(surprise_picture(run.palette.to_rgb(sprite), bits, args.scale, title, SEES[seen.sees]), args.output)
     row, col = np.unravel_index(int(bits.argmax()), bits.shape)
     guess, p_guess = seen.top_colours(row, col, 1)[0]
     p_true = float(seen.probabilities(row, col)[sprite[row, col]])
@@ -76,8 +76,10 @@ def scale_top(bits: np.ndarray) -> float:
     return float(max(1.0, np.ceil(float(bits.max()))))
 
 
-def surprise_picture(rgb: np.ndarray, bits: np.ndarray, scale: int, title: str):
-    """The sprite (RGB [H, W, 3]) beside its surprise map, a colour bar with ticks in bits, a title."""
+def surprise_picture(rgb: np.ndarray, bits: np.ndarray, scale: int, title: str,
+                     sees: str = "the pixels before it (raster order)"):
+    """The sprite (RGB [H, W, 3]) beside its surprise map, a colour bar with ticks in bits, a
+    title; ``sees``: what each pixel's prediction was given (models.beliefs.SEES)."""
     from PIL import Image, ImageDraw
 
     h, w = bits.shape
@@ -91,7 +93,8 @@ def surprise_picture(rgb: np.ndarray, bits: np.ndarray, scale: int, title: str):
     draw = ImageDraw.Draw(image)
     draw.text((margin, 6), title, fill="black")
     draw.text((margin, 20), "the sprite", fill="#555555")
-    draw.text((margin + w * scale + gap, 20), "bits at each pixel: -log2 p(pixel | the pixels before it)", fill="#555555")
+    draw.text((margin + w * scale + gap, 20), f"bits at each pixel: -log2 p(pixel | {sees.split(' (')[0]})",
+              fill="#555555")
     image.paste(sprite, (margin, title_h))
     heat_left = margin + w * scale + gap
     image.paste(heat, (heat_left, title_h))
