@@ -210,8 +210,8 @@ class ToyConfig:
         return self.d_steps if self.d_steps is not None else CRITIC_STEPS.get(self.loss, 1)
 
 
-#: 2-D data's networks: 2-D noise, so G's mapping is a warped plane a view can draw (GAN Lab's),
-#: and wider layers: eight separate modes take more bends than 1-D's bumps (benchmarks/toygan_speed.py).
+#: 2-D data's networks: 2-D noise, so G's mapping is a warped plane a view can draw (GAN Lab's; on
+#: the ring it also covered more modes than 4-D noise), and room for the grid's 25 modes (docs/learning.md).
 PLANE_CONFIG = ToyConfig(z_dim=2, hidden=64)
 
 
