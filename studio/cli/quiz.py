@@ -38,9 +38,9 @@ def cmd_quiz(args) -> int:
     from studio.cli.args import usage_error
     from studio.data.files import save_image
     from studio.session.quiz import QuizScores, RealOrFake
-    from studio.train.trained import TrainedRun
+    from studio.session.trained import open_run
 
-    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
+    run = open_run(args.run_dir, args.checkpoint, args.device)
     try:
         quiz = RealOrFake(run, seed=args.seed, size=args.size, scores=QuizScores(args.scores))
     except ValueError as err:

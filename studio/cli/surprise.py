@@ -33,20 +33,23 @@ def register(subparsers) -> None:
 
 
 def cmd_surprise(args) -> int:
-    from studio.cli.pixelrnn import _sprite
     from studio.data.files import save_image
+    from studio.data.images import read_sprite_image
     from studio.errors import StudioError
-    from studio.models.beliefs import SEES, beliefs_of, check_beliefs
+    from studio.session.beliefs import SEES, run_beliefs
     from studio.session.pretrained import model_title
-    from studio.train.trained import TrainedRun
+    from studio.session.trained import open_run
 
-    run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
-    try:
-        check_beliefs(run.task, run.model)
-    except ValueError as err:
-        raise StudioError(str(err), run.path) from None
-    sprite = _sprite(args, run.config, run.palette, run.size)
-    seen = beliefs_of(run.task, sprite)
+    run = open_run(args.run_dir, args.checkpoint, args.device)
+    if args.index is not None:
+        sprites = run.dataset()
+        if not 0 <= args.index < len(sprites):
+            raise StudioError(f"--index {args.index} is outside the run's {len(sprites)} sprites",
+                              hint=f"choose 0..{len(sprites) - 1}")
+        sprite = sprites.indices[args.index]
+    else:
+        sprite = run.palette.nearest(read_sprite_image(args.image, run.size))
+    seen = run_beliefs(run, sprite)
     bits = seen.surprise_bits
     name = f"sprite {args.index}" if args.index is not None else Path(args.image).name
     # (ASCII only in the picture: PIL's built-in font has no "−")

@@ -21,10 +21,23 @@ from dataclasses import dataclass
 import numpy as np
 from psygnal import Signal
 
-from studio.models.beliefs import (AttentionMap, SpriteBeliefs, attention_map, attention_of, beliefs_of,
-                                   check_beliefs, has_attention)
+from studio.errors import StudioError
+from studio.models.beliefs import (SEES, AttentionMap, SpriteBeliefs, attention_map, attention_of, beliefs_of,
+                                   check_beliefs, has_attention, has_beliefs)
+
+__all__ = ["SEES", "Inspection", "PixelReport", "SpriteBeliefs", "SpriteInspector", "has_beliefs", "run_beliefs"]
 
 TOP_COLOURS = 5  # the swatches a hovered pixel shows
+
+
+def run_beliefs(run, sprite) -> SpriteBeliefs:
+    """What an opened run's model (a TrainedRun) thinks of ``sprite``; a StudioError naming the
+    run for a model without per-pixel beliefs (a VAE, a GAN): `studio surprise`'s one call."""
+    try:
+        check_beliefs(run.task, run.model)
+    except ValueError as err:
+        raise StudioError(str(err), run.path) from None
+    return beliefs_of(run.task, sprite)
 
 
 @dataclass(frozen=True)
