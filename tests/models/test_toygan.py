@@ -234,3 +234,17 @@ def test_the_wasserstein_critic_takes_five_steps_per_g_step_unless_told():
     toy.tune(loss="wasserstein-gp")
     toy.train(2)
     assert (toy.d_updates, toy.g_updates) == (10, 2)
+
+
+def test_toygan_command_draws_the_2d_game(tmp_path, capsys):
+    out = tmp_path / "ring.png"
+    assert main(["toygan", "--data", "ring", "--steps", "20", "--loss", "least-squares", "--lr-d", "0.002",
+                 "--width", "16", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "sliced Wasserstein" in printed and "of 8 modes covered" in printed
+    picture = np.asarray(Image.open(out).convert("RGB"))
+    assert picture.shape == (570, 540, 3)
+    purple = (np.abs(picture.astype(int) - (118, 42, 131)).sum(-1) < 10).sum()
+    assert purple > 100  # G's points are drawn
+    assert main(["toygan", "--data", "ring", "--loss", "hinge", "-o", str(out)]) == 2
+    assert "wasserstein-gp" in capsys.readouterr().err
