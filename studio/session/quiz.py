@@ -186,12 +186,12 @@ class RealOrFake:
         self.scores = scores if scores is not None else QuizScores()
         self.key, self.title = model_key(run.path), title or model_title(run.path)
         self.sprites = run.dataset()
-        self.train_idx, held = run.split(self.sprites)
-        if len(held) < size // 2:
-            raise StudioError(f"the run holds out {len(held)} sprites, a round needs {size // 2} real ones",
+        self.train_idx, self.held_idx = run.split(self.sprites)
+        if len(self.held_idx) < size // 2:
+            raise StudioError(f"the run holds out {len(self.held_idx)} sprites, a round needs {size // 2} real ones",
                               run.path, hint="train with more data or a larger held-out share")
         # One seeded deal of the held-out sprites: round k takes the next size/2 of them.
-        self._deal = np.random.default_rng([seed, 0xdea1]).permutation(held)
+        self._deal = np.random.default_rng([seed, 0xdea1]).permutation(self.held_idx)
         self.number = 0  # the next round's number
         self.round: QuizRound | None = None
         self.marks = np.zeros(size, bool)
@@ -296,9 +296,8 @@ class RealOrFake:
         worker's job; changes nothing (``set_classifier`` keeps it)."""
         from studio.models.scores import score_samples
 
-        held = np.setdiff1d(np.arange(len(self.sprites)), self.train_idx)
         samples = self.run.task.draw(n, seed=seed)
-        result = score_samples(samples, self.sprites.indices[self.train_idx], self.sprites.indices[held],
+        result = score_samples(samples, self.sprites.indices[self.train_idx], self.sprites.indices[self.held_idx],
                                self.sprites.palette, n=n, seed=seed)
         return result["c2st"], f"computed on {n} samples (studio score -n {n} --seed {seed})"
 

@@ -14,6 +14,7 @@ from studio.errors import ConfigError, StudioError
 from studio.models.scores import creature_mismatch
 from studio.session.pretrained import pretrained_run
 from studio.session.quiz import QuizScores, RealOrFake, _round_seed
+from studio.train.evaluate import score_run
 from studio.train.trained import TrainedRun
 
 
@@ -118,7 +119,8 @@ def test_the_classifier_c2st_computed_on_request_or_logged_by_training(tiny_runs
         f.write(json.dumps({"step": 10, "val/c2st": 0.875}) + "\n")
     assert quiz.classifier() == (0.875, "logged by the training at step 10")
     c2st, source = quiz.compute_c2st(n=16)
-    assert 0 <= c2st <= 1 and "studio score -n 16 --seed 0" in source
+    assert "studio score -n 16 --seed 0" in source
+    assert c2st == score_run(folder, n=16, seed=0, reference=False)["c2st"]  # the figure studio score prints
     quiz.set_classifier(c2st, source)
     assert quiz.classifier() == (c2st, source)
     assert QuizScores(scores.path).models[quiz.key].c2st == c2st
