@@ -13,7 +13,7 @@ import sys
 import studio
 
 # Modules under studio.cli that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES = ["data", "train", "score", "vae", "complete", "gan_tools"]
+COMMAND_MODULES = ["data", "train", "score", "vae", "complete", "surprise", "quiz", "gan_tools"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.cli.args import MAX_FRAMES, SEED, image_output, int_range, positive_int
+from studio.cli.args import MAX_FRAMES, SEED, image_output, int_range, positive_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -28,11 +28,18 @@ def register(subparsers) -> None:
     walk.add_argument("--device")
     walk.set_defaults(func=cmd_walk)
 
-    toy = subparsers.add_parser("toygan", help="train the 1-D toy GAN and draw data, G's density and D")
+    toy = subparsers.add_parser("toygan", help="train the toy GAN (1-D or 2-D data) and draw data, G and D")
     toy.add_argument("-o", "--output", required=True, type=image_output(), help="PNG file to write")
     toy.add_argument("--steps", type=positive_int(max=200_000), default=2000)
-    toy.add_argument("--mixture", default="two gaussians",
-                     help="two gaussians, three gaussians, uniform bump or skewed (default: two gaussians)")
+    toy.add_argument("--data", "--mixture", dest="data", default="two gaussians",
+                     help="1-D: two gaussians, three gaussians, uniform bump, skewed; 2-D: ring, grid, "
+                          "two moons (default: two gaussians)")
+    toy.add_argument("--loss", default=None, help="minimax, non-saturating (the default), least-squares "
+                                                  "or wasserstein-gp")
+    toy.add_argument("--lr-d", type=positive_float(max=1), help="D's learning rate (default 0.001)")
+    toy.add_argument("--lr-g", type=positive_float(max=1), help="G's learning rate (default 0.001)")
+    toy.add_argument("--width", type=positive_int(max=1024), help="hidden units per layer of both networks "
+                                                                  "(default 32 in 1-D, 64 in 2-D)")
     toy.add_argument("--seed", type=SEED, default=0)
     toy.set_defaults(func=cmd_toygan)
 
@@ -48,19 +55,32 @@ def cmd_walk(args) -> int:
 
 
 def cmd_toygan(args) -> int:
-    from studio.session.toygan import ToyGan
+    import dataclasses
 
     from studio.cli.args import usage_error
     from studio.data.files import save_image
+    from studio.session.toygan import SHAPES, ToyGan, default_config, mode_coverage
 
-    try:
-        toy = ToyGan(args.mixture, args.seed)
-    except ValueError as err:  # an unknown mixture: the message lists the known ones
+    changes = {k: v for k, v in (("loss", args.loss), ("lr_d", args.lr_d), ("lr_g", args.lr_g),
+                                  ("hidden", args.width)) if v is not None}
+    try:  # an unknown data set or loss: the message lists the known ones
+        toy = ToyGan(args.data, args.seed, dataclasses.replace(default_config(args.data), **changes))
+    except ValueError as err:
         raise usage_error(err) from None
     snapshot = toy.step(args.steps)
-    save_image(draw_snapshot(snapshot, f"toy GAN, {args.mixture}, step {snapshot.step}"), args.output)
-    print(f"wrote {Path(args.output)}: after {snapshot.step} steps G's samples are "
-          f"{snapshot.distance:.3f} from the data (1-D Wasserstein distance)")
+    title = f"toy GAN, {args.data}, {toy.config.loss}, step {snapshot.step}"
+    if toy.dim == 1:
+        save_image(draw_snapshot(snapshot, title), args.output)
+        print(f"wrote {Path(args.output)}: after {snapshot.step} steps G's samples are "
+              f"{snapshot.distance:.3f} from the data (1-D Wasserstein distance)")
+        return 0
+    save_image(draw_snapshot_2d(snapshot, title), args.output)
+    coverage = ""
+    if args.data in SHAPES and hasattr(SHAPES[args.data], "centres"):
+        modes, near = mode_coverage(snapshot.fake, toy.data.centres, toy.data.spread)
+        coverage = f"; {modes} of {len(toy.data.centres)} modes covered, {near:.0%} of G's points near a mode"
+    print(f"wrote {Path(args.output)}: after {snapshot.step} steps G's points are {snapshot.distance:.3f} "
+          f"from the data (sliced Wasserstein distance){coverage}")
     return 0
 
 
@@ -97,4 +117,43 @@ def draw_snapshot(snapshot, title: str, size: tuple[int, int] = (800, 520)):
     draw.text((left + 8, 366), "red: D(x), the probability that x is real (line at 1/2)", fill="black")
     for tick in range(int(np.ceil(x0)), int(np.floor(x1)) + 1):
         draw.text((px(tick) - 3, height - 25), str(tick), fill="black")
+    return image
+
+
+def draw_snapshot_2d(snapshot, title: str, side: int = 520):
+    """The 2-D toy GAN's picture with PIL: D's output as a heat map (green: real, purple: fake,
+    white: cannot tell), the data's points in dark green and G's in purple."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from studio.session.toygan import D_MEANING
+
+    heat = snapshot.discriminator
+    if snapshot.loss == "wasserstein-gp":  # a critic has no fixed scale: its own range, centred
+        spread = max(float(np.abs(heat - np.median(heat)).max()), 1e-6)
+        level = 0.5 + 0.5 * (heat - np.median(heat)) / spread
+    else:
+        level = heat
+    level = np.clip(level, 0, 1)[::-1]  # row 0 at the top: the largest y
+    fake_colour, white, real_colour = np.array([118, 42, 131]), np.array([255, 255, 255]), np.array([27, 120, 55])
+    t = np.abs(level - 0.5)[..., None] * 2 * 0.6  # pale: the points must stand out
+    rgb = np.where(level[..., None] >= 0.5, white + (real_colour - white) * t, white + (fake_colour - white) * t)
+    top = 40
+    image = Image.new("RGB", (side + 20, side + top + 10), "white")
+    image.paste(Image.fromarray(rgb.astype(np.uint8)).resize((side, side), Image.NEAREST), (10, top))
+    draw = ImageDraw.Draw(image)
+    lo, hi = snapshot.span
+
+    def px(points):
+        x = 10 + (points[:, 0] - lo) / (hi - lo) * side
+        y = top + (hi - points[:, 1]) / (hi - lo) * side
+        return zip(x, y)
+
+    for points, colour in ((snapshot.real, (27, 120, 55)), (snapshot.fake, (118, 42, 131))):
+        for x, y in px(points):
+            draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colour)
+    draw.rectangle([10, top, 10 + side - 1, top + side - 1], outline="#999999")
+    draw.text((10, 6), title, fill="black")
+    draw.text((10, 21), f"green dots: data, purple: G's points; background: {D_MEANING[snapshot.loss]}",
+              fill="black")
     return image

@@ -255,6 +255,25 @@ class RasterTask:
         finally:
             self.net.train(was_training)
 
+    #: What each pixel's prediction sees (studio/models/beliefs.py): the pixels before it.
+    sees = "raster"
+
+    @torch.no_grad()
+    def pixel_log_probs(self, sprites: torch.Tensor) -> torch.Tensor:
+        """log p(x_t = k | x_<t) of every pixel t and colour k, sprites [B, H, W] → [B, H·W, K]
+        (nats, eval mode): the whole distribution of which the chain rule reads one entry per
+        pixel (``log_likelihood`` is their sum at the sprite's own colours). One pass of the
+        network, as in training: what the model thinks at each pixel, given the true pixels
+        before it (studio/models/beliefs.py shows it)."""
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            canvas = sprites.to(self.device).long().reshape(len(sprites), -1)
+            logits, _ = self.net(self.net.context(self.net.pad(canvas), 0, self.net.num_pixels))
+            return F.log_softmax(logits.float(), dim=-1)
+        finally:
+            self.net.train(was_training)
+
     @torch.no_grad()
     def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
         return pixel_scores(self.net.log_probs(sprites.long()))

@@ -234,3 +234,49 @@ class Task(RasterTask):
         groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": self.config.weight_decay},
                   {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
         return torch.optim.AdamW(groups, lr=self.config.lr, fused=self.device.type == "cuda")
+
+    @torch.no_grad()
+    def attention(self, sprites: torch.Tensor) -> torch.Tensor:
+        """Where each pixel's prediction looks: every layer's and head's attention weights over
+        the earlier pixels, sprites [B, H, W] → [B, layers, heads, H·W, H·W + 1] (eval mode).
+
+        Row t (the query predicting pixel t) sums to 1 over columns 0 … t-1 (the pixels before
+        it) and the last column, START. Position s's input is pixel s-1's colour (START at s = 0),
+        so the weight on key s is shown on pixel s-1: the pixel that position reads (with the
+        "2d" context it also reads the pixels above it, so the weight is that neighbourhood's)."""
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            weights = attention_weights(self.net, sprites.to(self.device).long())
+        finally:
+            self.net.train(was_training)
+        hw = self.net.num_pixels
+        on_pixels = weights.new_zeros(*weights.shape[:-1], hw + 1)
+        on_pixels[..., :hw - 1] = weights[..., 1:]  # key s → pixel s-1
+        on_pixels[..., hw] = weights[..., 0]  # key 0 reads START
+        return on_pixels
+
+
+def attention_weights(net: Transformer, sprites: torch.Tensor) -> torch.Tensor:
+    """softmax(q·kᵀ/√d) of every layer and head over positions, [B, layers, heads, H·W, H·W],
+    causal (zero above the diagonal), for whole sprites [B, H, W]: the numbers the network's
+    scaled_dot_product_attention multiplies the values by, recomputed from each block's input
+    (captured by a hook, so the network's own forward runs unchanged)."""
+    canvas = sprites.reshape(len(sprites), -1)
+    inputs = []
+    hooks = [block.attn.register_forward_pre_hook(lambda module, args: inputs.append((module, args[0])))
+             for block in net.blocks]
+    try:
+        net(net.context(net.pad(canvas), 0, net.num_pixels))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    layers = []
+    for attn, x in inputs:
+        b, t, c = x.shape
+        q, k, _ = attn.c_attn(x).split(c, dim=2)
+        q, k = (z.view(b, t, attn.n_head, c // attn.n_head).transpose(1, 2) for z in (q, k))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(c // attn.n_head)
+        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+        layers.append(scores.float().masked_fill(~causal, -math.inf).softmax(-1))
+    return torch.stack(layers, 1)

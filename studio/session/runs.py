@@ -128,12 +128,14 @@ def run_folders(folder: str | Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_dir() and (p / "config.json").is_file()]
 
 
-def compare_curves(paths, key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{run name: (steps, values)} of metric ``key`` in each run, to draw on one plot."""
+def compare_curves(paths, key: str, x: str = "step") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{run name: (x, values)} of metric ``key`` in each run, to draw on one plot; ``x`` is a
+    record field: "step", or "time" / "cpu" (seconds of wall / CPU time since the run began)."""
     curves = {}
     for path in paths:
-        records = [r for r in RunDir(path).metrics() if isinstance(r.get(key), (int, float))]
-        curves[Path(path).name] = (np.array([r.get("step", 0) for r in records], float),
+        records = [r for r in RunDir(path).metrics()
+                   if isinstance(r.get(key), (int, float)) and isinstance(r.get(x, 0), (int, float))]
+        curves[Path(path).name] = (np.array([r.get(x, 0) for r in records], float),
                                    np.array([r[key] for r in records], float))
     return curves
 
