@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import signal
+import os
 import sys
 import time
 from pathlib import Path
 
 from studio.cli.args import MAX_SPRITES, SCALE, SEED, positive_float, sprite_output, positive_int
 from studio.models import MODEL_NAMES
-from studio.train.run import RECORD_FIELDS
+from studio.train.run import MAX_RUN_NAME, RECORD_FIELDS
 
 
 def register(subparsers) -> None:
@@ -34,11 +34,26 @@ def register(subparsers) -> None:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
 
-    runs = subparsers.add_parser("runs", help="list runs")
+    runs = subparsers.add_parser("runs", help="list, rename and delete runs")
     runs_sub = runs.add_subparsers(dest="runs_command", required=True)
     listing = runs_sub.add_parser("list", help="runs under a folder, newest first")
     listing.add_argument("dir", nargs="?", default="runs")
     listing.set_defaults(func=cmd_runs_list)
+    in_dir = dict(default="runs", help="the runs folder (default: runs); the app's runs folder is known too")
+    delete = runs_sub.add_parser("delete", help="move runs into their runs folder's .trash (`runs undo` brings "
+                                                "the last one back)")
+    delete.add_argument("run", nargs="+", help="a run folder inside the runs folder, or its name there")
+    delete.add_argument("--dir", **in_dir)
+    delete.set_defaults(func=cmd_runs_delete)
+    rename = runs_sub.add_parser("rename", help="rename a run folder in its runs folder")
+    rename.add_argument("run", help="a run folder inside the runs folder, or its name there")
+    rename.add_argument("name", help=f"the new name: at most {MAX_RUN_NAME} characters, no path separator "
+                                     "or control character, not starting with a dot")
+    rename.add_argument("--dir", **in_dir)
+    rename.set_defaults(func=cmd_runs_rename)
+    undo = runs_sub.add_parser("undo", help="bring the last deleted run back from the trash")
+    undo.add_argument("--dir", **in_dir)
+    undo.set_defaults(func=cmd_runs_undo)
 
     evaluate = subparsers.add_parser("eval", help="held-out metrics of a run, as one JSON object")
     evaluate.add_argument("run_dir")
@@ -83,8 +98,12 @@ class _ProgressBar:
         self.last = {k: v for k, v in record.items() if k not in RECORD_FIELDS}
 
     def on_progress(self, progress):
-        self.bar.update(progress.step - self.bar.n)
-        self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(self.last.items())[:4]}, refresh=False)
+        try:
+            self.bar.update(progress.step - self.bar.n)
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in list(self.last.items())[:4]}, refresh=False)
+        except (OSError, ValueError):  # the terminal went away (SIGHUP): train on, without a bar
+            self.bar = None
+            self.on_progress = lambda progress: None
 
     def on_samples(self, step, grid): ...
 
@@ -96,27 +115,20 @@ class _ProgressBar:
 
     def close(self):
         if self.bar is not None:
-            self.bar.close()
-
-
-def _stop_on_ctrl_c(control) -> None:
-    """First Ctrl-C: stop after this step and write a checkpoint. A second one: quit at once."""
-
-    def handler(signum, frame):
-        print("\nstudio: stopping after this step and writing a checkpoint "
-              "(Ctrl-C again to quit at once)", file=sys.stderr)
-        control.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    signal.signal(signal.SIGINT, handler)
+            try:
+                self.bar.close()
+            except (OSError, ValueError):
+                pass
 
 
 def cmd_train(args) -> int:
     from studio.errors import ConfigError
+    from studio.session.display import printable
     from studio.train.config import resolve_config
     from studio.train.engine import Trainer, TrainingControl
     from studio.train.settings import default_settings
     from studio.train.run import RunDir
+    from studio.train.signals import SignalStop
 
     control = TrainingControl()
     listeners = [] if args.quiet else [_ProgressBar()]
@@ -128,54 +140,123 @@ def cmd_train(args) -> int:
                           hint="--resume continues the run in its own folder; drop --out")
     if args.resume and args.config:
         raise ConfigError("a resumed run keeps its config", args.config, hint="drop --config")
-    try:
-        if args.resume:
-            saved_model = RunDir(args.resume).config()["model"]
-            if saved_model != args.model:
-                raise ConfigError(f"a {saved_model} run, not {args.model}", args.resume,
-                                  hint=f"studio train {saved_model} --resume {args.resume}")
-            trainer = Trainer.resume(args.resume, listeners, control, **overrides)
-        else:
-            from studio.data import open_dataset
+    # Ctrl-C, SIGTERM (a cluster's pre-emption, docker stop, timeout) and SIGHUP (a closed
+    # terminal) all stop after the step under way with a checkpoint, from the start: a signal
+    # while the data loads stops before the first step. Under torchrun every rank does so and
+    # rank 0 alone says it.
+    with SignalStop([control], message=os.environ.get("RANK", "0") == "0"):
+        try:
+            if args.resume:
+                saved_model = RunDir(args.resume).config()["model"]
+                if saved_model != args.model:
+                    raise ConfigError(f"a {saved_model} run, not {args.model}", args.resume,
+                                      hint=f"studio train {saved_model} --resume {args.resume}")
+                trainer = Trainer.resume(args.resume, listeners, control, **overrides)
+            else:
+                from studio.data import open_dataset
 
-            config = resolve_config(args.model, args.config)
-            settings = default_settings(args.model, args.config, **overrides)
-            out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-            trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
-        if trainer.dist.is_main:
-            for notice in trainer.notices:
-                print(f"studio: note: {notice}", file=sys.stderr)
-            where = trainer.run.path if trainer.run else "(not saved)"
-            print(f"studio: training {trainer.model} on {trainer.device} "
-                  f"({trainer.dist.world_size} process(es)) -> {where}", file=sys.stderr)
-        _stop_on_ctrl_c(control)
-        summary = trainer.run_training()
-    finally:
-        if "trainer" in locals():
-            trainer.close()
+                config = resolve_config(args.model, args.config)
+                settings = default_settings(args.model, args.config, **overrides)
+                out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+                trainer = Trainer(args.model, config, open_dataset(args.data), settings, out, listeners, control)
+            if trainer.dist.is_main:
+                for notice in trainer.notices:
+                    _say(f"studio: note: {printable(notice)}")
+                where = f"{printable(trainer.run.path)} ({trainer.out_kind})" if trainer.run else "(not saved)"
+                _say(f"studio: training {trainer.model} on {trainer.device} "
+                     f"({trainer.dist.world_size} process(es)) -> {where}")
+            summary = trainer.run_training()
+        finally:
+            if "trainer" in locals():
+                trainer.close()
     if trainer.dist.is_main:
-        print(json.dumps({k: summary[k] for k in ("status", "step", "total", "run", "checkpoint")}))
+        _say(json.dumps({k: summary[k] for k in ("status", "step", "total", "run", "checkpoint")}), sys.stdout)
     return 0
 
 
+def _say(text: str, stream=None) -> None:
+    """A line on stderr (or ``stream``), if the terminal is still there: after SIGHUP it may be
+    gone, and the run has been saved by then."""
+    try:
+        print(text, file=stream or sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
 def cmd_runs_list(args) -> int:
-    """The runs list the app's Runs view shows (studio.session.runs), as a table."""
+    """The runs list the app's Runs view shows (studio.session.runs), as a table. Names,
+    datasets and problems are printed with control characters escaped (a run folder's name
+    may hold a newline or a terminal escape)."""
+    from studio.session.display import printable as p
     from studio.session.runs import RunsList
 
     runs = RunsList([args.dir]).refresh()
     if not runs:
-        print(f"no runs under {args.dir}")
+        print(f"no runs under {p(args.dir)}")
         return 0
     print(f"{'run':32} {'model':9} {'dataset':12} {'config':10} {'steps':>11} {'best held-out':28} {'date':16}")
     for run in runs:
         row = run.as_row()
         if run.problem and run.model == "?":  # unreadable: say why, list the rest
-            print(f"{run.name:32} BROKEN: {run.problem}")
+            print(f"{p(run.name):32} BROKEN: {p(run.problem)}")
             continue
         steps = f"{row['steps']}/{row['total']}"
-        note = f"  ({run.problem})" if run.problem else ""
-        print(f"{run.name:32} {row['model']:9} {row['dataset'][:12]:12} {row['config'][:10]:10} {steps:>11} "
-              f"{row['best']:28} {row['date']:16}{note}")
+        note = f"  ({p(run.problem)})" if run.problem else ""
+        print(f"{p(run.name):32} {p(row['model']):9} {p(row['dataset'])[:12]:12} {p(row['config'])[:10]:10} "
+              f"{steps:>11} {row['best']:28} {row['date']:16}{note}")
+    return 0
+
+
+def _runs_list(args):
+    """The RunsList the run actions act in: --dir and the app's runs folder."""
+    from studio.session.runs import RunsList
+    from studio.train.run import default_runs_dir
+
+    folders = [Path(args.dir)]
+    app_folder = default_runs_dir()
+    if app_folder.is_dir() and not (folders[0].is_dir() and folders[0].resolve() == app_folder.resolve()):
+        folders.append(app_folder)
+    return RunsList(folders)
+
+
+def _find_run(runs, run: str) -> Path:
+    """``run`` as given, or, a bare name that is not a path here, the run of that name in a runs folder."""
+    path = Path(run)
+    if not path.exists() and len(path.parts) == 1:
+        for folder in runs.folders:
+            if (folder / run).exists():
+                return folder / run
+    return path
+
+
+def cmd_runs_delete(args) -> int:
+    from studio.session.display import printable
+
+    runs = _runs_list(args)
+    paths = [_find_run(runs, run) for run in args.run]
+    for path in paths:  # every one is checked before any is moved
+        runs.run_folder(path)
+    for path in paths:
+        where = runs.delete(path)
+        print(f"moved {printable(path)} to the trash: {printable(where)}")
+    print("`studio runs undo` brings the last one back")
+    return 0
+
+
+def cmd_runs_rename(args) -> int:
+    from studio.session.display import printable
+
+    runs = _runs_list(args)
+    path = _find_run(runs, args.run)
+    print(f"renamed {printable(path)} to {printable(runs.rename(path, args.name))}")
+    return 0
+
+
+def cmd_runs_undo(args) -> int:
+    from studio.session.display import printable
+
+    restored = _runs_list(args).undo_delete()
+    print(f"restored {printable(restored)}" if restored else "the trash holds no run to bring back")
     return 0
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
+from studio.session.display import printable
 from studio.session.runs import RunsList, compare_curves, shared_metrics
 from studio.train.run import default_runs_dir
 
@@ -107,19 +108,20 @@ class RunsWorkspace(QWidget):
         for i, run in enumerate(self.runs.runs):
             row = run.as_row()
             steps = f"{row['steps']:,} / {row['total']:,}" if run.total else f"{row['steps']:,}"
-            texts = (run.name, row["model"], row["dataset"], row["config"], steps, row["best"], row["date"])
+            texts = (printable(run.name), row["model"], printable(row["dataset"]), row["config"], steps,
+                     row["best"], row["date"])
             for col, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, str(run.path))
                 if run.problem:
                     item.setForeground(QColor("#842029"))
-                    item.setToolTip(run.problem)
+                    item.setToolTip(printable(run.problem))
                 self.table.setItem(i, col, item)
             first = self.table.item(i, 0)
             if run.thumbnail is not None:
                 first.setIcon(QIcon(QPixmap(str(run.thumbnail)).scaledToHeight(THUMB)))
             if run.problem:
-                first.setText(f"⚠ {run.name}")
+                first.setText(f"⚠ {printable(run.name)}")
             self.table.setRowHeight(i, THUMB + 6)
             if run.path in selected:
                 self.table.selectRow(i)
@@ -172,7 +174,11 @@ class RunsWorkspace(QWidget):
 
     def delete_selected(self) -> None:
         for run in self.selected():
-            self.runs.delete(run.path)
+            try:
+                self.runs.delete(run.path)
+            except ValueError as err:  # RunActionError: not a run in the runs folder, being written
+                QMessageBox.warning(self, "Could not delete", str(err))
+                return
         self.context.show_message("Moved to the trash: Undo delete brings it back")
 
     def undo_delete(self) -> None:

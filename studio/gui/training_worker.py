@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from studio.errors import StudioError, describe_error
 from studio.gui.workers import run_in_thread
+from studio.train import signals
 from studio.train.engine import Trainer, TrainingControl, TrainingListener
 
 __all__ = ["TrainingWorker", "describe_error"]
@@ -132,6 +133,7 @@ class TrainingWorker(QObject):
         # (optimiser steps, logging, evaluation) then delay a GUI event by 1 ms, not 5+
         # (benchmarks/gui_stall.py measures it).
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        signals.watch(self.control)  # SIGTERM, SIGHUP, Ctrl-C stop it with a checkpoint (app.py)
         try:
             trainer = self._make_trainer([_SignalListener(self)], self.control)
             summary = trainer.run_training()
@@ -142,6 +144,7 @@ class TrainingWorker(QObject):
         else:
             self.event.emit("finished", (summary,))
         finally:
+            signals.unwatch(self.control)
             self._returned.set()
 
 
