@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui.set_defaults(func=_open_gui)
     for name in COMMAND_MODULES:
         importlib.import_module(f"studio.cli.{name}").register(subparsers)
+    from studio.cli.args import show_bounds
+
+    show_bounds(parser)
     parser.command_names = set(subparsers.choices)
     return parser
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
+from studio.cli.args import (MAX_INDEX, SCALE, SEED, float_range, int_range, positive_float, positive_int,
+                             sprite_output)
 
 CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in the input column
 
@@ -22,7 +23,7 @@ def register(subparsers) -> None:
                     "studio complete RUN --first 0.6 --held-out -o out.txt")
     complete.add_argument("run_dir")
     source = complete.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int_range(0), help="a sprite of the run's dataset, by index")
+    source.add_argument("--index", type=int_range(0, MAX_INDEX), help="a sprite of the run's dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
     source.add_argument("--held-out", action="store_true",
                         help="every held-out sprite of the run's split: the likeliest completion of "

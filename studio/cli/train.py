@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from studio.cli.args import MAX_SPRITES, SCALE, SEED, positive_float, sprite_output, positive_int
+from studio.cli.args import (MAX_SCORE_SAMPLES, MAX_SPRITES, MAX_STEPS, SCALE, SEED, int_range, positive_float,
+                             positive_int, sprite_output)
 from studio.models import MODEL_NAMES
 from studio.train.run import MAX_RUN_NAME, RECORD_FIELDS
 
@@ -21,11 +22,12 @@ def register(subparsers) -> None:
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
     train.add_argument("--epochs", type=positive_int(max=10**7),
                        help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
-    train.add_argument("--steps", type=positive_int(), help="stop after this many steps (a checkpoint is kept)")
+    train.add_argument("--steps", type=positive_int(max=MAX_STEPS), help="stop after this many steps (a checkpoint is kept)")
     train.add_argument("--cpu-minutes", type=positive_float(max=10**7),
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
     train.add_argument("--batch-size", type=positive_int(max=65536))
-    train.add_argument("--out", help="run folder, new or empty (default: runs/MODEL-TIMESTAMP)")
+    train.add_argument("--out", help="run folder: a new or empty one (default: runs/MODEL-TIMESTAMP); "
+                                     "to continue a run, --resume it")
     train.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
     train.add_argument("--seed", type=SEED)
     train.add_argument("--compile", action="store_true", help="torch.compile the networks")
@@ -59,7 +61,7 @@ def register(subparsers) -> None:
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
     evaluate.add_argument("--device")
-    evaluate.add_argument("-n", type=int, default=512,
+    evaluate.add_argument("-n", type=int_range(0, MAX_SCORE_SAMPLES), default=512,
                           help="samples the yardstick scores (see `studio score`; 0: none)")
     evaluate.set_defaults(func=cmd_eval)
 

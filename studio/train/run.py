@@ -117,10 +117,10 @@ def check_out_folder(path: str | Path, model: str) -> str:
             saved = json.loads(run.config_path.read_bytes()).get("model")
         except (OSError, ValueError, AttributeError):
             saved = None
-        what = f"a {saved} run" if isinstance(saved, str) and saved.isidentifier() else "a run"
-        hint = (f"continue it with `studio train {model} --resume {path}`, or choose another --out"
-                if saved == model else "choose another --out")
-        raise TrainingError(f"the folder already holds a run ({what})", path, hint=hint)
+        other = f"; it is a {saved} run, not {model}" if isinstance(saved, str) and saved.isidentifier() \
+            and saved != model else ""
+        raise TrainingError("the folder already holds a run", path,
+                            hint=f"continue it with --resume, or choose another --out{other}")
     example = others[0] if len(others[0]) <= 40 else others[0][:37] + "..."
     raise OutputError(f"the folder holds {len(others)} other file(s) (e.g. {example!r}) and is not a run",
                       path, hint="give --out a new or empty folder, so the run's files do not mix with yours")
