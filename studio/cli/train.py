@@ -53,8 +53,8 @@ def register(subparsers) -> None:
                                      "or control character, not starting with a dot")
     rename.add_argument("--dir", **in_dir)
     rename.set_defaults(func=cmd_runs_rename)
-    undo = runs_sub.add_parser("undo", help="bring the last deleted run back from the trash")
-    undo.add_argument("--dir", **in_dir)
+    undo = runs_sub.add_parser("undo", help="bring the last run deleted from the runs folder back")
+    undo.add_argument("--dir", default="runs", help="the runs folder (default: runs)")
     undo.set_defaults(func=cmd_runs_undo)
 
     evaluate = subparsers.add_parser("eval", help="held-out metrics of a run, as one JSON object")
@@ -257,7 +257,9 @@ def cmd_runs_rename(args) -> int:
 def cmd_runs_undo(args) -> int:
     from studio.session.display import printable
 
-    restored = _runs_list(args).undo_delete()
+    from studio.session.runs import RunsList
+
+    restored = RunsList([Path(args.dir)]).undo_delete()  # this folder's trash only: no surprise from elsewhere
     print(f"restored {printable(restored)}" if restored else "the trash holds no run to bring back")
     return 0
 
