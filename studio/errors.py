@@ -60,6 +60,12 @@ class RunInUseError(StudioError):
     """Another process is writing the run."""
 
 
+class RunActionError(StudioError, ValueError):
+    """A run cannot be renamed, deleted or restored as asked: the name is not a usable folder
+    name (empty, too long, a path separator, a control character), the folder is not a run in
+    a runs folder the list reads, or the name is taken. Nothing was moved."""
+
+
 # What to do about the operating-system errors a user can meet while the studio writes or reads.
 _OS_HINTS = {
     errno.ENOSPC: "the disk is full: free some space and try again",

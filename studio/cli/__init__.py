@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 import studio
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui.set_defaults(func=_open_gui)
     for name in COMMAND_MODULES:
         importlib.import_module(f"studio.cli.{name}").register(subparsers)
+    from studio.cli.args import show_bounds
+
+    show_bounds(parser)
     parser.command_names = set(subparsers.choices)
     return parser
 
@@ -54,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     ``studio: <file>: <what is wrong> (<what to do>)``, exit 2; an interrupt (Ctrl-C, also a
     second one while training stops) exits 130. Anything else is a bug and keeps its traceback."""
     from studio.errors import StudioError, describe_error
+    from studio.session.display import printable
 
+    _print_notes()
     try:
         parser = build_parser()
         argv = sys.argv[1:] if argv is None else list(argv)
@@ -64,12 +70,37 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             return _open_gui(args)
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("\nstudio: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # Ctrl-C; or a second SIGTERM / SIGHUP while training stops
+        _say("\nstudio: interrupted")
+        return getattr(err, "exit_code", 130)
     except BrokenPipeError:  # `studio runs list | head`: the reader left
         sys.stderr.close()
         return 0
     except (StudioError, MemoryError, OSError) as err:  # OSError: permissions, a full disk, ...
-        print(f"studio: {describe_error(err)}", file=sys.stderr)
+        # A path may hold a newline or a terminal escape: shown escaped, never raw.
+        _say(f"studio: {printable(describe_error(err))}")
         return 2
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError):  # no terminal left (SIGHUP): the exit status still tells
+        pass
+
+
+class _NoteHandler(logging.Handler):
+    """The studio's notes (a damaged line of a run's log that was skipped, ...) as
+    ``studio: note: ...`` lines on stderr, whatever sys.stderr is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from studio.session.display import printable
+
+        _say(f"studio: note: {printable(record.getMessage())}")
+
+
+def _print_notes() -> None:
+    log = logging.getLogger("studio")
+    if not any(isinstance(h, _NoteHandler) for h in log.handlers):
+        log.addHandler(_NoteHandler(logging.WARNING))
+        log.propagate = False

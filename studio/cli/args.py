@@ -1,7 +1,9 @@
 """argparse types for every numeric argument of the CLI: a bad value is refused by argparse
-(usage line, exit 2) before any work starts, and the maxima keep time and output sizes bounded.
+(usage line, exit 2) before any work starts, and the maxima keep time, memory and output sizes
+bounded. Every count and size has a maximum; :func:`show_bounds` writes each argument's range
+into its ``--help``.
 
-    parser.add_argument("--scale", type=positive_int(max=64), default=4)
+    parser.add_argument("--scale", type=positive_int(max=64), default=4)     # --help: "... (1..64)"
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ MAX_SCALE = 64  # pixels per sprite pixel in a picture
 MAX_SPRITES = 4096  # sprites drawn into one picture
 MAX_SEED = 2**32 - 1  # what every generator here accepts
 MAX_FRAMES = 2000  # frames of an animated walk
+MAX_SCORE_SAMPLES = 4096  # samples the yardstick scores (`score -n`, `eval -n`)
+MAX_STEPS = 10**9  # training steps (`train --steps`)
+#: A sprite's index in a dataset: a dataset holds at most 64 Mi pixels, so at most 1 Mi sprites of 8×8.
+MAX_INDEX = 2**20
 
 
 def int_range(min: int, max: int | None = None):
@@ -32,6 +38,7 @@ def int_range(min: int, max: int | None = None):
         return value
 
     parse.__name__ = "whole number"  # what argparse calls the type in its messages
+    parse.bounds = f"{min}..{max}" if max is not None else f"{min} or more"
     return parse
 
 
@@ -57,7 +64,25 @@ def float_range(min: float, max: float | None = None, min_open: bool = False):
         return value
 
     parse.__name__ = "number"
+    low = f"more than {_number(min)}" if min_open else f"at least {_number(min)}"
+    parse.bounds = (f"{low}, at most {_number(max)}" if min_open else f"{_number(min)}..{_number(max)}") \
+        if max is not None else low
     return parse
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def show_bounds(parser: argparse.ArgumentParser) -> None:
+    """Add each bounded argument's range to its help, in every subcommand: "(1..64)"."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                show_bounds(sub)
+        bounds = getattr(action.type, "bounds", None)
+        if bounds and action.help is not argparse.SUPPRESS and bounds not in (action.help or ""):
+            action.help = f"{action.help} ({bounds})" if action.help else bounds
 
 
 def positive_float(max: float | None = None):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
+from studio.cli.args import MAX_INDEX, SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
 from studio.session import MODEL_NAMES
 
 
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     complete.add_argument("--model", choices=MODEL_NAMES, default="pixelrnn",
                           help="with --data: which family completes (default pixelrnn)")
     source = complete.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int_range(0), help="a sprite of the dataset, by index")
+    source.add_argument("--index", type=int_range(0, MAX_INDEX), help="a sprite of the dataset, by index")
     source.add_argument("--image", help="a sprite PNG of the model's size, mapped to its palette")
     source.add_argument("--held-out", action="store_true",
                         help="every held-out sprite of the run's split: the likeliest completion of "

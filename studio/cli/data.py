@@ -79,7 +79,7 @@ def run_palette(args) -> int:
 def _add_image_options(parser) -> None:
     group = parser.add_argument_group("image folders")
     group.add_argument("--size", type=positive_int(max=MAX_SPRITE_SIZE), default=20,
-                       help=f"sprite side in pixels, at most {MAX_SPRITE_SIZE} (20)")
+                       help="sprite side in pixels (default 20)")
     group.add_argument("--frame", choices=list(FRAMES), default="center",
                        help="; ".join(f"{name}: {what}" for name, what in FRAMES.items()))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from studio.cli.args import MAX_SCORE_SAMPLES, SEED, positive_int
+
 
 def register(subparsers) -> None:
     score = subparsers.add_parser(
@@ -13,8 +15,9 @@ def register(subparsers) -> None:
                     "pixel-shuffled ones: the ceiling) and held-out bits/px where the model has them.")
     score.add_argument("source", help="a run folder (its best checkpoint is sampled), or a file of "
                                       "sprites: the course's format (.txt, one sprite a line) or .npy")
-    score.add_argument("-n", type=int, default=512, help="samples to score (default 512)")
-    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("-n", type=positive_int(max=MAX_SCORE_SAMPLES), default=512,
+                       help="samples to score (default 512)")
+    score.add_argument("--seed", type=SEED, default=0)
     score.add_argument("--data", help="the real sprites: a course folder or 'builtin' "
                                       "(default for a run: its own data; required for a file)")
     score.add_argument("--palette", help="a file's colormap.txt (default: the data's palette)")

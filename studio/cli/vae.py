@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SCALE, SEED, image_output, int_range, positive_float, usage_error
+from studio.cli.args import MAX_INDEX, SCALE, SEED, image_output, int_range, positive_float, usage_error
 
 
 def register(subparsers) -> None:
@@ -28,15 +28,15 @@ def register(subparsers) -> None:
     walk = subparsers.add_parser("interpolate", help="decode a straight walk between two sprites' codes "
                                                      "(a PNG strip, or a GIF when -o ends in .gif)")
     _run_arguments(walk)
-    walk.add_argument("--from", dest="start", type=int_range(0), required=True, metavar="I",
+    walk.add_argument("--from", dest="start", type=int_range(0, MAX_INDEX), required=True, metavar="I",
                       help="first sprite's index")
-    walk.add_argument("--to", dest="end", type=int_range(0), required=True, metavar="J", help="last sprite's index")
+    walk.add_argument("--to", dest="end", type=int_range(0, MAX_INDEX), required=True, metavar="J", help="last sprite's index")
     walk.add_argument("--steps", type=int_range(2, 1000), default=10, help="2..1000 (default 10)")
     walk.set_defaults(func=cmd_interpolate)
 
     rec = subparsers.add_parser("reconstruct", help="a sprite beside its VAE reconstruction (PNG)")
     _run_arguments(rec)
-    rec.add_argument("--index", type=int_range(0), nargs="+", required=True, metavar="I", help="sprite index(es)")
+    rec.add_argument("--index", type=int_range(0, MAX_INDEX), nargs="+", required=True, metavar="I", help="sprite index(es)")
     rec.set_defaults(func=cmd_reconstruct)
 
 

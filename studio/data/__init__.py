@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from studio.data.builtin import builtin_creatures
+from studio.data.builtin import MAX_SIZE as MAX_BUILTIN_SIZE, builtin_creatures
 from studio.data.course import PIXELS_FILE, load_course
 from studio.errors import DatasetError
 from studio.data.images import image_files, load_image_folder
@@ -26,20 +26,33 @@ def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> Spr
     """
     if is_builtin(path):
         options = _builtin_options(str(path))
-        check_dataset_size(options.get("n", 792), options.get("size", 20), options.get("size", 20), path)
+        # Refused before anything is drawn: too small, too large a sprite, no creature, too many pixels.
+        side = options.get("size", 20)
+        if not 8 <= side <= MAX_BUILTIN_SIZE:
+            raise DatasetError(f"built-in creatures are at least 8×8 and at most {MAX_BUILTIN_SIZE}×"
+                               f"{MAX_BUILTIN_SIZE} pixels, got size={side}", path)
+        if options.get("n", 792) < 1:
+            raise DatasetError("a built-in dataset holds at least 1 creature (n=1 or more)", path)
+        check_dataset_size(options.get("n", 792), side, side, path)
         try:
             return builtin_creatures(**options)
         except ValueError as err:  # e.g. a size too small for a creature
             raise DatasetError(str(err), path) from None
     path = Path(path)
-    if (path.is_dir() and (path / PIXELS_FILE).is_file()) or (path.is_file() and path.name == PIXELS_FILE):
-        return load_course(path)
+    if (path.is_dir() and _holds_course_file(path / PIXELS_FILE)) or \
+            (_holds_course_file(path) and path.name == PIXELS_FILE):
+        return load_course(path)  # says what is wrong with a file that is there but is no text file
     if path.is_dir() and image_files(path):
         return load_image_folder(path, size=size, frame=frame)
     if not path.exists():
         raise DatasetError("no such file or folder", path)
     raise DatasetError(f"not a dataset: expected '{BUILTIN}', a folder with {PIXELS_FILE}, "
                        "or a folder of images", path)
+
+
+def _holds_course_file(path: Path) -> bool:
+    """Something other than a folder by that name: a file, a device, a link (even to nothing)."""
+    return path.is_symlink() or (path.exists() and not path.is_dir())
 
 
 def is_builtin(path: str | Path) -> bool:

@@ -41,11 +41,35 @@ def builtin_palette() -> Palette:
     return Palette(np.array(colors, dtype=np.uint8))
 
 
+#: The largest built-in creature: 256×256, as for every other dataset (the course's, image folders).
+MAX_SIZE = 256
+#: Creatures are drawn in blocks of at most this many pixels: the drawing holds several float64
+#: arrays of the block's size, so memory stays near 200 MB however many or large the creatures.
+#: Every set up to this size (the default 792 creatures of 20×20 uses 0.3 Mi) is one block,
+#: drawn exactly as before blocks existed.
+BLOCK_PIXELS = 4 << 20
+
+
 def builtin_creatures(n: int = 792, size: int = 20, seed: int = 0) -> SpriteSet:
     """``n`` creatures of ``size``×``size``, the same for the same seed."""
     if size < 8:
         raise ValueError(f"creatures need at least 8×8 pixels, got {size}")
-    rng = np.random.default_rng(seed)
+    if size > MAX_SIZE:
+        raise ValueError(f"creatures are at most {MAX_SIZE}×{MAX_SIZE} pixels, got {size}")
+    if n < 1:
+        raise ValueError(f"a built-in dataset holds at least 1 creature, got n={n}")
+    per_block = max(1, BLOCK_PIXELS // (size * size))
+    if n <= per_block:
+        indices = _creatures(np.random.default_rng(seed), n, size)
+    else:  # block b from its own generator, seeded by (seed, b): the same set for the same seed
+        indices = np.empty((n, size, size), np.uint8)
+        for b, start in enumerate(range(0, n, per_block)):
+            count = min(per_block, n - start)
+            indices[start:start + count] = _creatures(np.random.default_rng([seed, b]), count, size)
+    return SpriteSet(indices, builtin_palette(), name="builtin creatures", source=builtin_source(n, size, seed))
+
+
+def _creatures(rng, n: int, size: int) -> np.ndarray:
     grid = _Grid(n, size)
     body = _body(rng, grid)
     ramp = _FIRST_HUE + 4 * rng.integers(0, len(HUES), n)  # first index of each creature's hue ramp
@@ -53,7 +77,7 @@ def builtin_creatures(n: int = 792, size: int = 20, seed: int = 0) -> SpriteSet:
     _paint_body(indices, body, ramp[:, None, None], grid)
     _paint_pattern(rng, indices, body, ramp[:, None, None], grid)
     _paint_face(rng, indices, body, ramp, grid)
-    return SpriteSet(indices, builtin_palette(), name="builtin creatures", source=builtin_source(n, size, seed))
+    return indices
 
 
 def builtin_source(n: int = 792, size: int = 20, seed: int = 0) -> str:

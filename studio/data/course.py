@@ -12,7 +12,9 @@ and the 1-based line number, and nothing half-read is ever returned. A UTF-8 byt
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +39,7 @@ def load_course(path: str | Path) -> SpriteSet:
     """Read the course data from its folder, or from its ``pixel_color.txt`` (colormap.txt beside it)."""
     path = Path(path)
     pixels_file = path / PIXELS_FILE if path.is_dir() else path
-    if not pixels_file.is_file():
-        raise DatasetError(f"no {PIXELS_FILE} here", pixels_file)
+    check_regular_file(pixels_file, f"no {PIXELS_FILE} here")
     palette = read_colormap(pixels_file.parent / COLORMAP_FILE)
     indices = read_pixels(pixels_file, palette)
     return SpriteSet(indices, palette, name=pixels_file.parent.name or "course", source=str(path))
@@ -68,8 +69,7 @@ def write_colormap(palette: Palette, file: str | Path) -> None:
 
 def read_colormap(file: str | Path) -> Palette:
     file = Path(file)
-    if not file.is_file():
-        raise DatasetError("the palette file is missing (it must sit beside pixel_color.txt)", file)
+    check_regular_file(file, "the palette file is missing (it must sit beside pixel_color.txt)")
     colors = []
     for line_no, tokens in _numbered_lines(file):
         if len(tokens) != 3:
@@ -88,8 +88,7 @@ def read_colormap(file: str | Path) -> Palette:
 def read_pixels(file: str | Path, palette: Palette) -> np.ndarray:
     """Sprites [n, H, W] uint8 from a file of the course's lines of indices into ``palette``."""
     file = Path(file)
-    if not file.is_file():
-        raise DatasetError("no such file", file)
+    check_regular_file(file, "no such file")
     rows, count = [], None
     for line_no, tokens in _numbered_lines(file):
         if count is None:  # the first sprite fixes the size
@@ -113,6 +112,26 @@ def read_pixels(file: str | Path, palette: Palette) -> np.ndarray:
     side = math.isqrt(count)
     check_dataset_size(len(rows), side, side, file)
     return np.array(rows, dtype=np.uint8).reshape(len(rows), side, side)
+
+
+def check_regular_file(file: Path, missing: str) -> None:
+    """A DatasetError saying what ``file`` is unless it is a regular file: ``missing``, a link to
+    nothing, a folder, or a device, pipe or socket (which ``is_file()`` alone would call missing;
+    /dev/zero would also never end)."""
+    try:
+        mode = file.stat().st_mode  # through links
+    except FileNotFoundError:
+        if file.is_symlink():
+            raise DatasetError(f"a link to {os.readlink(file)}, which does not exist", file) from None
+        raise DatasetError(missing, file) from None
+    except OSError as err:
+        raise DatasetError(f"cannot read it ({err.strerror or err})", file) from None
+    if stat.S_ISREG(mode):
+        return
+    kind = "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+        else "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+    link = f"a link to {os.readlink(file)}, " if file.is_symlink() else ""
+    raise DatasetError(f"{link}{kind}, not a text file", file, hint="replace it with a text file")
 
 
 def _numbered_lines(file: Path):

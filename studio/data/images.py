@@ -70,7 +70,9 @@ def load_framed_rgb(folder: str | Path, size: int = 20, frame: str = "center",
     if not files:
         raise DatasetError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder", folder)
     check_dataset_size(len(files), size, size, folder)
-    rgb = np.stack([frame_image(_open_rgb(f, background), size, frame, background) for f in files])
+    rgb = np.empty((len(files), size, size, 3), np.uint8)  # filled in place: no list of copies to stack
+    for i, f in enumerate(files):
+        rgb[i] = frame_image(_open_rgb(f, background), size, frame, background)
     return rgb, files
 
 
@@ -82,7 +84,8 @@ def frame_image(rgb: np.ndarray, size: int, frame: str, background=WHITE) -> np.
         top, left = (h - side) // 2, (w - side) // 2
         rgb = rgb[top:top + side, left:left + side]
     elif frame == "bbox":
-        creature = (np.abs(rgb.astype(np.int16) - background) > _BACKGROUND_TOLERANCE).any(-1)
+        # int16, not the int64 a tuple would promote to: a 4096² image stays 100 MB, not 400.
+        creature = (np.abs(rgb.astype(np.int16) - np.asarray(background, np.int16)) > _BACKGROUND_TOLERANCE).any(-1)
         if creature.any():  # an all-background image keeps its whole frame
             rows, cols = np.flatnonzero(creature.any(1)), np.flatnonzero(creature.any(0))
             rgb = rgb[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]

@@ -13,6 +13,7 @@ from studio.data.palette import Palette, lab_to_rgb, rgb_to_lab
 
 WHITE = (255, 255, 255)
 _CHUNK = 4096  # rows of the distance matrix at once: bounded memory, and it stays in cache
+_COUNT_CHUNK = 1 << 22  # pixels counted at once
 
 
 def palette_by_kmeans(rgb_pixels: np.ndarray, k: int = 167, seed: int = 0, iters: int = 50,
@@ -45,11 +46,21 @@ def palette_by_kmeans(rgb_pixels: np.ndarray, k: int = 167, seed: int = 0, iters
 
 
 def _distinct_colors(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct colours ``[u, 3]`` and their pixel counts ``[u]`` (float64 weights)."""
-    packed = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
-    values, counts = np.unique(packed, return_counts=True)
-    colors = np.stack([values >> 16, (values >> 8) & 255, values & 255], axis=1).astype(np.uint8)
-    return colors, counts.astype(np.float64)
+    """Distinct colours ``[u, 3]`` and their pixel counts ``[u]`` (float64 weights).
+
+    Counted chunk by chunk, then merged: memory follows the number of distinct colours, not of
+    pixels (sorting all 64 Mi pixels of a large image folder at once took gigabytes)."""
+    values, counts = [], []
+    for start in range(0, len(rgb), _COUNT_CHUNK):
+        chunk = rgb[start:start + _COUNT_CHUNK]
+        packed = (chunk[:, 0].astype(np.int32) << 16) | (chunk[:, 1].astype(np.int32) << 8) | chunk[:, 2]
+        v, c = np.unique(packed, return_counts=True)
+        values.append(v)
+        counts.append(c)
+    merged, where = np.unique(np.concatenate(values), return_inverse=True)
+    weights = np.bincount(where.ravel(), weights=np.concatenate(counts), minlength=len(merged))
+    colors = np.stack([merged >> 16, (merged >> 8) & 255, merged & 255], axis=1).astype(np.uint8)
+    return colors, weights
 
 
 def _kmeans_pp(lab, weights, k, rng, pinned) -> np.ndarray:

@@ -16,6 +16,7 @@ _SRGB_TO_XYZ = np.array(
      [0.0193339, 0.1191920, 0.9503041]]
 )
 _D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+_NEAREST_CHUNK = 1 << 20  # pixels mapped at once by Palette.nearest
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -77,14 +78,21 @@ class Palette:
         return self.colors[np.asarray(indices, dtype=np.intp)]
 
     def nearest(self, rgb: np.ndarray) -> np.ndarray:
-        """Map RGB ``[..., 3]`` to the index of the perceptually nearest palette colour."""
-        rgb = np.asarray(rgb)
-        lab = rgb_to_lab(rgb.reshape(-1, 3))
+        """Map uint8 RGB ``[..., 3]`` to the index of the perceptually nearest palette colour.
+
+        Memory stays bounded whatever the size of ``rgb`` (an image folder of 64 Mi pixels): the
+        pixels go through in chunks, and only each chunk's distinct colours (sprites have few)
+        are converted to Lab, in float64, and compared with the palette."""
+        rgb = np.asarray(rgb, dtype=np.uint8)
+        flat = rgb.reshape(-1, 3)
         pal = self.lab
-        # |a-b|² = |a|² - 2ab + |b|²; chunked so a big image folder stays within memory.
-        out = np.empty(len(lab), dtype=np.uint8)
-        for start in range(0, len(lab), 65536):
-            chunk = lab[start:start + 65536]
-            d = (chunk ** 2).sum(1, keepdims=True) - 2 * chunk @ pal.T + (pal ** 2).sum(1)
-            out[start:start + 65536] = d.argmin(1)
+        pal_sq = (pal ** 2).sum(1)
+        out = np.empty(len(flat), dtype=np.uint8)
+        for start in range(0, len(flat), _NEAREST_CHUNK):
+            chunk = flat[start:start + _NEAREST_CHUNK]
+            packed = (chunk[:, 0].astype(np.int32) << 16) | (chunk[:, 1].astype(np.int32) << 8) | chunk[:, 2]
+            colors, which = np.unique(packed, return_inverse=True)
+            lab = rgb_to_lab(np.stack([colors >> 16, (colors >> 8) & 255, colors & 255], axis=1))
+            # |a-b|² = |a|² - 2ab + |b|²; |a|² is the same for every palette colour.
+            out[start:start + _NEAREST_CHUNK] = (pal_sq - 2 * lab @ pal.T).argmin(1)[which.ravel()]
         return out.reshape(rgb.shape[:-1])

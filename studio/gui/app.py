@@ -79,12 +79,27 @@ def show_uncaught_errors(parent=None) -> None:
     sys.excepthook = hook
 
 
+def stop_training_on_signals(app) -> None:
+    """SIGTERM, SIGHUP or Ctrl-C: every training stops after its step and writes a checkpoint,
+    then the app quits (its window waits for them); a second signal quits at once."""
+    from PySide6.QtCore import QTimer
+
+    from studio.session.training import SignalStop, die_by_signal
+
+    SignalStop(on_first=lambda signum: QTimer.singleShot(0, app.quit), abort=die_by_signal).install()
+    # Python runs a signal handler only when the main thread runs Python: wake it now and then.
+    app._signal_timer = QTimer(app)
+    app._signal_timer.timeout.connect(lambda: None)
+    app._signal_timer.start(200)
+
+
 def run_app(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     set_app_names(app)
     show_uncaught_errors()
+    stop_training_on_signals(app)
     window = create_main_window(path)
     window.show()
     return app.exec()

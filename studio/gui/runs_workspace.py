@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 from studio.gui.context import StudioContext
 from studio.gui.widgets import signals_blocked
 from studio.gui.workspaces import TrainsNothing
+from studio.session.display import printable
 from studio.session.runs import RunsList, compare_curves, default_runs_dir, shared_metrics
 
 COLUMNS = ("Run", "Model", "Dataset", "Config", "Steps", "Best held-out", "Date")
@@ -108,19 +109,20 @@ class RunsWorkspace(TrainsNothing, QWidget):
         for i, run in enumerate(self.runs.runs):
             row = run.as_row()
             steps = f"{row['steps']:,} / {row['total']:,}" if run.total else f"{row['steps']:,}"
-            texts = (run.name, row["model"], row["dataset"], row["config"], steps, row["best"], row["date"])
+            texts = (printable(run.name), row["model"], printable(row["dataset"]), row["config"], steps,
+                     row["best"], row["date"])
             for col, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, str(run.path))
                 if run.problem:
                     item.setForeground(QColor("#842029"))
-                    item.setToolTip(run.problem)
+                    item.setToolTip(printable(run.problem))
                 self.table.setItem(i, col, item)
             first = self.table.item(i, 0)
             if run.thumbnail is not None:
                 first.setIcon(QIcon(QPixmap(str(run.thumbnail)).scaledToHeight(THUMB)))
             if run.problem:
-                first.setText(f"⚠ {run.name}")
+                first.setText(f"⚠ {printable(run.name)}")
             self.table.setRowHeight(i, THUMB + 6)
             if run.path in selected:
                 self.table.selectRow(i)
@@ -173,7 +175,11 @@ class RunsWorkspace(TrainsNothing, QWidget):
 
     def delete_selected(self) -> None:
         for run in self.selected():
-            self.runs.delete(run.path)
+            try:
+                self.runs.delete(run.path)
+            except ValueError as err:  # RunActionError: not a run in the runs folder, being written
+                QMessageBox.warning(self, "Could not delete", str(err))
+                return
         self.context.show_message("Moved to the trash: Undo delete brings it back")
 
     def undo_delete(self) -> None:

@@ -4,19 +4,20 @@ what a browser shows, and the actions on it. The Runs view and `studio runs list
     runs = RunsList([default_runs_dir()])
     runs.changed.connect(refill)             # after refresh, rename, delete, undo
     for r in runs.refresh(): r.model, r.dataset, r.config_name, r.steps, r.best, r.date, r.thumbnail
-    runs.rename(path, "my-gan"); runs.delete(path); runs.undo_delete()
+    runs.rename(path, "my-gan"); runs.delete(path); runs.undo_delete()   # RunActionError if refused
     curves = compare_curves([a, b], "loss")  # {run name: (steps, values)}
 
 A broken run (config.json unreadable, an unknown model) is listed with ``problem`` set, and
-the others are listed as usual. Deleting moves the folder to a trash folder beside the runs
-folder, so it can be undone.
+the others are listed as usual; a damaged line in a run's metrics.jsonl is skipped (and named).
+Deleting renames the folder into ``.trash`` inside its runs folder, so it can be undone, by
+this list or by `studio runs undo` later.
 """
 
 from __future__ import annotations
 
+import errno
 import math
-import re
-import shutil
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,16 +26,16 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
-from studio.train.run import RunDir, default_runs_dir
-
-__all__ = ["RunSummary", "RunsList", "compare_curves", "default_runs_dir", "run_folders", "run_model",
-           "shared_metrics", "summarize"]
-from studio.errors import RunError
+from studio.errors import RunActionError, RunError
+from studio.session.display import printable
+from studio.train.run import MAX_RUN_NAME, RunDir, check_run_name, default_runs_dir, writer_of
 from studio.train.trained import run_config
+
+__all__ = ["MAX_RUN_NAME", "RunSummary", "RunsList", "compare_curves", "default_runs_dir", "run_folders",
+           "run_model", "shared_metrics", "summarize"]
 
 #: Held-out scores a run may log, lower is better; the first one it has is its "best score".
 SCORE_KEYS = ("bits_per_pixel", "elbo_bits_per_pixel", "recon_bits_per_pixel", "mmd")
-_NAME = re.compile(r"^[\w.@+-][\w .@+-]*$")
 
 
 @dataclass
@@ -153,15 +154,24 @@ def shared_metrics(paths) -> list[str]:
     return keys or []
 
 
+#: The trash of a runs folder: a folder inside it, so a deleted run is renamed, never copied.
+TRASH = ".trash"
+
+
 class RunsList:
+    """The runs in ``folders`` and the actions on them. Rename, delete and undo act only on a
+    run folder directly inside one of ``folders`` (paths resolved, links included), never on
+    a runs folder itself or anything above one, and never copy or remove a file: a deleted run
+    is renamed into the runs folder's ``.trash`` (on the same file system), and undo renames
+    it back. Every refusal is a :class:`~studio.errors.RunActionError` (a ValueError) naming
+    the folder; nothing has moved then."""
+
     #: the list changed (refresh, rename, delete, undo)
     changed = Signal()
 
-    def __init__(self, folders=None, trash: str | Path | None = None):
+    def __init__(self, folders=None):
         self.folders = [Path(f) for f in (folders or [default_runs_dir()])]
-        self.trash = Path(trash) if trash else self.folders[0].parent / "trash"
         self.runs: list[RunSummary] = []
-        self._deleted: list[tuple[Path, Path]] = []  # (trashed path, where it was), newest last
 
     def add_folder(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -177,43 +187,111 @@ class RunsList:
         self.changed.emit()
         return self.runs
 
+    # --- which folders the actions may touch ------------------------------------------------------
+    def run_folder(self, path: str | Path) -> tuple[Path, Path]:
+        """(the runs folder as given, the run's resolved path) for a run folder directly inside
+        one of the runs folders; otherwise a RunActionError saying what ``path`` is."""
+        given = Path(path)
+        try:
+            resolved = given.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise RunActionError("no such run folder", given) from None
+        roots = [(folder, folder.resolve()) for folder in self.folders if folder.is_dir()]
+        for folder, root in roots:
+            if resolved == root or resolved in root.parents:
+                raise RunActionError(f"is {'the' if resolved == root else 'above the'} runs folder "
+                                     f"{folder}, not a run in it", given, hint="name a run inside it")
+        folder = next((folder for folder, root in roots if resolved.parent == root), None)
+        if folder is None:
+            link = f" (a link to {resolved})" if resolved != given.absolute() else ""
+            raise RunActionError(f"is not a run in {' or '.join(str(f) for f in self.folders)}{link}", given,
+                                 hint="only runs inside a runs folder the list reads are renamed or deleted")
+        if not resolved.is_dir() or not (resolved / "config.json").is_file():
+            raise RunActionError("is not a run folder (no config.json)", given)
+        holder = writer_of(resolved)
+        if holder:
+            raise RunActionError(f"another process ({holder}) is writing this run", given,
+                                 hint="stop its training first")
+        return folder, resolved
+
+    # --- actions ------------------------------------------------------------------------------------
     def rename(self, path: str | Path, new_name: str) -> Path:
-        """Rename the run folder (in place); ValueError if the name is unusable or taken."""
-        path, new_name = Path(path), new_name.strip()
-        if not _NAME.match(new_name) or new_name in (".", ".."):
-            raise ValueError(f"{new_name!r}: use letters, digits, spaces and . _ - + @ for a run name")
-        target = path.with_name(new_name)
-        if target.exists():
-            raise ValueError(f"{target}: already exists; choose another name")
-        path.rename(target)
+        """Rename the run folder in place; RunActionError if the name is unusable or taken."""
+        folder, source = self.run_folder(path)
+        name = check_run_name(new_name)
+        target = source.with_name(name)
+        if target.exists() or target.is_symlink():
+            raise RunActionError(f"{printable(name)!r} already exists in {folder}", target,
+                                 hint="choose another name")
+        _rename(source, target, "rename it")
         self.refresh()
-        return target
+        return folder / name
 
     def delete(self, path: str | Path) -> Path:
-        """Move the run to the trash folder; :meth:`undo_delete` brings it back."""
-        path = Path(path)
-        self.trash.mkdir(parents=True, exist_ok=True)
-        target = self.trash / f"{path.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        n = 1
-        while target.exists():
+        """Move the run into its runs folder's trash; :meth:`undo_delete` brings it back.
+        Returns where it is now."""
+        folder, source = self.run_folder(path)
+        bin_ = source.parent / TRASH
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f".{time.time_ns() // 1000 % 1_000_000:06d}"
+        entry, n = bin_ / stamp, 1
+        while entry.exists():
             n += 1
-            target = self.trash / f"{path.name}-{time.strftime('%Y%m%d-%H%M%S')}-{n}"
-        shutil.move(str(path), str(target))
-        self._deleted.append((target, path))
+            entry = bin_ / f"{stamp}-{n}"
+        try:
+            entry.mkdir(parents=True)
+        except OSError as err:
+            raise RunActionError(f"cannot make the trash folder ({err.strerror or err})", entry) from None
+        try:
+            _rename(source, entry / source.name, "move it to the trash")
+        except RunActionError:
+            try:
+                entry.rmdir()
+            except OSError:
+                pass
+            raise
         self.refresh()
-        return target
+        return folder / TRASH / entry.name / source.name
+
+    def trashed(self) -> list[tuple[Path, Path]]:
+        """(where a deleted run is, where it was), newest first, over every runs folder's trash."""
+        found = []
+        for folder in self.folders:
+            try:
+                entries = [e for e in (folder / TRASH).iterdir() if e.is_dir() and not e.is_symlink()]
+            except OSError:
+                continue
+            for entry in entries:
+                runs = [r for r in entry.iterdir() if r.is_dir() and not r.is_symlink()]
+                if len(runs) == 1:
+                    found.append((entry.name, runs[0], folder / runs[0].name))
+        return [(run, original) for _, run, original in sorted(found, key=lambda f: f[0], reverse=True)]
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._deleted)
+        return bool(self.trashed())
 
     def undo_delete(self) -> Path | None:
         """Bring the last deleted run back where it was; None if there is nothing to undo."""
-        if not self._deleted:
+        trashed = self.trashed()
+        if not trashed:
             return None
-        trashed, original = self._deleted.pop()
-        if original.exists():
-            raise ValueError(f"{original}: a folder of that name exists again; the run stays in {trashed}")
-        shutil.move(str(trashed), str(original))
+        run, original = trashed[0]
+        if original.exists() or original.is_symlink():
+            raise RunActionError("a folder of that name exists again", original,
+                                 hint=f"rename or move it; the run stays in {run}")
+        _rename(run, original, "bring it back")
+        try:
+            run.parent.rmdir()
+        except OSError:
+            pass
         self.refresh()
         return original
+
+
+def _rename(source: Path, target: Path, what: str) -> None:
+    """``os.rename``, only: on another file system it fails rather than copy and delete."""
+    try:
+        os.rename(source, target)
+    except OSError as err:
+        why = "the trash is on another file system" if err.errno == errno.EXDEV else (err.strerror or str(err))
+        raise RunActionError(f"cannot {what} ({why}); nothing was moved", source) from None

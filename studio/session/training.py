@@ -29,10 +29,13 @@ from studio.session.monitor import TrainingMonitor, WarningRule
 from studio.train.config import config_from_dict, resolve_config
 from studio.train.devices import available_devices, describe_device, training_threads
 from studio.train.engine import Trainer, TrainingControl, TrainingListener
+from studio.train import signals
+from studio.train.signals import SignalStop, die_by_signal  # the CLI and the app install one around training
 from studio.train.run import default_runs_dir, new_run_path
 from studio.train.settings import TrainSettings, default_settings
 
-__all__ = ["TrainingSession", "WarningRule", "available_devices", "describe_device", "training_threads"]
+__all__ = ["SignalStop", "TrainingSession", "WarningRule", "available_devices", "describe_device", "die_by_signal",
+           "training_threads"]
 
 
 class TrainingSession:
@@ -169,6 +172,7 @@ class TrainingSession:
         relay = _Relay(self._deliver, self.monitor)
 
         def work() -> None:
+            signals.watch(control)  # SIGTERM, SIGHUP, Ctrl-C stop it with a checkpoint (train/signals.py)
             try:
                 trainer = make_trainer([relay], control)
                 try:
@@ -180,6 +184,7 @@ class TrainingSession:
                 self._deliver(lambda error=error: self._failed(control, error))
                 raise
             finally:
+                signals.unwatch(control)
                 self._returned.set()
 
         self._runner(work)
@@ -207,6 +212,7 @@ class _Relay(TrainingListener):
 
     def on_start(self, trainer) -> None:
         info = {"run": str(trainer.run.path) if trainer.run else None,
+                "out_kind": trainer.out_kind,  # a new folder, an empty one, a run resumed
                 "step": trainer.state.step, "total": trainer.total_steps,
                 "epochs": trainer.settings.epochs, "batch_size": trainer.settings.batch_size,
                 "cpu_budget": trainer.settings.cpu_budget, "cpu_seconds": trainer.state.cpu_seconds,

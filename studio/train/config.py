@@ -1,8 +1,10 @@
 """Model configs: named presets or files, turned into the model's Config dataclass and back.
 
 Whatever a config comes from (a preset, a JSON/TOML file, a run's config.json), its fields are
-checked against the dataclass's types before use, so ``"epochs": "ten"`` is a one-line
-:class:`ConfigError` naming the file, not a crash deep inside training.
+checked against the dataclass's types before use, and every number against its range in
+:data:`FIELD_BOUNDS`, so ``"epochs": "ten"``, ``"betas": [0.5, 5]`` or ``"width": 1000000000``
+is a one-line :class:`ConfigError` naming the file and the field, not a crash (or a run that
+trains nonsense, or the allocator's error) deep inside training.
 
 A run's config.json may be older than the studio reading it: :func:`saved_model_config` puts
 it in this version's terms first — a field added since takes the value such runs had, a value
@@ -25,9 +27,60 @@ from studio.errors import ConfigError
 from studio.models import model_module
 
 __all__ = ["ConfigError", "config_names", "resolve_config", "config_from_dict", "config_to_dict",
-           "check_fields", "saved_model_config"]
+           "check_fields", "saved_model_config", "FIELD_BOUNDS"]
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; refuse to parse megabytes of it
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """low ≤ value ≤ high; ``low_open`` / ``high_open`` make that end strict (< instead of ≤)."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def problem(self, value) -> str | None:
+        if value < self.low or (self.low_open and value == self.low):
+            return f"must be {'more than' if self.low_open else 'at least'} {self.low:g}"
+        if value > self.high or (self.high_open and value == self.high):
+            return f"must be {'less than' if self.high_open else 'at most'} {self.high:g}"
+        return None
+
+
+_SIZE = Bounds(1, 1024)  # channels, embedding and code sizes: 1024 already trains slowly on 20×20 sprites
+_STEPS = Bounds(0, 10**9)  # a number of steps or epochs (0: off)
+_RATE = Bounds(0, 1, low_open=True)  # a learning rate
+_FRACTION = Bounds(0, 1, high_open=True)  # a decay, a dropout, a share: 1 would never change / drop all
+_WEIGHT = Bounds(0, 1000)  # a loss term's weight
+
+#: The range of every number a model config or the training settings hold, by field name (the
+#: same name means the same thing in every model). Checked wherever a config is read
+#: (:func:`config_from_dict`, :func:`check_fields`), so the model's Config classes need not
+#: repeat it. The maxima keep a run within a desktop's memory and time; the presets sit well inside.
+FIELD_BOUNDS: dict[str, Bounds] = {
+    # Layer sizes (the models also check ``at least 1`` where 0 would build a broken network).
+    "z_dim": _SIZE, "width": _SIZE, "embed": _SIZE, "embed_dim": _SIZE, "n_embd": _SIZE,
+    "hidden": Bounds(1, 4096), "decoder_hidden": Bounds(1, 4096),
+    "latent_dim": Bounds(2, 512), "slots": Bounds(1, 256),
+    "layers": Bounds(1, 16), "n_layer": Bounds(1, 24), "n_head": Bounds(1, 64), "blocks": Bounds(0, 16),
+    # Learning rates and their schedules.
+    "lr": _RATE, "lr_g": _RATE, "lr_d": _RATE, "lr_min": Bounds(0, 1), "lr_end": Bounds(0, 1),
+    "lr_decay_steps": _STEPS, "kl_warmup_steps": _STEPS,
+    "betas": _FRACTION, "ema_decay": _FRACTION, "weight_decay": Bounds(0, 1),
+    "dropout": _FRACTION, "decoder_dropout": _FRACTION, "held_out": _FRACTION,
+    # Loss terms.
+    "beta": Bounds(0, 100), "free_bits": Bounds(0, 100), "commitment": Bounds(0, 100),
+    "gp_weight": _WEIGHT, "r1_weight": _WEIGHT, "logit_scale": Bounds(0, 1000, low_open=True),
+    "grad_clip": Bounds(0, 10**6),
+    # Training settings (TrainSettings); the CLI's maxima are the same.
+    "epochs": Bounds(1, 10**7), "batch_size": Bounds(1, 65536), "seed": Bounds(0, 2**32 - 1),
+    "max_steps": Bounds(1, 10**9), "cpu_budget": Bounds(0, 6 * 10**8, low_open=True),
+    "log_every": Bounds(1, 10**9), "sample_every": _STEPS, "eval_every": _STEPS, "score_every": _STEPS,
+    "checkpoint_every": _STEPS, "sample_count": Bounds(0, 1024), "score_count": Bounds(0, 4096),
+    "keep_checkpoints": Bounds(0, 1000),
+}
 
 
 def config_names(model: str) -> list[str]:
@@ -106,9 +159,16 @@ def _typed(name: str, value, hint, source):
     for number in numbers:
         if isinstance(number, float) and not math.isfinite(number):
             raise ConfigError(f"{name} must be a finite number, got {number}", source)
-        # Every size, rate and count in the studio's configs is zero or more.
-        if isinstance(number, (int, float)) and not isinstance(number, bool) and number < 0:
+        if not isinstance(number, (int, float)) or isinstance(number, bool):
+            continue
+        # Every size, rate and count in the studio's configs is zero or more...
+        if number < 0:
             raise ConfigError(f"{name} must not be negative, got {number}", source)
+        # ...and within its field's range.
+        problem = FIELD_BOUNDS[name].problem(number) if name in FIELD_BOUNDS else None
+        if problem:
+            raise ConfigError(f"{name} {problem}, got {number if isinstance(number, int) else f'{number:g}'}",
+                              source)
     return converted
 
 

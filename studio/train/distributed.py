@@ -31,6 +31,16 @@ class Distributed:
             values /= self.world_size
         return values
 
+    def agree(self, value: int, device) -> int:
+        """The largest ``value`` any rank holds, on every rank. Each rank decides to stop on its
+        own (a signal, its CPU clock), but all must leave the loop after the same step: one
+        rank still in a step would wait forever for the others' gradients."""
+        if not self.enabled:
+            return value
+        tensor = torch.tensor([value], dtype=torch.int32, device=device)
+        dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+        return int(tensor.item())
+
     def barrier(self) -> None:
         if self.enabled:
             dist.barrier()

@@ -30,10 +30,12 @@ from studio.train.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_che
 from studio.train.config import config_from_dict, config_to_dict
 from studio.train.devices import pick_device
 from studio.train.distributed import Distributed, init_from_environment, shutdown
-from studio.train.run import RECORD_FIELDS, RunDir, RunLock
+from studio.train.run import RECORD_FIELDS, RunDir, RunLock, check_out_folder
 from studio.train.settings import TrainSettings
 
 
+# Why the loop stops before a step; under torchrun the ranks agree on the largest.
+_GO, _AT_BUDGET, _STOPPED = 0, 1, 2
 SCORE_SEED = 777  # the draw the training-time yardstick scores
 SCORE_CLASSIFIER_EPOCHS = 6  # half of `studio score`'s: a trend for the monitor, in seconds
 
@@ -127,6 +129,10 @@ class Trainer:
         self.device = self._device()
         # Only rank 0 writes the run; the others train their slice of each batch.
         self.run = RunDir(run_dir) if run_dir is not None and self.dist.is_main else None
+        # What the run folder was: "a new folder", "an empty folder" (a file, another run or a
+        # folder of the user's files is refused before anything is written), or "a run, resumed".
+        self.out_kind = "a run, resumed" if resuming else \
+            check_out_folder(self.run.path, model) if self.run is not None else ""
         self.lock = RunLock(self.run.path) if self.run is not None else None
         if self.lock is not None:
             self.lock.acquire()
@@ -385,11 +391,11 @@ class Trainer:
         self._cpu_start = time.process_time() - self.state.cpu_seconds
         while self.state.step < total:
             self.control.wait_while_paused()
-            if self.control.stop_requested:
-                status = "stopped"
-                break
-            if s.cpu_budget is not None and self.state.cpu_seconds >= s.cpu_budget:
-                status = "stopped at the CPU budget"
+            stop = _STOPPED if self.control.stop_requested else \
+                _AT_BUDGET if s.cpu_budget is not None and self.state.cpu_seconds >= s.cpu_budget else _GO
+            stop = self.dist.agree(stop, self.device)  # under torchrun every rank stops after the same step
+            if stop != _GO:
+                status = {_STOPPED: "stopped", _AT_BUDGET: "stopped at the CPU budget"}[stop]
                 break
             epoch, within = divmod(self.state.step, spe)
             if order is None or within == 0:

@@ -13,6 +13,7 @@ trainings can never interleave their steps in one folder.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -23,12 +24,15 @@ from pathlib import Path
 import filelock
 
 from studio.data.files import write_bytes, write_text
-from studio.errors import ConfigError, RunInUseError, RunNotFoundError, from_os_error
+from studio.errors import (ConfigError, OutputError, RunActionError, RunInUseError, RunNotFoundError,
+                           TrainingError, from_os_error)
 
 _STEP_CHECKPOINT = re.compile(r"step_(\d+)\.pt$")
 RUNS_DIR_ENV = "STUDIO_RUNS_DIR"
 LOCK_FILE = ".writer.lock"
 MAX_CONFIG_BYTES = 16 << 20  # config.json holds a palette and a few settings: kilobytes
+#: Damaged lines of metrics.jsonl named one by one in one read; more are counted.
+NAMED_DAMAGED_LINES = 10
 #: The bookkeeping fields of every record in metrics.jsonl; all its other keys are metrics.
 RECORD_FIELDS = ("step", "epoch", "time", "cpu")
 
@@ -51,6 +55,75 @@ def new_run_path(model: str, root: str | Path | None = None) -> Path:
         n += 1
         path = base / f"{stem}-{n}"
     return path
+
+
+#: The longest run name (a folder name; file systems allow 255 bytes).
+MAX_RUN_NAME = 100
+#: Characters a run name may not hold: path separators, and what Windows refuses in a name.
+_FORBIDDEN_IN_NAME = '/\\<>:"|?*'
+
+
+def check_run_name(name: str) -> str:
+    """``name`` (stripped) if it can name a run folder, else a :class:`RunActionError` saying why:
+    empty, too long, a path separator, a control character, "." or "..", a leading dot (hidden)."""
+    name = name.strip()
+    shown = repr(name) if len(name) <= 40 else repr(name[:37] + "...")
+    if not name:
+        raise RunActionError("a run name cannot be empty")
+    if len(name) > MAX_RUN_NAME or len(name.encode("utf-8", "surrogatepass")) > 255:
+        raise RunActionError(f"{shown}: a run name has at most {MAX_RUN_NAME} characters, this one {len(name)}")
+    if not all(ch.isprintable() or ch == " " for ch in name):
+        raise RunActionError(f"{shown}: a run name cannot hold control characters (a newline, a tab, "
+                             "a terminal escape)")
+    bad = sorted(set(name) & set(_FORBIDDEN_IN_NAME))
+    if bad:
+        raise RunActionError(f"{shown}: a run name cannot hold {' '.join(bad)} (a path separator or a "
+                             "character file systems refuse)")
+    if name.startswith("."):
+        raise RunActionError(f"{shown}: a run name cannot start with a dot (the folder would be hidden)")
+    return name
+
+
+def check_out_folder(path: str | Path, model: str) -> str:
+    """What a new run's folder is: "a new folder" or "an empty folder". Anything else is refused
+    with one line saying what it is: a file, a folder holding a run (resume it instead), or a
+    folder of other files (the run's files would mix with the user's). Nothing is created."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            if path.is_symlink():
+                raise OutputError("a link to something that does not exist", path,
+                                  hint="give --out a new or empty folder")
+            for parent in path.parents:  # the nearest that exists must be a folder
+                if parent.exists():
+                    if not parent.is_dir():
+                        raise OutputError("is a file, not a folder", parent, hint="choose another --out")
+                    break
+            if not all(ch.isprintable() or ch == " " for ch in path.name) or len(path.name) > MAX_RUN_NAME:
+                raise OutputError("a run folder's name must be at most "
+                                  f"{MAX_RUN_NAME} characters without control characters", path.parent,
+                                  hint="choose a plain name for --out")
+            return "a new folder"
+        if not path.is_dir():
+            raise OutputError("is a file, not a folder", path, hint="give --out a new or empty folder")
+        others = sorted(p.name for p in path.iterdir() if p.name != LOCK_FILE)
+    except OSError as err:
+        raise from_os_error(err, path) from None
+    if not others:
+        return "an empty folder"
+    run = RunDir(path)
+    if run.has_content():
+        try:
+            saved = json.loads(run.config_path.read_bytes()).get("model")
+        except (OSError, ValueError, AttributeError):
+            saved = None
+        other = f"; it is a {saved} run, not {model}" if isinstance(saved, str) and saved.isidentifier() \
+            and saved != model else ""
+        raise TrainingError("the folder already holds a run", path,
+                            hint=f"continue it with --resume, or choose another --out{other}")
+    example = others[0] if len(others[0]) <= 40 else others[0][:37] + "..."
+    raise OutputError(f"the folder holds {len(others)} other file(s) (e.g. {example!r}) and is not a run",
+                      path, hint="give --out a new or empty folder, so the run's files do not mix with yours")
 
 
 class RunDir:
@@ -93,7 +166,8 @@ class RunDir:
 
     def has_content(self) -> bool:
         """True when the folder already holds a run (or the start of one)."""
-        return any(p.exists() for p in (self.config_path, self.metrics_path, self.checkpoints_dir))
+        return any(p.exists() for p in (self.config_path, self.metrics_path, self.checkpoints_dir,
+                                        self.samples_dir))
 
     def remove_if_unused(self) -> None:
         """Remove the folder if it holds nothing but a lock file (a start that failed)."""
@@ -114,9 +188,11 @@ class RunDir:
             raise from_os_error(err, self.metrics_path) from None
 
     def truncate_metrics(self, step: int) -> tuple[int, int]:
-        """Keep the log true to a checkpoint at ``step``: drop a torn tail (a line cut by a crash)
-        and every record past ``step`` (the checkpoint does not have them), atomically.
-        Returns (torn lines dropped, later records dropped)."""
+        """Keep the log true to a checkpoint at ``step``: drop a torn tail (a line cut by a crash,
+        without its newline) and every record past ``step`` (the checkpoint does not have them),
+        atomically. A damaged line before the tail stays as it is (readers skip it, naming it):
+        its bytes are not the studio's to throw away. Returns (torn lines dropped, later records
+        dropped)."""
         try:
             raw = self.metrics_path.read_bytes()
         except FileNotFoundError:
@@ -129,10 +205,11 @@ class RunDir:
         for i, line in enumerate(lines):
             if not line.strip():
                 continue
-            record = _parse_record(line) if i < len(lines) - 1 else None
-            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+            if i == len(lines) - 1:
                 torn += 1
-            elif record["step"] > step:
+                continue
+            record, _ = parse_record(line)
+            if record is not None and record["step"] > step:
                 later += 1
             else:
                 kept.append(line + b"\n")
@@ -203,39 +280,91 @@ class MetricsFollower:
     """Reads new records from a metrics.jsonl being written by another process.
 
     Remembers its byte offset; a trailing line without its newline is left for the next poll.
+    A damaged line (not UTF-8, not JSON, JSON but not a record: see :func:`parse_record`),
+    wherever it is, is skipped and named once as ``file:line`` (the ``studio`` logger, which
+    the CLI prints as a note); ``damaged`` lists those this follower skipped.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.offset = 0
+        self.lines = 0  # complete lines read so far: the next one is line lines + 1
+        self.damaged: list[str] = []
 
     def poll(self) -> list[dict]:
         try:
             with self.path.open("rb") as f:
-                # A resume cuts the log back to its checkpoint: continue from the new end, not
-                # from past it (where the next records would be read from mid-line or missed).
-                self.offset = min(self.offset, os.fstat(f.fileno()).st_size)
+                size = os.fstat(f.fileno()).st_size
+                if self.offset > size:
+                    # A resume cut the log back to its checkpoint: continue from the new end, not
+                    # from past it (where the next records would be read from mid-line or missed).
+                    self.offset = size
+                    self.lines = f.read(size).count(b"\n")
                 f.seek(self.offset)
                 chunk = f.read()
         except FileNotFoundError:
             return []
+        except OSError as err:  # a folder named metrics.jsonl, no permission: the run lists without curves
+            self._skip(0, f"cannot read it ({err.strerror or err})")
+            return []
         end = chunk.rfind(b"\n") + 1
         self.offset += end
-        records = []
-        for raw in chunk[:end].splitlines():
+        records, skipped = [], 0
+        for raw in chunk[:end].split(b"\n")[:-1]:
+            self.lines += 1
             if raw.strip():
-                try:
-                    records.append(json.loads(raw, parse_constant=_nan_constant))
-                except json.JSONDecodeError:
-                    continue  # a torn line from a crash: skip it, keep following
+                record, problem = parse_record(raw)
+                if problem is None:
+                    records.append(record)
+                elif skipped < NAMED_DAMAGED_LINES:
+                    skipped += 1
+                    self._skip(self.lines, problem)
+                else:
+                    skipped += 1
+        if skipped > NAMED_DAMAGED_LINES:  # a file of garbage: named once, not line by line
+            self._skip(0, f"{skipped - NAMED_DAMAGED_LINES} more damaged lines")
         return records
 
+    def _skip(self, line: int, problem: str) -> None:
+        where = f"{self.path}:{line}" if line else str(self.path)
+        if len(self.damaged) < 100:
+            self.damaged.append(f"{where}: {problem}")
+        report_damaged(self.path, line, problem)
 
-def _parse_record(line: bytes):
+
+def parse_record(line: bytes) -> tuple[dict | None, str | None]:
+    """One line of metrics.jsonl as (record, None), or (None, what is wrong with it). A record is
+    a JSON object with a whole-number ``step`` of 0 or more whose values are all numbers (NaN
+    and infinities too: a diverged loss is logged as it was)."""
     try:
-        return json.loads(line, parse_constant=_nan_constant)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
+        record = json.loads(line.decode("utf-8"), parse_constant=_nan_constant)
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except (json.JSONDecodeError, RecursionError):
+        return None, "not JSON (a line cut short or damaged)"
+    if not isinstance(record, dict):
+        return None, f"JSON but not an object ({type(record).__name__})"
+    step = record.get("step")
+    if not _is_int(step) or step < 0:
+        return None, "an object without a whole-number step"
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in record.values()):
+        return None, "an object with a value that is not a number"
+    return record, None
+
+
+_reported: set[tuple[str, int]] = set()
+_log = logging.getLogger("studio")
+
+
+def report_damaged(path: Path, line: int, problem: str) -> None:
+    """Say once per process that ``path``'s ``line`` is damaged and skipped (a list refreshed every
+    few seconds must not repeat it)."""
+    key = (str(path), line or problem)
+    if key in _reported:
+        return
+    if len(_reported) < 10_000:
+        _reported.add(key)
+    _log.warning("%s: %s; skipped", f"{path}:{line}" if line else path, problem)
 
 
 def _nan_constant(name: str) -> float:
@@ -289,6 +418,30 @@ def check_run_config(saved, source) -> None:
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def writer_of(folder: str | Path) -> str | None:
+    """"PID 1234" of the process writing the run at ``folder`` now (this one included), or None.
+    Tries the lock (flock, as :class:`RunLock` takes it) on a read-only descriptor: nothing is
+    written and nothing is taken over."""
+    path = Path(folder) / LOCK_FILE
+    try:
+        import fcntl
+    except ImportError:  # Windows: no probe without taking the lock
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: nobody has written this run since it was made
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return RunLock(folder).holder()
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 class RunLock:

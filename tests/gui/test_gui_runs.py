@@ -65,3 +65,25 @@ def test_two_selected_runs_are_compared_on_a_metric_both_logged(view):
     view.metric_box.setCurrentText("loss")
     drawn = view.compared()
     assert set(drawn) == {"vae-tiny", "vae-second"} and all(len(y) == 5 for y in drawn.values())
+
+
+def test_a_name_with_control_characters_is_shown_escaped(view):
+    folder = view.runs.folders[0]
+    (folder / "gan-tiny").rename(folder / "evil\x1b[2J\nname")
+    view.runs.refresh()
+    assert "evil\\x1b[2J\\nname" in names(view)
+    assert not any("\x1b" in name or "\n" in name for name in names(view))
+
+
+def test_a_run_being_written_is_not_deleted(view, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.train.run import RunLock
+
+    warned = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warned.append(args[-1]))
+    folder = view.runs.folders[0]
+    with RunLock(folder / "vae-second"):
+        view.select("vae-second")
+        view.buttons["Delete"].click()
+    assert "vae-second" in names(view) and "is writing this run" in warned[0]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 
 import pytest
 
 from studio.cli import main
-from studio.session.runs import RunsList, compare_curves, shared_metrics, summarize
+from studio.errors import RunActionError
+from studio.session.runs import TRASH, RunsList, compare_curves, shared_metrics, summarize
+from studio.train.run import RunLock
 
 
 @pytest.fixture()
@@ -35,19 +39,97 @@ def test_every_run_is_summarised_and_a_broken_one_is_marked(runs_dir):
 
 
 def test_rename_then_delete_to_the_trash_and_undo(runs_dir, tmp_path):
-    runs = RunsList([runs_dir], trash=tmp_path / "trash")
+    runs = RunsList([runs_dir])
     runs.refresh()
     renamed = runs.rename(runs_dir / "vae-tiny", "my vae")
     assert renamed == runs_dir / "my vae" and "my vae" in {r.name for r in runs.runs}
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(RunActionError, match="already exists"):
         runs.rename(renamed, "gan-tiny")
-    with pytest.raises(ValueError, match="use letters"):
+    with pytest.raises(ValueError, match="path separator"):  # RunActionError is a ValueError
         runs.rename(renamed, "../escape")
     trashed = runs.delete(renamed)
-    assert trashed.parent == tmp_path / "trash" and not renamed.exists()
+    assert trashed.parent.parent == runs_dir / TRASH and trashed.is_dir() and not renamed.exists()
     assert "my vae" not in {r.name for r in runs.runs} and runs.can_undo
     assert runs.undo_delete() == renamed and renamed.is_dir() and not runs.can_undo
     assert summarize(renamed).model == "vae"
+    assert not any((runs_dir / TRASH).iterdir()), "the emptied trash entry goes"
+
+
+@pytest.fixture()
+def user_files(tmp_path):
+    """The user's own files: beside the runs folder, and a run-like folder elsewhere."""
+    (tmp_path / "thesis.tex").write_text("three years of work")
+    elsewhere = tmp_path / "elsewhere" / "looks-like-a-run"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "config.json").write_text("{}")
+    (elsewhere / "notes.txt").write_text("mine")
+    return tmp_path
+
+
+def test_delete_and_rename_touch_only_runs_inside_a_runs_folder(runs_dir, user_files):
+    runs = RunsList([runs_dir])
+    (runs_dir / "link-out").symlink_to(user_files / "elsewhere" / "looks-like-a-run")
+    (runs_dir / "notes").mkdir()
+    before = sorted(str(p) for p in user_files.rglob("*"))
+    refused = {
+        runs_dir: "is the runs folder",
+        runs_dir.parent: "above the runs folder",
+        runs_dir / "gan-tiny" / "..": "is the runs folder",
+        user_files / "elsewhere" / "looks-like-a-run": "is not a run in",
+        runs_dir / "link-out": "a link to",
+        runs_dir / "notes": "not a run folder",
+        runs_dir / "gone": "no such run folder",
+        runs_dir / "gan-tiny" / "checkpoints": "is not a run in",
+    }
+    for path, why in refused.items():
+        with pytest.raises(RunActionError, match=why):
+            runs.delete(path)
+        with pytest.raises(RunActionError, match=why):
+            runs.rename(path, "new-name")
+    assert sorted(str(p) for p in user_files.rglob("*")) == before, "nothing moved"
+    assert not (runs_dir / TRASH).exists() and not (user_files / "trash").exists()
+
+
+def test_run_names_are_checked_before_anything_moves(runs_dir):
+    runs = RunsList([runs_dir])
+    for name, why in (("x" * 300, "at most 100 characters"), ("a/b", "path separator"),
+                      ("a\\b", "path separator"), ("line\nbreak", "control characters"),
+                      ("\x1b[2Jcleared", "control characters"), ("   ", "cannot be empty"),
+                      (".hidden", "start with a dot"), ("..", "start with a dot"), ("ok?", "file systems refuse")):
+        with pytest.raises(RunActionError, match=why):
+            runs.rename(runs_dir / "gan-tiny", name)
+    assert (runs_dir / "gan-tiny").is_dir() and len(list(runs_dir.iterdir())) == 3
+    assert runs.rename(runs_dir / "gan-tiny", "  Pikachu (v2) é  ") == runs_dir / "Pikachu (v2) é"
+
+
+def test_a_run_being_written_is_neither_renamed_nor_deleted(runs_dir):
+    runs = RunsList([runs_dir])
+    with RunLock(runs_dir / "gan-tiny"):
+        for action in (lambda: runs.delete(runs_dir / "gan-tiny"), lambda: runs.rename(runs_dir / "gan-tiny", "x")):
+            with pytest.raises(RunActionError, match="is writing this run"):
+                action()
+    assert runs.delete(runs_dir / "gan-tiny").is_dir()
+
+
+def test_delete_never_copies_and_removes_across_file_systems(runs_dir, monkeypatch):
+    """A rename the file system refuses (another device) leaves the run where it was:
+    no copy-then-delete fallback that could remove the user's files."""
+    def cross_device(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", cross_device)
+    with pytest.raises(RunActionError, match=r"another file system\); nothing was moved"):
+        RunsList([runs_dir]).delete(runs_dir / "gan-tiny")
+    assert (runs_dir / "gan-tiny" / "config.json").is_file()
+    assert not any(p.name == "gan-tiny" for p in (runs_dir / TRASH).rglob("*"))
+
+
+def test_undo_works_from_another_list_as_the_cli_uses_it(runs_dir):
+    trashed = RunsList([runs_dir]).delete(runs_dir / "vae-tiny")
+    later = RunsList([runs_dir])
+    assert later.can_undo and later.trashed()[0][0] == trashed
+    assert later.undo_delete() == runs_dir / "vae-tiny" and (runs_dir / "vae-tiny" / "config.json").is_file()
+    assert later.undo_delete() is None
 
 
 def test_two_runs_curves_compare_on_the_metrics_both_logged(tiny_runs):
