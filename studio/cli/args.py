@@ -107,3 +107,24 @@ def usage_error(err: Exception):
     from studio.data.errors import StudioError
 
     return err if isinstance(err, StudioError) else StudioError(str(err).splitlines()[0])
+
+
+def add_diffusion_sampling(parser) -> None:
+    """--steps and --schedule: how a diffusion run draws or completes (its own K and schedule unless given)."""
+    from studio.models.diffusion import MAX_STEPS, SCHEDULES
+
+    parser.add_argument("--steps", type=int_range(1, MAX_STEPS), metavar="K",
+                        help=f"diffusion: sampling steps 1..{MAX_STEPS} (default: the run's, 16 for its presets)")
+    parser.add_argument("--schedule", choices=sorted(SCHEDULES),
+                        help="diffusion: cosine (MaskGIT: the most confident pixels first) or random (D3PM's order)")
+
+
+def diffusion_sampling(args, model: str) -> dict:
+    """{steps, schedule} given on the command line, for a diffusion run; a ConfigError for another model."""
+    given = {k: getattr(args, k) for k in ("steps", "schedule") if getattr(args, k, None) is not None}
+    if given and model != "diffusion":
+        from studio.data.errors import ConfigError
+
+        raise ConfigError(f"--{next(iter(given))} is for diffusion runs; this is a {model} run",
+                          hint="drop it")
+    return given

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
+from studio.cli.args import SCALE, SEED, add_diffusion_sampling, diffusion_sampling, float_range, int_range, \
+    positive_float, positive_int, sprite_output
 
 CHECKER = ((150, 150, 150), (200, 200, 200))  # how hidden pixels are shown in the input column
 
@@ -41,7 +42,9 @@ def register(subparsers) -> None:
     complete.add_argument("-o", "--output", required=True, type=sprite_output(".txt"),
                           help="an image (the row), or .txt: the completions as lines of colour indices")
     complete.add_argument("--temperature", type=positive_float(max=100), default=1.0,
-                          help="PixelRNN: softmax temperature; VAE/GAN: spread of the starting codes")
+                          help="PixelRNN/transformer/diffusion: softmax temperature; VAE/GAN: spread of the "
+                               "starting codes")
+    add_diffusion_sampling(complete)
     complete.add_argument("--seed", type=SEED)
     complete.add_argument("--scale", type=SCALE, default=4)
     complete.add_argument("--checkpoint", default="best")
@@ -54,12 +57,13 @@ def cmd_complete(args) -> int:
     from studio.data.errors import StudioError
     from studio.data.files import save_image
     from studio.models.completion import centre_hole, cover_bottom, given_first, random_pixels
-    from studio.models.inpainting import completer_for
+    from studio.models.inpainting import DiffusionCompletion, completer_for
     from studio.train.trained import TrainedRun
 
     run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
     task, palette, saved = run.task, run.palette, run.config
-    completer = completer_for(task)
+    sampling = diffusion_sampling(args, run.model)
+    completer = DiffusionCompletion(task, **sampling) if sampling else completer_for(task)
     size = task.size
     if args.cover is not None:
         mask = cover_bottom(size, args.cover)

@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from studio.cli.args import MAX_SPRITES, SCALE, SEED, positive_float, sprite_output, positive_int
+from studio.cli.args import MAX_SPRITES, SCALE, SEED, add_diffusion_sampling, positive_float, sprite_output, \
+    positive_int
 from studio.models import MODEL_NAMES
 from studio.train.engine import RECORD_FIELDS
 
@@ -20,7 +21,8 @@ def register(subparsers) -> None:
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
     train.add_argument("--epochs", type=positive_int(max=10**7),
-                       help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
+                       help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150; "
+                            "diffusion stops at its CPU budget)")
     train.add_argument("--steps", type=positive_int(), help="stop after this many steps (a checkpoint is kept)")
     train.add_argument("--cpu-minutes", type=positive_float(max=10**7),
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
@@ -57,8 +59,10 @@ def register(subparsers) -> None:
                              "course's pixel_color format, palette beside it as FILE.colormap.txt); "
                              "FILE.npy: indices [n, H, W] uint8")
     sample.add_argument("--temperature", type=positive_float(max=100), default=1.0,
-                        help="PixelRNN/transformer: softmax temperature; GAN/VAE: scale of the code's spread")
-    sample.add_argument("--top-k", type=positive_int(max=256), help="PixelRNN and transformer: draw from the k likeliest colours")
+                        help="PixelRNN/transformer/diffusion: softmax temperature; GAN/VAE: scale of the code's spread")
+    sample.add_argument("--top-k", type=positive_int(max=256),
+                        help="PixelRNN, transformer, diffusion: draw from the k likeliest colours")
+    add_diffusion_sampling(sample)
     sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--scale", type=SCALE, default=4)
     sample.add_argument("--checkpoint", default="best")
@@ -192,15 +196,17 @@ def cmd_sample(args) -> int:
     from studio.data.course import write_colormap, write_pixels
     from studio.train.trained import TrainedRun
 
+    from studio.cli.args import diffusion_sampling
     from studio.data.files import save_image, write_bytes
     from studio.data.sprites import check_grid_size
 
     output = Path(args.output)
     run = TrainedRun.open(args.run_dir, args.checkpoint, args.device)
     task, palette = run.task, run.palette
+    sampling = diffusion_sampling(args, run.model)
     check_grid_size(args.n, *task.size, scale=args.scale)  # before drawing thousands of sprites
-    sprites = np.asarray(task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k),
-                         dtype=np.uint8)
+    sprites = np.asarray(task.draw(args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
+                                   **sampling), dtype=np.uint8)
     if output.suffix == ".txt":
         write_pixels(sprites, output)
         write_colormap(palette, output.with_suffix(".colormap.txt"))
