@@ -102,8 +102,11 @@ CONFIGS = {
     "default": Config(),
     "quick": Config(n_layer=3, n_embd=96, n_head=4),
 }
-PRESET_SETTINGS = {"default": {"batch_size": 32, "cpu_budget": 600},
-                   "quick": {"batch_size": 32, "cpu_budget": 300}}
+# The held-out bound costs EVAL_DRAWS passes per sprite and a sample grid K passes per batch
+# of 64 — on one core a fifth of an epoch's training each — so both are less frequent than the
+# engine's defaults (every epoch, every 200 steps).
+PRESET_SETTINGS = {"default": {"batch_size": 32, "cpu_budget": 600, "eval_every": 5, "sample_every": 500},
+                   "quick": {"batch_size": 32, "cpu_budget": 300, "eval_every": 5, "sample_every": 500}}
 DEFAULT_EPOCHS = 1000  # the presets stop at their CPU budget first
 
 
@@ -169,7 +172,9 @@ class Denoiser(nn.Module):
     def mask_token(self) -> int:
         return self.num_colors
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, at: torch.Tensor | None = None) -> torch.Tensor:
+        """``at`` [B, M]: only these pixels' logits, [B, M, K] (a sampling step needs the hidden
+        ones' only, and the output layers then cost M/D of their full price)."""
         b, (h, w), p = len(tokens), self.size, self.config.patch
         flat = tokens.reshape(b, -1)
         x = self.input(tokens)
@@ -182,10 +187,14 @@ class Denoiser(nn.Module):
             x = block(x)
         out = self.unpatch(self.ln_f(x))  # [B, patches, p²·C] → each pixel's features, raster order
         out = out.reshape(b, h // p, w // p, p, p, -1).permute(0, 1, 3, 2, 4, 5).reshape(b, h * w, -1)
+        if at is not None:
+            out = out.gather(1, at[..., None].expand(-1, -1, out.shape[-1]))
         logits = self.head(out)
         if self.config.copy:
             padded = torch.cat([flat, flat.new_full((b, 1), self.num_colors)], dim=1)  # a MASK column: no pixel
-            logits = self.copy_head(logits, out, padded[:, self.neighbours], used[:, None])
+            neighbours = (padded[:, self.neighbours] if at is None  # [B, D or M, 8] their colours
+                          else padded.gather(1, self.neighbours[at].flatten(1)).view(b, -1, len(NEIGHBOURS)))
+            logits = self.copy_head(logits, out, neighbours, used[:, None])
         return logits
 
 
@@ -319,22 +328,26 @@ def run_sampler(net: Denoiser, sprite: np.ndarray, hidden: np.ndarray, n: int, *
             for k, keep_hidden in enumerate(counts, start=1):
                 if cancel is not None and cancel():
                     raise Cancelled(f"stopped at step {k - 1} of {len(counts)}")
-                logits = net(canvas.view(n, h, w)).float()  # [n, D, K]
+                where = still.nonzero()[:, 1].view(n, left)  # the hidden pixels: as many in every sprite
+                if k == 1:  # every sprite starts the same (one sprite, one mask): one sprite's pass will do
+                    logits = net(canvas[:1].view(1, h, w), at=where[:1]).float().expand(n, -1, -1)
+                else:
+                    logits = net(canvas.view(n, h, w), at=where).float()  # [n, left, K]
                 logp = F.log_softmax(logits, dim=-1)
-                colours = torch.zeros(n, h * w, dtype=torch.long, device=device)
-                colours[still] = sample_colours(logits[still], logp[still], temperature, top_k, generator)
+                colours = sample_colours(logits.flatten(0, 1), logp.flatten(0, 1), temperature, top_k,
+                                         generator).view(n, left)
                 chosen = logp.gather(2, colours[..., None]).squeeze(2)  # log p_θ of each sampled colour
                 if schedule == "cosine":  # MaskGIT: the surest first
                     priority = chosen
                 else:  # D3PM: any hidden pixel as likely as another
-                    priority = torch.rand(n, h * w, generator=generator, device=device)
-                priority = priority.masked_fill(~still, -math.inf)
-                commit = priority.topk(left - keep_hidden, dim=1).indices  # [n, committed this step]
-                canvas.scatter_(1, commit, colours.gather(1, commit))
+                    priority = torch.rand(n, left, generator=generator, device=device)
+                pick = priority.topk(left - keep_hidden, dim=1).indices  # [n, committed this step]
+                commit = where.gather(1, pick)
+                canvas.scatter_(1, commit, colours.gather(1, pick))
                 still.scatter_(1, commit, False)
                 committed_at.scatter_(1, commit, k)
-                confidence.scatter_(1, commit, chosen.gather(1, commit).exp())
-                log_p += chosen.gather(1, commit).sum(1)
+                confidence.scatter_(1, commit, chosen.gather(1, pick).exp())
+                log_p += chosen.gather(1, pick).sum(1)
                 left = keep_hidden
                 seconds.append(time.perf_counter() - start)
                 if progress is not None:

@@ -125,6 +125,15 @@ def test_a_trajectory_records_when_each_pixel_was_committed_and_how_sure_the_mod
     assert list(np.diff(found.seconds) >= 0) == [True] * 5
 
 
+def test_the_logits_of_a_few_pixels_are_those_of_the_whole_pass(task, sprites):
+    x = torch.from_numpy(sprites.indices[:3]).long()
+    x[:, 2:5, 1:7] = task.num_colors
+    at = torch.tensor([[0, 5, 99], [17, 18, 40], [3, 2, 1]])
+    with torch.no_grad():
+        assert torch.allclose(task.net(x, at=at), task.net(x).gather(1, at[..., None].expand(-1, -1, task.num_colors)),
+                              atol=1e-5)
+
+
 def test_one_step_commits_every_pixel_at_once_and_400_steps_one_at_a_time(task):
     h, w = task.size
     blank, everything = np.zeros((h, w), np.uint8), np.ones((h, w), bool)
