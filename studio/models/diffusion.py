@@ -70,6 +70,10 @@ SCHEDULES = {
 MAX_STEPS = 400  # K at most: one pixel a step for a 20×20 sprite
 EVAL_DRAWS = 4  # hidden-pixel draws per held-out sprite in the bound's estimate (see elbo_bits)
 DRAW_BATCH = 64  # sprites per sampler call when drawing many (memory stays bounded)
+#: MaskGIT's choice temperature: Gumbel noise on each pixel's confidence when picking which to commit,
+#: fading linearly to none at the last step. Without it the surest pixels come first in the same
+#: places in every draw (background next to background), and draws collapse to few shapes.
+CHOICE_NOISE = 4.5
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,14 @@ def hidden_counts(hidden: int, steps: int, schedule: str) -> list[int]:
     return counts
 
 
+def share_of_steps(steps: int, hidden: int, pixels: int) -> int:
+    """The steps a fill of ``hidden`` of ``pixels`` pixels takes when a full draw takes ``steps``:
+    as many pixels a step, ⌈K · hidden / D⌉ (at least 1) — a small hole is quick, and every
+    step commits about as many pixels as a full draw's would (so errors of committing pixels
+    together are no worse)."""
+    return max(1, math.ceil(steps * hidden / pixels))
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """One run of the sampler over ``n`` sprites: what each step committed, and when."""
@@ -296,7 +308,8 @@ class Trajectory:
 
 def run_sampler(net: Denoiser, sprite: np.ndarray, hidden: np.ndarray, n: int, *, steps: int,
                 schedule: str = "cosine", temperature: float = 1.0, top_k: int | None = None,
-                generator: torch.Generator | None = None, progress=None, cancel=None) -> Trajectory:
+                generator: torch.Generator | None = None, progress=None, cancel=None,
+                choice_noise: float = CHOICE_NOISE) -> Trajectory:
     """``n`` fillings of ``sprite`` [H, W]'s ``hidden`` pixels ([H, W] bool) over ``steps`` steps.
 
     Each step runs the network once on all n sprites and samples a colour for every hidden
@@ -337,8 +350,9 @@ def run_sampler(net: Denoiser, sprite: np.ndarray, hidden: np.ndarray, n: int, *
                 colours = sample_colours(logits.flatten(0, 1), logp.flatten(0, 1), temperature, top_k,
                                          generator).view(n, left)
                 chosen = logp.gather(2, colours[..., None]).squeeze(2)  # log p_θ of each sampled colour
-                if schedule == "cosine":  # MaskGIT: the surest first
-                    priority = chosen
+                if schedule == "cosine":  # MaskGIT: the surest first, with Gumbel noise fading over the steps
+                    uniform = torch.rand(n, left, generator=generator, device=device).clamp(1e-12, 1 - 1e-12)
+                    priority = chosen - choice_noise * (1 - (k - 1) / len(counts)) * torch.log(-torch.log(uniform))
                 else:  # D3PM: any hidden pixel as likely as another
                     priority = torch.rand(n, left, generator=generator, device=device)
                 pick = priority.topk(left - keep_hidden, dim=1).indices  # [n, committed this step]
@@ -405,8 +419,11 @@ class Task:
                    temperature: float = 1.0, top_k: int | None = None, steps: int | None = None,
                    schedule: str | None = None, progress=None, cancel=None) -> Trajectory:
         """``n`` fillings of ``sprite``'s ``hidden`` pixels (all True: new sprites), with every
-        step recorded; the run's own steps and schedule unless given; the same seed, the same run."""
-        return run_sampler(self.net, sprite, hidden, n, steps=steps or self.config.steps,
+        step recorded; the same seed, the same run. ``steps``: the run's K for a full draw, its
+        share for a hole (``share_of_steps``), unless given; ``schedule``: the run's unless given."""
+        hidden = np.asarray(hidden, bool)
+        steps = steps or share_of_steps(self.config.steps, int(hidden.sum()), hidden.size)
+        return run_sampler(self.net, sprite, hidden, n, steps=steps,
                            schedule=schedule or self.config.schedule, temperature=temperature, top_k=top_k,
                            generator=make_generator(self, seed), progress=progress, cancel=cancel)
 

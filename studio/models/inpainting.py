@@ -269,8 +269,9 @@ class GANCompletion(_CodeFit):
 class DiffusionCompletion:
     """The diffusion model's own sampler (studio/models/diffusion.py), started from the sprite
     with its hidden pixels [MASK]ed instead of from an all-[MASK] frame: it reads the visible
-    pixels on every side at every step, and never changes them. ``steps`` (the run's K unless
-    given) model calls whatever the hole's size. Score: the sum of log p_θ of each colour when it
+    pixels on every side at every step, and never changes them. ``steps``: model calls; by
+    default the run's K times the hole's share of the sprite (diffusion.share_of_steps: a small
+    hole is quick). Score: the sum of log p_θ of each colour when it
     was committed, in nats — how sure the model was along the way (all variants of one mask
     commit the same number of pixels, so the sums compare)."""
 

@@ -6,7 +6,7 @@ was reached — the frames a view replays side by side.
     frames.frames[k], frames.seconds[k]                          # the sprite after frame k, and when
 
 Each model completes as the canvas completes with it (studio/models/inpainting.py: the raster
-models' SMC over ``n`` or more particles, the diffusion model's K steps over ``n`` fillings),
+models' SMC over ``n`` or more particles, the diffusion model's steps over ``n`` fillings),
 and the race shows the variant the canvas would show first:
 
 - raster order: one frame per hidden pixel, in the order the sampler drew them, at the time it
@@ -48,7 +48,7 @@ class RaceFrames:
 def race_frames(task, sprite: np.ndarray, mask: np.ndarray, n: int = 8, seed: int | None = None,
                 temperature: float = 1.0, steps: int | None = None) -> RaceFrames:
     """``sprite`` [H, W] with ``mask`` [H, W] (True = hidden) filled by ``task``'s model, frame by
-    frame; ``steps``: a diffusion model's K (its run's own by default)."""
+    frame; ``steps``: a diffusion model's (as the canvas takes: its K's share for the hole)."""
     family = type(task).__module__.rsplit(".", 1)[-1]
     if family == "diffusion":
         return diffusion_frames(task, sprite, mask, n, seed, temperature, steps)

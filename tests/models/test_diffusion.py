@@ -155,6 +155,8 @@ def test_completion_never_changes_a_visible_pixel(task, sprites, make_mask):
     assert all(np.array_equal(a.sprite, b.sprite) for a, b in zip(variants, again))
     found = task.trajectory(sprite, mask, n=2, seed=1)
     assert (found.committed_at[:, ~mask] == 0).all() and (found.committed_at[:, mask] >= 1).all()
+    # A hole takes the run's K's share: as many pixels a step as a full draw.
+    assert found.steps == min(diffusion.share_of_steps(TINY.steps, int(mask.sum()), mask.size), int(mask.sum()))
 
 
 # --- checkpoints, the engine -------------------------------------------------------------------------
@@ -181,6 +183,7 @@ def test_the_race_shows_raster_order_pixel_by_pixel_and_diffusion_step_by_step(t
     hidden = int(mask.sum())
     for frames, count in ((race_frames(raster, sprite, mask, n=4, seed=0), hidden),
                           (race_frames(task, sprite, mask, n=4, seed=0), TINY.steps)):
+        count = count if frames.order == "raster" else diffusion.share_of_steps(count, hidden, sprite.size)
         assert frames.frames.shape == (count + 1, *task.size) and len(frames.seconds) == count + 1
         assert (np.diff(frames.seconds) >= 0).all()
         still = (frames.frames == frames.mask_token).sum(axis=(1, 2))
