@@ -180,7 +180,8 @@ def gui_stall(args) -> dict:
 
 
 # --- 5. quality after a fixed budget ---------------------------------------------------------
-QUALITY_KEYS = {"pixelrnn": "val/bits_per_pixel", "transformer": "val/bits_per_pixel", "vae": "val/elbo_bits_per_pixel", "gan": "val/mmd"}
+QUALITY_KEYS = {"pixelrnn": "val/bits_per_pixel", "transformer": "val/bits_per_pixel", "vae": "val/elbo_bits_per_pixel",
+                "gan": "val/mmd", "diffusion": "val/elbo_bits_per_pixel"}
 
 
 def quality(args, configs) -> list[dict]:
@@ -435,8 +436,8 @@ def parse_args(argv=None):
     args.steps = -(-args.steps // args.warmup) * args.warmup
     if args.quick:
         args.steps, args.warmup, args.reps, args.latency_reps, args.batch, args.epoch_reps = 4, 2, 1, 2, 8, 1
-    args.quality_epochs = {"pixelrnn": 1, "transformer": 1, "vae": 1, "gan": 1} if args.quick else \
-        {"pixelrnn": 5, "transformer": 5, "vae": 30, "gan": 100}
+    args.quality_epochs = {"pixelrnn": 1, "transformer": 1, "vae": 1, "gan": 1, "diffusion": 1} if args.quick else \
+        {"pixelrnn": 5, "transformer": 5, "vae": 30, "gan": 100, "diffusion": 5}
     return args
 
 
@@ -451,7 +452,7 @@ def _switches(parser, option: str, text: str) -> list[bool]:
 def model_configs(args) -> dict:
     """The default config of each model (the lecture's for PixelRNN); tiny ones with --quick."""
     tiny = {"gan": dict(z_dim=8, width=8), "pixelrnn": dict(hidden=16), "transformer": dict(n_embd=16),
-            "vae": dict(width=8)}
+            "vae": dict(width=8), "diffusion": dict(n_embd=16, n_layer=1, n_head=2)}
     configs, names = {}, {}
     for model in MODEL_NAMES:
         module = model_module(model)

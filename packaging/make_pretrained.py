@@ -1,6 +1,6 @@
 """Make the small models the studio ships, so every workspace has one on first launch.
 
-    python packaging/make_pretrained.py            # all four, ~4 CPU-minutes, into resources/pretrained/
+    python packaging/make_pretrained.py            # all five, ~5 CPU-minutes, into resources/pretrained/
     python packaging/make_pretrained.py --model vae --out /tmp/pretrained
 
 Each model trains on the built-in creatures (no data download) from a fixed seed for a fixed
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
 #: small enough to train in about a CPU-minute each and to ship in a few MB, good enough
 #: that completing, sliding and walking show something recognisable.
 RECIPES = {
+    "diffusion": ("quick", {"n_embd": 64, "n_layer": 2}, 400, 5),
     "gan": ("dcgan", {"width": 32, "lr_g": 1e-3, "lr_d": 1e-3}, 1000, 20),
     "pixelrnn": ("small", {}, 150, 2),
     "transformer": ("quick", {"n_embd": 32}, 352, 4),

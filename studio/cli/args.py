@@ -132,3 +132,14 @@ def usage_error(err: Exception):
     from studio.errors import StudioError
 
     return err if isinstance(err, StudioError) else StudioError(str(err).splitlines()[0])
+
+
+
+def add_diffusion_sampling(parser) -> None:
+    """--steps and --schedule: how a diffusion run draws or completes (its own K and schedule unless given)."""
+    from studio.session.trained import DIFFUSION_MAX_STEPS, DIFFUSION_SCHEDULES
+
+    parser.add_argument("--steps", type=int_range(1, DIFFUSION_MAX_STEPS), metavar="K",
+                        help=f"diffusion: sampling steps 1..{DIFFUSION_MAX_STEPS} (default: the run's, 16 for its presets)")
+    parser.add_argument("--schedule", choices=sorted(DIFFUSION_SCHEDULES),
+                        help="diffusion: cosine (MaskGIT: the most confident pixels first) or random (D3PM's order)")

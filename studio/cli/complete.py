@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import MAX_INDEX, SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
+from studio.cli.args import MAX_INDEX, add_diffusion_sampling, SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
 from studio.session import MODEL_NAMES
 
 
@@ -46,7 +46,9 @@ def register(subparsers) -> None:
     complete.add_argument("-o", "--output", required=True, type=sprite_output(".txt"),
                           help="an image (the row), or .txt: the completions as lines of colour indices")
     complete.add_argument("--temperature", type=positive_float(max=100), default=1.0,
-                          help="PixelRNN: softmax temperature; VAE/GAN: spread of the starting codes")
+                          help="PixelRNN/transformer/diffusion: softmax temperature; VAE/GAN: spread of the "
+                               "starting codes")
+    add_diffusion_sampling(complete)
     complete.add_argument("--seed", type=SEED)
     complete.add_argument("--scale", type=SCALE, default=4)
     complete.add_argument("--checkpoint", default="best")
@@ -77,6 +79,7 @@ def cmd_complete(args) -> int:
         run_dir = args.run_dir
     model = CompletionModel.open(run_dir, args.checkpoint, args.device)
     size, palette = tuple(model.task.size), model.run.palette
+    sampling = {"steps": args.steps, "schedule": args.schedule}
     for kind in ("cover", "first", "hole", "random"):
         if getattr(args, kind) is not None:
             mask = make_mask(kind, getattr(args, kind), size, seed=0 if args.seed is None else args.seed)
@@ -88,7 +91,7 @@ def cmd_complete(args) -> int:
         if not as_text:
             raise StudioError("--held-out writes text: one line of colour indices per sprite",
                               hint="name the output FILE.txt")
-        completed, count = complete_held_out(model, mask, args.n, args.seed, args.temperature)
+        completed, count = complete_held_out(model, mask, args.n, args.seed, args.temperature, **sampling)
         write_pixels(completed, args.output)
         print(f"wrote completions of the {count} held-out sprites ({int(mask.sum())} of {mask.size} "
               f"pixels hidden each, the best of {args.n} by {model.score_name}) to {args.output}")
@@ -101,7 +104,7 @@ def cmd_complete(args) -> int:
         sprite = sprites.indices[args.index]
     else:
         sprite = palette.nearest(read_sprite_image(args.image, size))
-    result = model.complete(sprite, mask, args.n, seed=args.seed, temperature=args.temperature)
+    result = model.complete(sprite, mask, args.n, seed=args.seed, temperature=args.temperature, **sampling)
     if as_text:
         write_pixels(np.stack([v.sprite for v in result.variants]), args.output)
         print(f"wrote {len(result.variants)} completions, best first, one line each, to {args.output}")

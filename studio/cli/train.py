@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from studio.cli.args import (MAX_SCORE_SAMPLES, MAX_SPRITES, MAX_STEPS, SCALE, SEED, int_range, positive_float,
+from studio.cli.args import (MAX_SCORE_SAMPLES, add_diffusion_sampling, MAX_SPRITES, MAX_STEPS, SCALE, SEED, int_range, positive_float,
                              positive_int, sprite_output)
 from studio.session import MODEL_NAMES
 from studio.session.monitor import metrics_of
@@ -20,7 +20,8 @@ def register(subparsers) -> None:
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
     train.add_argument("--epochs", type=positive_int(max=10**7),
-                       help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150)")
+                       help="default: the model's or its preset's (GAN 300, PixelRNN 120, transformer 50, VAE 150; "
+                            "diffusion stops at its CPU budget)")
     train.add_argument("--steps", type=positive_int(max=MAX_STEPS), help="stop after this many steps (a checkpoint is kept)")
     train.add_argument("--cpu-minutes", type=positive_float(max=10**7),
                        help="stop once training has used this many CPU-minutes (a checkpoint is kept)")
@@ -75,8 +76,10 @@ def register(subparsers) -> None:
                              "course's pixel_color format, palette beside it as FILE.colormap.txt); "
                              "FILE.npy: indices [n, H, W] uint8")
     sample.add_argument("--temperature", type=positive_float(max=100), default=1.0,
-                        help="PixelRNN/transformer: softmax temperature; GAN/VAE: scale of the code's spread")
-    sample.add_argument("--top-k", type=positive_int(max=256), help="PixelRNN and transformer: draw from the k likeliest colours")
+                        help="PixelRNN/transformer/diffusion: softmax temperature; GAN/VAE: scale of the code's spread")
+    sample.add_argument("--top-k", type=positive_int(max=256),
+                        help="PixelRNN, transformer, diffusion: draw from the k likeliest colours")
+    add_diffusion_sampling(sample)
     sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--scale", type=SCALE, default=4)
     sample.add_argument("--checkpoint", default="best")
@@ -283,6 +286,7 @@ def cmd_sample(args) -> int:
     from studio.session.trained import draw, open_run, write_sprites
 
     run = open_run(args.run_dir, args.checkpoint, args.device)
-    sprites = draw(run, args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
+    sprites = draw(run, args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
+                   steps=args.steps, schedule=args.schedule)
     print(f"wrote {write_sprites(sprites, run.palette, args.output, scale=args.scale)}")
     return 0

@@ -1,4 +1,5 @@
-"""The models, torch only: the lecture's three (pixelrnn, vae, gan) and the course's newer transformer.
+"""The models, torch only: the lecture's three (pixelrnn, vae, gan), the course's newer transformer
+and masked discrete diffusion.
 Each module provides:
 
 - ``Config``: a dataclass of hyper-parameters (saved with every run),
@@ -14,7 +15,7 @@ import math
 
 from studio.errors import ConfigError
 
-MODEL_NAMES = ("gan", "pixelrnn", "transformer", "vae")
+MODEL_NAMES = ("diffusion", "gan", "pixelrnn", "transformer", "vae")
 
 
 def model_module(name: str):

@@ -4,7 +4,8 @@ Both read a sprite as H·W colour indices in raster order and factorise its prob
 by pixel, p(x) = Π_t p(x_t | x_<t). What they share, so that there is one copy of each:
 
   RasterInput  the tokens a step reads (its causal neighbours' colours) and their embedding,
-               with an optional position embedding;
+               with an optional position embedding (GridPositions, which the diffusion model's
+               patches use too);
   CopyHead     PixelRNN's copy mechanism: a bonus for the colours this sprite already used;
   RasterTask   what the engine trains (teacher forcing, mirror augmentation) and the scores;
                the one stepping interface studio/models/completion.py samples through.
@@ -46,7 +47,37 @@ def check_choice(name: str, value, choices) -> None:
         raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(map(str, choices))}")
 
 
-class RasterInput(nn.Module):
+class GridPositions:
+    """A learned position embedding over a grid of ``size`` = (rows, columns) (see POSITIONS), for
+    an nn.Module that sets ``size`` and ``position`` and calls ``init_positions(dim)``: the
+    raster models' pixels, the diffusion model's patches (studio/models/diffusion.py)."""
+
+    size: tuple[int, int]
+    position: str | None
+
+    def init_positions(self, dim: int) -> None:
+        h, w = self.size
+        if self.position == "2d":
+            self.row_embed = nn.Embedding(h, dim)
+            self.col_embed = nn.Embedding(w, dim)
+        elif self.position == "absolute":
+            self.pos_embed = nn.Embedding(h * w, dim)
+
+    def position_embedding(self, positions: torch.Tensor) -> torch.Tensor | int:
+        if self.position == "2d":
+            return self.row_embed(positions // self.size[1]) + self.col_embed(positions % self.size[1])
+        if self.position == "absolute":
+            return self.pos_embed(positions)
+        return 0
+
+    def position_table(self) -> torch.Tensor:
+        """Every position's embedding, [rows·columns, dim] (zeros without one): a sampling step
+        looks its own up instead of recomputing it (a few small operations per call saved)."""
+        positions = torch.arange(self.size[0] * self.size[1], device=self.embed.weight.device)
+        return self.position_embedding(positions) + self.embed.weight.new_zeros(len(positions), self.embed.embedding_dim)
+
+
+class RasterInput(GridPositions, nn.Module):
     """Each step's tokens — the colours of its causal neighbours, START where there is none —
     as one embedding: the sum of one embedding per (neighbour, colour), plus the position's."""
 
@@ -63,11 +94,7 @@ class RasterInput(nn.Module):
         # One table for all neighbours: neighbour j's colour k is row j·(K+1) + k.
         self.embed = nn.Embedding(len(offsets) * (num_colors + 1), dim)
         self.register_buffer("embed_offset", torch.arange(len(offsets)) * (num_colors + 1), persistent=False)
-        if position == "2d":
-            self.row_embed = nn.Embedding(h, dim)
-            self.col_embed = nn.Embedding(w, dim)
-        elif position == "absolute":
-            self.pos_embed = nn.Embedding(h * w, dim)
+        self.init_positions(dim)
 
     @property
     def num_neighbours(self) -> int:
@@ -83,19 +110,6 @@ class RasterInput(nn.Module):
         canvas. Only positions before each step are read, so pixels not yet sampled may hold
         anything."""
         return padded[:, self.neighbours[start:stop]]
-
-    def position_embedding(self, positions: torch.Tensor) -> torch.Tensor | int:
-        if self.position == "2d":
-            return self.row_embed(positions // self.size[1]) + self.col_embed(positions % self.size[1])
-        if self.position == "absolute":
-            return self.pos_embed(positions)
-        return 0
-
-    def position_table(self) -> torch.Tensor:
-        """Every position's embedding, [H·W, dim] (zeros without one): a sampling step looks its
-        own up instead of recomputing it (a few small operations per call saved)."""
-        positions = torch.arange(self.size[0] * self.size[1], device=self.embed.weight.device)
-        return self.position_embedding(positions) + self.embed.weight.new_zeros(len(positions), self.embed.embedding_dim)
 
     def forward(self, tokens: torch.Tensor, start: int = 0, positions: torch.Tensor | None = None) -> torch.Tensor:
         """Tokens [B, T, J] of steps ``start … start+T-1`` → embeddings [B, T, dim]; ``positions``:

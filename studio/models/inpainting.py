@@ -18,6 +18,9 @@ the hole and in the score they rank their variants by (``Completer.score_name``)
   hidden pixels are then the decoder's most likely colours at the best codes. Score: that
   objective, in nats. With a PixelRNN decoder (vae.PixelDecoder) the code is the encoder's
   guess and the hole is filled by the SMC above, given that code. Score: log p(sprite | c).
+- **Diffusion** (masked): the model's own sampler from the sprite with its hole [MASK]ed, a few
+  pixels committed per step, each step reading the visible pixels on every side. Score: the
+  log-probability of the colours as they were committed.
 - **GAN**: Yeh et al. 2017, "Semantic Image Inpainting with Deep Generative Models": the code z
   whose sprite G(z) matches the visible pixels (the context loss) and looks real to D (the
   prior loss),
@@ -262,8 +265,30 @@ class GANCompletion(_CodeFit):
         return torch.as_tensor(self.task.generate(codes), dtype=torch.long, device=codes.device)
 
 
+# --- masked diffusion: a hole is pixels still [MASK] ---------------------------------------------
+class DiffusionCompletion:
+    """The diffusion model's own sampler (studio/models/diffusion.py), started from the sprite
+    with its hidden pixels [MASK]ed instead of from an all-[MASK] frame: it reads the visible
+    pixels on every side at every step, and never changes them. ``steps``: model calls; by
+    default the run's K times the hole's share of the sprite (diffusion.share_of_steps: a small
+    hole is quick). Score: the sum of log p_θ of each colour when it
+    was committed, in nats — how sure the model was along the way (all variants of one mask
+    commit the same number of pixels, so the sums compare)."""
+
+    score_name = "log p(colours as committed), nats"
+
+    def __init__(self, task, steps: int | None = None, schedule: str | None = None):
+        self.task, self.steps, self.schedule = task, steps, schedule
+
+    def complete(self, sprite, mask, n=8, seed=None, temperature=1.0, *, progress=None, cancel=None):
+        sprite, hidden = completion.check_inputs(self.task, sprite, mask, n)
+        found = self.task.trajectory(sprite, hidden.reshape(self.task.size), n, seed=seed, temperature=temperature,
+                                     steps=self.steps, schedule=self.schedule, progress=progress, cancel=cancel)
+        return _rank(found.sprites, found.log_p, n)
+
+
 COMPLETERS = {"pixelrnn": Autoregressive, "transformer": Autoregressive, "vae": VAECompletion,
-              "gan": GANCompletion}
+              "gan": GANCompletion, "diffusion": DiffusionCompletion}
 
 
 # --- shared -----------------------------------------------------------------------------------------

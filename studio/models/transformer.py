@@ -122,17 +122,19 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-norm: x + attn(ln(x)), then x + mlp(ln(x)) — the residual stream is never normalised."""
+    """Pre-norm: x + attn(ln(x)), then x + mlp(ln(x)) — the residual stream is never normalised.
+    ``attention``: the attention's class (the diffusion model's reads in both directions); what
+    ``forward`` gets after x goes to it (here the KV cache and the first position)."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, attention: type[nn.Module] = CausalSelfAttention):
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd)
-        self.attn = CausalSelfAttention(config)
+        self.attn = attention(config)
         self.ln_2 = nn.LayerNorm(config.n_embd)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, cache, start: int) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), cache, start)
+    def forward(self, x: torch.Tensor, *attention_args) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), *attention_args)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -228,12 +230,7 @@ class Task(RasterTask):
         return Transformer(config, num_colors, size)
 
     def make_optimizer(self) -> torch.optim.Optimizer:
-        # As nanoGPT: weight decay on the matrices that multiply (linear weights, embeddings),
-        # none on biases and layer-norm gains.
-        params = [p for p in self.net.parameters() if p.requires_grad]
-        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": self.config.weight_decay},
-                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
-        return torch.optim.AdamW(groups, lr=self.config.lr, fused=self.device.type == "cuda")
+        return adamw(self.net, self.config.lr, self.config.weight_decay, self.device)
 
     @torch.no_grad()
     def attention(self, sprites: torch.Tensor) -> torch.Tensor:
@@ -280,3 +277,12 @@ def attention_weights(net: Transformer, sprites: torch.Tensor) -> torch.Tensor:
         causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
         layers.append(scores.float().masked_fill(~causal, -math.inf).softmax(-1))
     return torch.stack(layers, 1)
+
+
+def adamw(net: nn.Module, lr: float, weight_decay: float, device: torch.device) -> torch.optim.Optimizer:
+    """As nanoGPT: weight decay on the matrices that multiply (linear weights, embeddings),
+    none on biases and layer-norm gains."""
+    params = [p for p in net.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, fused=device.type == "cuda")

@@ -29,8 +29,9 @@ from psygnal import Signal
 
 from studio.errors import StudioError
 from studio.models.completion import Cancelled, centre_hole, cover_bottom, given_first, random_pixels
-from studio.models.inpainting import Variant, completer_for
+from studio.models.inpainting import DiffusionCompletion, Variant, completer_for
 from studio.session.pretrained import MODEL_TITLES, is_pretrained, model_title, shipped_runs, startup_run
+from studio.session.trained import diffusion_sampling
 
 __all__ = ["AUTOREGRESSIVE", "MASKS", "Cancelled", "CompletionJob", "CompletionModel", "CompletionModels",
            "ModelResult", "centre_hole", "compare", "complete_held_out", "completion_row", "cover_bottom",
@@ -105,10 +106,13 @@ class CompletionModel:
 
     def complete(self, sprite: np.ndarray, mask: np.ndarray, n: int = 8, seed: int | None = None,
                  temperature: float = 1.0, *, progress: Callable[[int, int], None] | None = None,
-                 cancel: Callable[[], bool] | None = None) -> ModelResult:
+                 cancel: Callable[[], bool] | None = None, steps: int | None = None,
+                 schedule: str | None = None) -> ModelResult:
         """``n`` variants of ``sprite`` with ``mask``'s pixels filled in, best first, timed;
-        ``cancel()`` returning True raises ``Cancelled`` between two steps."""
-        completer = completer_for(self.task)
+        ``cancel()`` returning True raises ``Cancelled`` between two steps. A diffusion model
+        fills in ``steps`` steps on ``schedule`` (by default its run's K's share, its schedule)."""
+        sampling = diffusion_sampling(self.model, steps, schedule)
+        completer = DiffusionCompletion(self.task, **sampling) if sampling else completer_for(self.task)
         start = time.perf_counter()
         variants = completer.complete(sprite, mask, n, seed=seed, temperature=temperature,
                                       progress=progress, cancel=cancel)
@@ -159,7 +163,7 @@ def completion_row(sprite: np.ndarray, result: ModelResult, palette) -> np.ndarr
 
 
 def complete_held_out(model: CompletionModel, mask: np.ndarray, n: int = 8, seed: int | None = None,
-                      temperature: float = 1.0) -> tuple[np.ndarray, int]:
+                      temperature: float = 1.0, **sampling) -> tuple[np.ndarray, int]:
     """The likeliest of ``n`` completions of every held-out sprite of the model's run, in the
     split's order (HW4's task): ([k, H, W] sprites, k)."""
     sprites = model.run.dataset()
@@ -167,7 +171,7 @@ def complete_held_out(model: CompletionModel, mask: np.ndarray, n: int = 8, seed
     if len(held) == 0:
         raise StudioError("the run holds no sprites out", model.path)
     completed = [model.complete(sprites.indices[i], mask, n, temperature=temperature,
-                                seed=None if seed is None else seed + k).best.sprite
+                                seed=None if seed is None else seed + k, **sampling).best.sprite
                  for k, i in enumerate(held)]
     return np.stack(completed), len(held)
 

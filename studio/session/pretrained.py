@@ -13,8 +13,9 @@ from studio.resources import resource_path
 
 PRETRAINED = "pretrained"
 #: The shipped models, in the order the canvas's model chooser lists them.
-SHIPPED = ("pixelrnn", "transformer", "vae", "gan")
-MODEL_TITLES = {"gan": "GAN", "pixelrnn": "PixelRNN", "vae": "VAE", "transformer": "Transformer"}
+SHIPPED = ("pixelrnn", "transformer", "diffusion", "vae", "gan")
+MODEL_TITLES = {"gan": "GAN", "pixelrnn": "PixelRNN", "vae": "VAE", "transformer": "Transformer",
+                "diffusion": "Diffusion"}
 
 
 def pretrained_run(model: str) -> Path | None:

@@ -19,9 +19,10 @@ from studio.data import grid_image
 from studio.data.course import write_colormap, write_pixels
 from studio.data.files import save_image, write_bytes
 from studio.data.sprites import check_grid_size
-from studio.errors import RunError, StudioError
+from studio.errors import ConfigError, RunError, StudioError
 from studio.session.pretrained import MODEL_TITLES, pretrained_runs
 from studio.session.runs import run_folders
+from studio.models.diffusion import MAX_STEPS as DIFFUSION_MAX_STEPS, SCHEDULES as DIFFUSION_SCHEDULES
 from studio.train.evaluate import evaluate_run, score_run, score_sprites_file
 from studio.train.run import RunDir, default_runs_dir
 from studio.train.trained import TrainedRun, run_config
@@ -72,11 +73,22 @@ def uses_dataset(path: str | Path, dataset) -> bool:
     return data.get("source") == (dataset.source or dataset.name) and dataset.palette.colors.tolist() == data.get("palette")
 
 
-def draw(run: TrainedRun, n: int, seed: int = 0, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
-    """``n`` new sprites of the run's model, [n, H, W] palette indices (uint8), from ``seed``."""
-    h, w = run.task.size
-    check_grid_size(n, h, w)  # before drawing thousands of sprites
-    return np.asarray(run.task.draw(n, seed=seed, temperature=temperature, top_k=top_k), dtype=np.uint8)
+def diffusion_sampling(model: str, steps: int | None = None, schedule: str | None = None) -> dict:
+    """{steps, schedule}, those given, for drawing or completing with a diffusion run; a
+    ConfigError for another family (they draw in one way only)."""
+    given = {k: v for k, v in (("steps", steps), ("schedule", schedule)) if v is not None}
+    if given and model != "diffusion":
+        raise ConfigError(f"{next(iter(given))} is for diffusion runs; this is a {model} run", hint="drop it")
+    return given
+
+
+def draw(run: TrainedRun, n: int, seed: int = 0, temperature: float = 1.0, top_k: int | None = None,
+         steps: int | None = None, schedule: str | None = None) -> np.ndarray:
+    """``n`` new sprites [n, H, W] uint8 from ``run``'s model; a diffusion run in ``steps``
+    steps on ``schedule`` (its own unless given)."""
+    check_grid_size(n, *run.task.size)
+    sampling = diffusion_sampling(run.model, steps, schedule)
+    return np.asarray(run.task.draw(n, seed=seed, temperature=temperature, top_k=top_k, **sampling), dtype=np.uint8)
 
 
 def write_sprites(sprites: np.ndarray, palette, output: str | Path, scale: int = 4) -> str:

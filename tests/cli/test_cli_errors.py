@@ -71,7 +71,7 @@ def _damaged_run(gan_run, tmp_path, edit) -> str:
     (lambda c: c.pop("model_config"), "the key 'model_config' is missing"),
     (lambda c: c["train"].update(epochs="ten"), 'epochs must be a whole number, got "ten"'),
     (lambda c: c["train"].update(batch_size=0), "batch_size must be at least 1, got 0"),
-    (lambda c: c.update(model="diffusion"), "unknown model 'diffusion'"),
+    (lambda c: c.update(model="autoencoder"), "unknown model 'autoencoder'"),
     (lambda c: c["data"].update(palette=[[0, 0]]), "'data.palette' must be"),
     (lambda c: c["model_config"].update(z_dim=[1]), "z_dim must be a whole number"),
 ])

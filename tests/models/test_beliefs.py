@@ -98,7 +98,7 @@ def test_a_sure_model_is_never_surprised():
 
 
 def test_models_without_a_per_pixel_distribution_say_so(sprites):
-    task = vae.Task(vae.Config(width=8, hidden=16, embed_dim=4), sprites.palette.colors, (12, 12), torch.device("cpu"))
+    task = vae.Task(vae.Config(width=8, hidden=16), sprites.palette.colors, (12, 12), torch.device("cpu"))
     assert not beliefs.has_beliefs(task)
     with pytest.raises(ValueError, match="open a PixelRNN or transformer run"):
         beliefs.beliefs_of(task, np.zeros((12, 12), np.int64))

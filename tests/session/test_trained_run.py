@@ -33,9 +33,9 @@ def test_what_is_wrong_is_named(tiny_runs, tmp_path):
     with pytest.raises(RunError, match="no config.json"):
         TrainedRun.open(tmp_path / "empty")
     (tmp_path / "alien").mkdir()
-    alien = {**json.loads((tiny_runs["vae"] / "config.json").read_text()), "model": "diffusion"}
+    alien = {**json.loads((tiny_runs["vae"] / "config.json").read_text()), "model": "autoencoder"}
     (tmp_path / "alien" / "config.json").write_text(json.dumps(alien))
-    with pytest.raises(RunError, match=r"alien/config.json: .*'diffusion'"):
+    with pytest.raises(RunError, match=r"alien/config.json: .*'autoencoder'"):
         TrainedRun.open(tmp_path / "alien")
     with pytest.raises(RunError, match="a gan run; open a vae run here"):
         TrainedRun.open(tiny_runs["gan"], model="vae")

@@ -18,7 +18,7 @@ def test_benchmark_runs_end_to_end_and_writes_its_table_as_json(tmp_path):
                            "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
-    assert [r["model"] for r in result["throughput"]] == ["gan", "pixelrnn", "transformer", "vae"]
+    assert [r["model"] for r in result["throughput"]] == ["diffusion", "gan", "pixelrnn", "transformer", "vae"]
     assert all(r["engine_sprites_per_s"] > 0 and r["plain_sprites_per_s"] > 0 for r in result["throughput"])
     assert all(r["ratio_min"] <= r["ratio"] <= r["ratio_max"] for r in result["throughput"])
     assert result["pixelrnn"]["complete_75_8_median_s"] > 0 and result["vae"]["decode_median_ms"] > 0

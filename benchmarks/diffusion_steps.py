@@ -1,0 +1,67 @@
+"""Masked diffusion's steps against its samples' quality: K = 4 … 400, each schedule.
+
+For each K and schedule, ``-n`` sprites are drawn from the run's best checkpoint (seed 0) and
+scored by the yardstick (studio/models/scores.py, as `studio score` scores a run: against the
+run's own training sprites, held-out ones setting the copy threshold). Columns: c2st (0.5 =
+indistinguishable from real), precision, recall, copy rate, and the CPU seconds of the draw
+(this process, one thread). The reference rows score real held-out sprites (the floor) the
+same way.
+
+    python benchmarks/diffusion_steps.py --run RUN [--steps 4,8,16,32,64] [--schedules cosine,random] [-n 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+
+from studio.models.scores import reference_rows, score_samples
+from studio.train.trained import TrainedRun
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", required=True, help="a diffusion run folder")
+    parser.add_argument("--steps", default="4,8,16,32,64", help="the K to try, comma-separated")
+    parser.add_argument("--schedules", default="cosine,random")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("-n", type=int, default=512)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="also write the rows here")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    run = TrainedRun.open(args.run, "best", "cpu", model="diffusion")
+    sprites = run.dataset()
+    train, held = (sprites.indices[i] for i in run.split(sprites))
+    rows = []
+    print(f"{args.n} samples of {run.path.name} ({run.checkpoint.name}), temperature {args.temperature}\n")
+    print("| K | schedule | c2st | precision | recall | copy rate | CPU s (all samples) |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for schedule in args.schedules.split(","):
+        for steps in map(int, args.steps.split(",")):
+            start = time.process_time()
+            samples = run.task.draw(args.n, seed=args.seed, temperature=args.temperature, steps=steps,
+                                    schedule=schedule)
+            cpu = time.process_time() - start
+            score = score_samples(samples, train, held, sprites.palette, n=args.n, seed=args.seed)
+            rows.append({"steps": steps, "schedule": schedule, "cpu_seconds": cpu, **score})
+            print(f"| {steps} | {schedule} | {score['c2st']:.3f} | {score['precision']:.3f} | {score['recall']:.3f} "
+                  f"| {score['copy_rate']:.3f} | {cpu:.1f} |", flush=True)
+    real = reference_rows(train, held, sprites.palette, n=args.n, seed=args.seed)["real"]
+    print(f"| — | real held-out sprites | {real['c2st']:.3f} | {real['precision']:.3f} | {real['recall']:.3f} "
+          f"| {real['copy_rate']:.3f} | — |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"run": args.run, "rows": rows, "real": real}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
