@@ -5,7 +5,7 @@
         --grids resources/quality --json /tmp/quality.json
 
 For each run folder (any model): the yardstick of ``-n`` samples of its best checkpoint
-(studio/models/scores.py: c2st, precision, recall, copy rate, MMD²), held-out bits/px where
+(studio/models/scores.py: c2st with its 95 % interval, precision, recall, copy rate, MMD²), held-out bits/px where
 the model has a likelihood, the CPU minutes its training used (the last record's ``cpu``)
 and the `studio train` command that matches its config.json. Above them, the reference rows
 of each data set: held-out real sprites (the floor a perfect model reaches) and pixel-
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-COLUMNS = ("c2st", "precision", "recall", "copy_rate", "mmd2")
+COLUMNS = ("c2st", "c2st_low", "c2st_high", "precision", "recall", "copy_rate", "mmd2")
 GRID_SPRITES = 64
 
 
@@ -115,10 +115,11 @@ def markdown(rows: list[dict]) -> str:
     def cell(value, fmt):
         return "—" if value is None else format(value, fmt)
 
-    lines = ["| model | preset | c2st | precision | recall | copy rate | MMD² | bits/px | CPU min | samples | command |",
+    lines = ["| model | preset | c2st [95 %] | precision | recall | copy rate | MMD² | bits/px | CPU min | samples | command |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['preset']} | {r['c2st']:.3f} | {r['precision']:.3f} | "
+        lines.append(f"| {r['model']} | {r['preset']} | {r['c2st']:.3f} [{r['c2st_low']:.2f}, {r['c2st_high']:.2f}] | "
+                     f"{r['precision']:.3f} | "
                      f"{r['recall']:.3f} | {r['copy_rate']:.3f} | {r['mmd2']:.4f} | "
                      f"{cell(r['bits_per_pixel'], '.3f')} | {cell(r['cpu_minutes'], '.1f')} | "
                      f"![]({r['grid']}) | {'`' + r['command'] + '`' if r['command'] else ''} |")
