@@ -334,6 +334,12 @@ class CompletionWorkspace(QWidget):
     def is_training(self) -> bool:
         return any(panel.is_training() for panel in self.trainers.values())
 
+    def training_panels(self) -> dict:
+        return dict(self.trainers)
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        self.models.show_checkpoint(path)
+
     def show_training(self, model: str) -> bool:
         if model in self.trainers:
             self.pages.setCurrentWidget(self.trainers[model])

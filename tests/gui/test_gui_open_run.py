@@ -94,7 +94,8 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     assert "shipped PixelRNN model" in pixelrnn.model_label.text()
     chooser = pixelrnn.model_box.chooser  # every shipped model completes the canvas
     assert [chooser.itemText(i) for i in range(chooser.count())] == [
-        "PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)", "GAN (built-in)"]
+        "PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "Diffusion (built-in creatures)",
+        "VAE (built-in creatures)", "GAN (built-in creatures)"]
     assert "shipped VAE model" in vae.run_label.text() and "shipped GAN model" in walk.run_label.text()
     assert gan.run_path == pretrained_run("gan") and not gan.resume_button.isEnabled()  # never written to
     pixelrnn.canvas.apply(pixelrnn.canvas.state.with_mask(pixelrnn.canvas.state.mask | True), "cover all")

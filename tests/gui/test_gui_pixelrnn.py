@@ -215,9 +215,9 @@ def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):
 def shipped():
     """The built-in PixelRNN, transformer, VAE and GAN, opened once for the module."""
     from studio.session.completion import open_models
-    from studio.session.pretrained import shipped_runs
+    from studio.session.pretrained import pretrained_run
 
-    opened, failed = open_models(shipped_runs())
+    opened, failed = open_models([pretrained_run(m, "builtin") for m in ("pixelrnn", "transformer", "vae", "gan")])
     assert not failed and len(opened) == 4
     return opened
 
@@ -254,8 +254,8 @@ def chooser_texts(workspace):
 def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
     """The canvas completes with any model (studio/models/inpainting.py), keeping the visible pixels."""
     add_models(workspace, shipped)
-    assert chooser_texts(workspace) == ["PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)",
-                                        "GAN (built-in)"]
+    assert chooser_texts(workspace) == ["PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "VAE (built-in creatures)",
+                                        "GAN (built-in creatures)"]
     k = [m.model for m in shipped].index(model)
     with qtbot.waitSignal(workspace.modelChanged) as changed:
         workspace.model_box.chooser.activated.emit(k)  # what picking it with the mouse emits
@@ -294,7 +294,7 @@ def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspac
     QTest.mouseClick(workspace.compared.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      workspace.compared.visualItemRect(item).center())
     assert np.array_equal(workspace.canvas.state.sprite, results[2].best.sprite)
-    assert workspace.canvas.undo_stack.undoText() == "Use VAE (built-in)'s best"
+    assert workspace.canvas.undo_stack.undoText() == "Use VAE (built-in creatures)'s best"
     workspace.canvas.undo_stack.undo()
     assert workspace.canvas.state == state
 
@@ -307,7 +307,7 @@ def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped):
     job = workspace.start_comparison()
     assert job is not None and job.comparing and len(job.models) == 4
     assert not workspace.controls.compare_button.isEnabled() and not workspace.controls.complete_button.isEnabled()
-    qtbot.waitUntil(lambda: "Comparing: PixelRNN (built-in) (1 of 4)" in workspace.controls.hint.text())
+    qtbot.waitUntil(lambda: "Comparing: PixelRNN (built-in creatures) (1 of 4)" in workspace.controls.hint.text())
     with qtbot.waitSignal(workspace.comparisonEnded, timeout=30000) as ended:
         qtbot.mouseClick(workspace.controls.cancel_button, Qt.MouseButton.LeftButton)
         release.set()
@@ -322,18 +322,18 @@ def test_opening_a_gan_or_vae_run_on_the_page_adds_it_to_the_chooser(workspace, 
         workspace.open_run(tiny_runs[model])
     assert type(changed.args[0]).__module__ == f"studio.models.{model}"
     title = f"{model}-tiny · {model.upper()}"
-    assert chooser_texts(workspace) == [title] and workspace.model_box.chooser.currentIndex() == 0
+    assert workspace.model_box.chooser.currentText() == title  # the shipped models of the palette beside it
     assert f"{model}-tiny" in workspace.model_label.text()
     small_hole(workspace)
     assert workspace.controls.complete_button.isEnabled() and workspace.controls.compare_button.isEnabled()
     with qtbot.waitSignal(workspace.modelChanged, timeout=60000):
         workspace.open_run(tiny_runs[model])  # opened again: the same entry, not a second one
-    assert chooser_texts(workspace) == [title]
+    assert chooser_texts(workspace).count(title) == 1
 
 
 def test_on_launch_a_run_asked_for_meanwhile_stays_chosen_and_the_shipped_join(workspace, qtbot, tiny_runs):
     workspace.open_run(tiny_runs["pixelrnn"])  # e.g. `studio RUN_DIR`, before the startup load
     workspace.open_startup_run()
-    qtbot.waitUntil(lambda: workspace.model_box.chooser.count() == 5, timeout=60000)
+    qtbot.waitUntil(lambda: workspace.model_box.chooser.count() == 6, timeout=60000)
     assert workspace.models.current.path == tiny_runs["pixelrnn"]
     assert workspace.model_box.chooser.currentText() == "pixelrnn-tiny · PixelRNN"
