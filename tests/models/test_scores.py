@@ -29,6 +29,7 @@ def rows(split):
     return reference_rows(train, held, palette, seed=0, **CHEAP)
 
 
+@pytest.mark.slow
 def test_real_sprites_are_indistinguishable_from_real_ones(rows):
     real = rows["real"]
     assert set(real) == set(SCORE_KEYS)
@@ -37,6 +38,7 @@ def test_real_sprites_are_indistinguishable_from_real_ones(rows):
     assert real["copy_rate"] <= 0.05  # by construction: only the held-out sprite that sets τ
 
 
+@pytest.mark.slow
 def test_shuffled_pixels_are_told_apart_and_far_from_the_real_manifold(rows):
     real, shuffled = rows["real"], rows["shuffled"]
     assert shuffled["c2st"] >= 0.9
@@ -44,6 +46,7 @@ def test_shuffled_pixels_are_told_apart_and_far_from_the_real_manifold(rows):
     assert shuffled["mmd2"] > 3 * real["mmd2"]
 
 
+@pytest.mark.slow
 def test_a_copy_of_the_training_set_is_flagged_as_copied(split):
     train, held, palette = split
     copied = score_samples(train, train, held, palette, seed=0, **CHEAP)
@@ -58,6 +61,7 @@ def test_empty_frames_are_not_copies_and_are_told_apart(split):
     assert empty["c2st"] >= 0.9 and empty["recall"] < 0.05
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_scores_and_leaves_the_global_rng_alone(split):
     train, held, palette = split
     torch.manual_seed(7)
@@ -67,6 +71,7 @@ def test_the_same_seed_gives_the_same_scores_and_leaves_the_global_rng_alone(spl
     assert score_samples(held, train, held, palette, seed=3, **CHEAP) == first
 
 
+@pytest.mark.slow
 def test_rgb_samples_are_scored_as_the_palette_sprites_they_snap_to(split):
     train, held, palette = split
     as_rgb = palette.to_rgb(held)
@@ -82,6 +87,7 @@ def test_bad_input_is_refused_with_its_shape(split):
         score_samples(held, train, held[:0], palette)
 
 
+@pytest.mark.slow
 def test_course_data_reference_rows_bracket_the_scale(course_dir):
     sprites = open_dataset(course_dir)
     train, held = sprites.split(0.1)

@@ -5,6 +5,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 from studio.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +20,7 @@ def load_script():
     return module
 
 
+@pytest.mark.slow
 def test_quality_table_scores_runs_of_two_models_against_one_pair_of_reference_rows(tmp_path, capsys):
     (tmp_path / "gan.toml").write_text("z_dim = 8\nwidth = 8\n")
     assert main(["train", "gan", "--data", DATA, "--config", str(tmp_path / "gan.toml"), "--epochs", "1",
