@@ -1,7 +1,6 @@
 """benchmarks/quality_table.py end to end on tiny runs: a row per run plus the reference rows,
 a grid per row, and the command that makes each run."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,15 +8,12 @@ import pytest
 
 from studio.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = "builtin:n=64,seed=3"
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("quality_table", ROOT / "benchmarks" / "quality_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from benchmarks import quality_table
+    return quality_table
 
 
 @pytest.mark.slow
