@@ -3,8 +3,8 @@
 (or a few: steps per frame) and the snapshot a view redraws from (1-D: G's density and D's curve;
 2-D: G's points from fixed z and D's heat map). Also the 2-D ring test's mode coverage over seeds.
 
-    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/toygan_speed.py
-    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/toygan_speed.py --ring-seeds 10 --ring-steps 3000
+    OMP_NUM_THREADS=1 nice -n 5 python -m benchmarks.toygan_speed
+    OMP_NUM_THREADS=1 nice -n 5 python -m benchmarks.toygan_speed --ring-seeds 10 --ring-steps 3000
 
 Frames per second are counted in CPU time of this process (time.process_time, one thread), so a
 busy shared machine does not lower them; the wall-clock rate is printed beside. The goal is
@@ -14,11 +14,8 @@ busy shared machine does not lower them; the wall-clock rate is printed beside. 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def frames_per_second(data: str, loss: str, steps_per_frame: int, frames: int) -> tuple[float, float]:

@@ -32,6 +32,7 @@ def has_model(widget, model: str) -> bool:
     return widget.explorer is not None and widget.training.points("loss") > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(WORKSPACE))
 def test_file_open_run_shows_every_model_in_its_workspace(qtbot, tiny_runs, model, monkeypatch):
     errors = []
@@ -47,6 +48,7 @@ def test_file_open_run_shows_every_model_in_its_workspace(qtbot, tiny_runs, mode
     assert not errors
 
 
+@pytest.mark.slow
 def test_studio_run_dir_opens_the_app_on_that_run(qtbot, tiny_runs, monkeypatch):
     windows = []
 
@@ -65,6 +67,7 @@ def test_studio_run_dir_opens_the_app_on_that_run(qtbot, tiny_runs, monkeypatch)
                         timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_no_run_is_refused_with_its_name(qtbot, tmp_path, monkeypatch):
     errors = []
     monkeypatch.setattr(QMessageBox, "critical", lambda *a: errors.append(a[2]))
@@ -75,6 +78,7 @@ def test_a_folder_that_is_no_run_is_refused_with_its_name(qtbot, tmp_path, monke
     assert errors and str(tmp_path / "empty") in errors[0] and "no config.json" in errors[0]
 
 
+@pytest.mark.slow
 def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     """No runs, no settings (a new HOME): complete, slide, walk and sample at once."""
     import time
@@ -106,6 +110,7 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
           f"({cpu:.1f} CPU-s of this process)")
 
 
+@pytest.mark.slow
 def test_help_has_a_guide_for_every_workspace_and_drops_open_folders(qtbot, tiny_runs, tmp_path):
     from PIL import Image
 

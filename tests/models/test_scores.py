@@ -30,6 +30,7 @@ def rows(split):
     return reference_rows(train, held, palette, seed=0, rows=("real", "halves", *BROKEN), **CHEAP)
 
 
+@pytest.mark.slow
 def test_real_sprites_are_indistinguishable_from_real_ones(rows):
     real = rows["real"]
     assert set(real) == set(SCORE_KEYS)
@@ -38,6 +39,7 @@ def test_real_sprites_are_indistinguishable_from_real_ones(rows):
     assert real["copy_rate"] <= 0.05  # by construction: only the held-out sprite that sets τ
 
 
+@pytest.mark.slow  # the rows fixture: every reference set's classifier
 def test_two_halves_of_the_real_sprites_are_indistinguishable(rows):
     halves = rows["halves"]
     assert halves["c2st_low"] <= 0.5 <= halves["c2st_high"]
@@ -45,6 +47,7 @@ def test_two_halves_of_the_real_sprites_are_indistinguishable(rows):
     assert halves["copy_rate"] == 1.0  # they are training sprites: the copy rate says so
 
 
+@pytest.mark.slow  # the rows fixture: every reference set's classifier
 @pytest.mark.parametrize("broken", BROKEN)
 def test_every_broken_reference_set_is_caught(rows, broken):
     # CHEAP is a fifth of the classifier's training on 160 built-in sprites: the scrambled
@@ -54,6 +57,7 @@ def test_every_broken_reference_set_is_caught(rows, broken):
     assert rows[broken]["copy_rate"] < 0.5
 
 
+@pytest.mark.slow  # the rows fixture: every reference set's classifier
 def test_every_c2st_interval_holds_its_figure(rows):
     for name, row in rows.items():
         assert 0 <= row["c2st_low"] <= row["c2st"] <= row["c2st_high"] <= 1, name
@@ -65,6 +69,7 @@ def test_an_unknown_reference_row_is_refused_by_name(split):
         reference_rows(train, held, palette, rows=("blurry",))
 
 
+@pytest.mark.slow
 def test_shuffled_pixels_are_told_apart_and_far_from_the_real_manifold(rows):
     real, shuffled = rows["real"], rows["shuffled"]
     assert shuffled["c2st"] >= 0.9
@@ -72,6 +77,7 @@ def test_shuffled_pixels_are_told_apart_and_far_from_the_real_manifold(rows):
     assert shuffled["mmd2"] > 3 * real["mmd2"]
 
 
+@pytest.mark.slow
 def test_a_copy_of_the_training_set_is_flagged_as_copied(split):
     train, held, palette = split
     copied = score_samples(train, train, held, palette, seed=0, **CHEAP)
@@ -86,6 +92,7 @@ def test_empty_frames_are_not_copies_and_are_told_apart(split):
     assert empty["c2st"] >= 0.9 and empty["recall"] < 0.05
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_scores_and_leaves_the_global_rng_alone(split):
     train, held, palette = split
     torch.manual_seed(7)
@@ -95,6 +102,7 @@ def test_the_same_seed_gives_the_same_scores_and_leaves_the_global_rng_alone(spl
     assert score_samples(held, train, held, palette, seed=3, **CHEAP) == first
 
 
+@pytest.mark.slow
 def test_rgb_samples_are_scored_as_the_palette_sprites_they_snap_to(split):
     train, held, palette = split
     as_rgb = palette.to_rgb(held)
@@ -110,6 +118,7 @@ def test_bad_input_is_refused_with_its_shape(split):
         score_samples(held, train, held[:0], palette)
 
 
+@pytest.mark.slow
 def test_course_data_reference_rows_bracket_the_scale(course_dir):
     sprites = open_dataset(course_dir)
     train, held = sprites.split(0.1)
