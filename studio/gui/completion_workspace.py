@@ -473,9 +473,9 @@ class CompletionWorkspace(QWidget):
     def _on_race_done(self, frames) -> None:
         self._race_job = None
         self.race.set_frames(frames)  # → the panel replays it
-        self.controls.hint.setText("The race is replayed below at the times each model reached each frame; "
-                                   "Replay, or slow it down.")
         self._update_complete_button()
+        self.controls.hint.setText("The race is replayed below, slowed down, at the times each model reached "
+                                   "each frame; the clocks count real seconds.")
         self.raceEnded.emit(self.race)
 
     def _on_race_failed(self, error: BaseException) -> None:

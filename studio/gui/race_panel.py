@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.gui.widgets import rgb_to_pixmap
 from studio.session.race import CompletionRace
 
 TICK_MS = 30
-SCALE = 6  # a 20×20 sprite as 120×120 pixels
-SPEEDS = {"real time": 1.0, "½ speed": 0.5, "¼ speed": 0.25, "⅒ speed": 0.1}
+SCALE = 5  # a 20×20 sprite as 100×100 pixels
+#: Slow motion: on a CPU both orders fill a small model's hole in about a tenth of a second.
+SPEEDS = {"⅒ speed": 0.1, "¼ speed": 0.25, "½ speed": 0.5, "real time": 1.0}
 ORDER_WORDS = {"raster": "raster order, pixel by pixel", "confidence": "confidence order, a few pixels a step",
                "random": "random order, a few pixels a step"}
 
@@ -40,31 +41,31 @@ class RacePanel(QWidget):
         self.sprites = [QLabel(), QLabel()]
         self.titles = [QLabel(), QLabel()]
         self.clocks = [QLabel(), QLabel()]
-        lanes = QGridLayout()
-        for i, (sprite, title, clock) in enumerate(zip(self.sprites, self.titles, self.clocks)):
-            sprite.setFixedSize(20 * SCALE, 20 * SCALE)
-            sprite.setStyleSheet("background: #2b2b2b")
-            title.setWordWrap(True)
-            clock.setStyleSheet("font-size: 15px; font-weight: bold")
-            lanes.addWidget(sprite, 0, 2 * i, 3, 1)
-            lanes.addWidget(title, 0, 2 * i + 1)
-            lanes.addWidget(clock, 1, 2 * i + 1)
-            lanes.setColumnStretch(2 * i + 1, 1)
         self.replay_button = QPushButton("Replay")
         self.replay_button.setEnabled(False)
         self.replay_button.clicked.connect(self.replay)
         self.speed_box = QComboBox()
         self.speed_box.addItems(SPEEDS)
         self.speed_box.setToolTip("Slow motion: the times shown stay the real ones")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.replay_button)
-        buttons.addWidget(self.speed_box)
-        buttons.addStretch(1)
+        lanes = QGridLayout()
+        lanes.setContentsMargins(0, 0, 0, 0)
+        for i, (sprite, title, clock) in enumerate(zip(self.sprites, self.titles, self.clocks)):
+            sprite.setFixedSize(20 * SCALE, 20 * SCALE)
+            sprite.setStyleSheet("background: #2b2b2b")
+            title.setWordWrap(True)
+            clock.setStyleSheet("font-size: 15px; font-weight: bold")
+            lanes.addWidget(sprite, 0, 2 * i, 2, 1)
+            lanes.addWidget(title, 0, 2 * i + 1)
+            lanes.addWidget(clock, 1, 2 * i + 1)
+            lanes.setColumnStretch(2 * i + 1, 1)
+        lanes.addWidget(self.replay_button, 0, 4)
+        lanes.addWidget(self.speed_box, 1, 4, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
         layout.addLayout(lanes)
-        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.setMinimumHeight(layout.sizeHint().height())  # the canvas above stretches, never the lanes
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)

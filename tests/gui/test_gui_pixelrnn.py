@@ -22,6 +22,7 @@ from studio.gui.context import StudioContext  # noqa: E402
 from studio.gui.completion_workspace import NO_MODEL_HINT, CompletionWorkspace  # noqa: E402
 from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
+from studio.gui.race_panel import SCALE  # noqa: E402
 from studio.session.pretrained import MODEL_TITLES  # noqa: E402
 
 
@@ -353,13 +354,13 @@ def test_the_race_fills_the_mask_both_ways_and_replays_them_side_by_side_with_th
     assert [m.model for m in race.entrants] == ["pixelrnn", "diffusion"]  # the chosen one, and diffusion
     assert workspace.results.currentWidget() is panel and panel.playing
     assert "raster order" in panel.titles[0].text() and "confidence order" in panel.titles[1].text()
-    panel.speed_box.setCurrentText("real time")
+    panel.speed_box.setCurrentText("real time")  # slow motion by default
     with qtbot.waitSignal(panel.played, timeout=20000):
         panel.replay()
     for i, frames in enumerate(race.frames):
         assert panel.clocks[i].text() == f"done in {frames.seconds[-1]:.2f} s"
         shown = panel.sprites[i].pixmap().toImage()
-        pixel = shown.pixelColor(9 * 6 + 3, 9 * 6 + 3)  # inside the hole: the completion's colour now
+        pixel = shown.pixelColor(9 * SCALE + 2, 9 * SCALE + 2)  # inside the hole: the completion's colour now
         assert (pixel.red(), pixel.green(), pixel.blue()) == tuple(sprites.palette.colors[frames.sprite[9, 9]])
     panel.show_at(0.0)  # the start: the hole still hidden in both lanes
     assert all(c.text() == "0.00 s …" for c in panel.clocks)
