@@ -45,6 +45,7 @@ WORKSPACES: list[tuple[str, str]] = [
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
     ("PixelRNN", "studio.gui.completion_workspace:CompletionWorkspace"),
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
+    ("Diffusion", "studio.gui.diffusion_workspace:DiffusionWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
     ("Runs", "studio.gui.runs_workspace:RunsWorkspace"),
@@ -82,6 +83,7 @@ RUN_WORKSPACES: dict[str, str] = {
     "pixelrnn": "PixelRNN",
     "transformer": "PixelRNN",
     "vae": "VAE",
+    "diffusion": "Diffusion",
 }
 
 

@@ -91,15 +91,16 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     win.show()
     pixelrnn, vae = win.workspaces["PixelRNN"], win.workspaces["VAE"]
     walk, gan = win.workspaces["GAN code space"], win.workspaces["GAN"]
+    diffusion = win.workspaces["Diffusion"]
     qtbot.waitUntil(lambda: pixelrnn.task is not None and pixelrnn.canvas.state is not None
-                    and vae.explorer is not None
+                    and vae.explorer is not None and diffusion.view.drawn is not None
                     and walk.line_frames is not None and gan.points("d_loss") > 0, timeout=WAIT_MS)
     ready, cpu = time.monotonic() - start, time.process_time() - cpu
     assert "shipped PixelRNN model" in pixelrnn.model_label.text()
     chooser = pixelrnn.model_box.chooser  # every shipped model completes the canvas
     assert [chooser.itemText(i) for i in range(chooser.count())] == [
-        "PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "Diffusion (built-in creatures)",
-        "VAE (built-in creatures)", "GAN (built-in creatures)"]
+        "PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "Diffusion (built-in creatures)", "VAE (built-in creatures)", "GAN (built-in creatures)"]
+    assert "shipped Diffusion model" in diffusion.run_label.text()
     assert "shipped VAE model" in vae.run_label.text() and "shipped GAN model" in walk.run_label.text()
     assert gan.run_path == pretrained_run("gan") and not gan.resume_button.isEnabled()  # never written to
     pixelrnn.canvas.apply(pixelrnn.canvas.state.with_mask(pixelrnn.canvas.state.mask | True), "cover all")
