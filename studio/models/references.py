@@ -14,8 +14,9 @@ and returns sprites of the same shape:
 - ``blur``: blurred in CIELAB and snapped back to the palette — the shape and colours are
   right, the crisp pixel-art edges are not (a blurry model's failure, e.g. a VAE's).
 
-A person tells each of these from real sprites at a glance (resources/quality/reference-*.png);
-a yardstick that does not is too lenient (docs/yardstick.md). All are deterministic for a
+A person tells each of these from real sprites at a glance (``python -m benchmarks.yardstick
+references --grids DIR`` draws them, locally: the repository holds no course sprite, broken or
+not); a yardstick that does not is too lenient (docs/yardstick.md). All are deterministic for a
 NumPy generator.
 """
 
