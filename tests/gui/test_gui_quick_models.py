@@ -1,0 +1,61 @@
+"""A dataset no shipped model fits (the user's own palette): the canvas says so, and Train →
+Train quick models makes every view usable, each from its model's first checkpoint."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from studio.data import open_dataset  # noqa: E402
+from studio.data.course import write_colormap, write_pixels  # noqa: E402
+from studio.data.palette import Palette  # noqa: E402
+from studio.gui.app import create_main_window  # noqa: E402
+
+WAIT_MS = 180_000
+
+
+@pytest.fixture()
+def own_palette(tmp_path):
+    """The built-in creatures with two palette entries swapped: the same pictures, a palette
+    (colour order) no shipped model was trained with — as a user's own sprite folder is."""
+    sprites = open_dataset("builtin:n=40,seed=5")
+    colors = sprites.palette.colors.copy()
+    colors[[1, 2]] = colors[[2, 1]]
+    swap = np.arange(len(colors))
+    swap[[1, 2]] = [2, 1]
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    write_pixels(swap[sprites.indices], folder / "pixel_color.txt")
+    write_colormap(Palette(colors), folder / "colormap.txt")
+    return folder
+
+
+@pytest.mark.slow  # five families trained, a few seconds each
+def test_train_quick_models_makes_every_view_usable_on_a_palette_no_model_fits(qtbot, isolated_app, own_palette):
+    win = create_main_window(str(own_palette))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    canvas, vae, walk = win.workspaces["PixelRNN"], win.workspaces["VAE"], win.workspaces["GAN code space"]
+    qtbot.waitUntil(lambda: "no VAE model fits" in vae.run_label.text(), timeout=WAIT_MS)
+    assert canvas.models.problem() is not None  # nothing completes this palette yet
+
+    win.train_quick_models(cpu_minutes=0.02)
+    assert not win.quick_action.isEnabled() and win.stop_quick_action.isEnabled()
+    qtbot.waitUntil(lambda: not win.quick.running, timeout=WAIT_MS)
+    assert [m for m, _ in win.quick.results] == ["pixelrnn", "transformer", "diffusion", "vae", "gan"]
+    runs = isolated_app.parent / "runs"
+
+    def shows_own_run(path) -> bool:
+        return path is not None and runs in path.parents
+
+    qtbot.waitUntil(lambda: canvas.models.problem() is None and shows_own_run(canvas.models.current.path)
+                    and vae.explorer is not None and shows_own_run(vae.run_path)
+                    and walk.gan is not None and shows_own_run(walk.gan.path), timeout=WAIT_MS)
+    assert win.quick_action.isEnabled() and not win.stop_quick_action.isEnabled()
+    assert "Quick models: PixelRNN stopped at the CPU budget" in win.statusBar().currentMessage()
