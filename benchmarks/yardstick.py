@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """The yardstick measured: reference rows, and the weak c2st against the sharp one.
 
-    OMP_NUM_THREADS=1 python benchmarks/yardstick.py references --data ../shared/data/pokemon \
+    OMP_NUM_THREADS=1 python -m benchmarks.yardstick references --data ../shared/data/pokemon \
         --seeds 5 --grids resources/quality --json /tmp/references.json
-    OMP_NUM_THREADS=1 python benchmarks/yardstick.py runs RUN... --grids resources/quality --json /tmp/runs.json
-    OMP_NUM_THREADS=1 python benchmarks/yardstick.py choose --data ../shared/data/pokemon \
+    OMP_NUM_THREADS=1 python -m benchmarks.yardstick runs RUN... --grids resources/quality --json /tmp/runs.json
+    OMP_NUM_THREADS=1 python -m benchmarks.yardstick choose --data ../shared/data/pokemon \
         --samples gan-crisp=RUN ... --json /tmp/choose.json
 
 - references: every reference row of studio.models.scores.reference_rows (real held-out
@@ -37,10 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from studio.data import grid_image, open_dataset  # noqa: E402
-from studio.models import references, scores  # noqa: E402
+from studio.data import grid_image, open_dataset
+from studio.models import references, scores
 
 ROWS = ("real", "halves", "shuffled", "scrambled", "resampled", "blurred")
 GRID_SPRITES = 16
@@ -116,7 +114,7 @@ def reference_markdown(result: dict) -> str:
 
 # --- runs --------------------------------------------------------------------------------------
 def run_table(runs, n: int, seed: int, grids: Path | None) -> list[dict]:
-    from quality_table import preset_name  # this script's folder is on sys.path
+    from benchmarks.quality_table import preset_name
     from studio.train.trained import TrainedRun
 
     rows = []
