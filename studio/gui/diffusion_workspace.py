@@ -26,7 +26,8 @@ from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import PixelImageView, side_column, signals_blocked
 from studio.gui.workers import Latest
 from studio.session.diffusion_view import MAX_STEPS, SCHEDULES, DiffusionView, checkpoint_stamp, open_diffusion
-from studio.session.pretrained import follow_dataset, model_title, startup_run
+from studio.gui.workspaces import ViewAndTrainTab
+from studio.session.pretrained import model_title, startup_run
 
 LAST_RUN_KEY = "models/diffusion"  # QSettings: the run shown last, shown again on launch
 WATCH_MS = 2000  # how often the trained run's checkpoints are looked at
@@ -43,7 +44,10 @@ WATCH_INTRO = ("Eight sprites from fixed seeds, drawn in <b>K</b> steps: each st
                "pixel and keeps some. Scrub the timeline to watch them appear.")
 
 
-class DiffusionWorkspace(QWidget):
+class DiffusionWorkspace(ViewAndTrainTab, QWidget):
+    MODEL = "diffusion"
+    LAST_RUN_KEY = LAST_RUN_KEY
+
     #: a run's model is shown (its folder)
     runLoaded = Signal(str)
     #: a draw is shown (after a run, K, the schedule or the seed changed)
@@ -78,7 +82,7 @@ class DiffusionWorkspace(QWidget):
         self._set_enabled(False)
         if auto_load:
             QTimer.singleShot(0, self.load_startup_run)
-            context.datasetChanged.connect(self._follow_dataset)
+            context.datasetChanged.connect(self.follow_dataset)
 
     # --- layout ------------------------------------------------------------------------------------
     def _build_watch_page(self) -> QWidget:
@@ -171,29 +175,12 @@ class DiffusionWorkspace(QWidget):
             widget.setEnabled(on)
 
     # --- the Workspace protocol ------------------------------------------------------------------
-    def open_run(self, path: str | Path, resume: bool = False, show_settings: bool = True) -> bool:
-        """Watch the run's model draw, and show its curves on the Train tab (continuing its
-        training there with ``resume``)."""
-        self.load_run(path)
-        if not self.training.is_training():
-            if resume:
-                self.tabs.setCurrentWidget(self.training)
-            self.training.open_run(path, resume, show_settings)
-        return True
 
-    def is_training(self) -> bool:
-        return self.training.is_training()
 
-    def training_panels(self) -> dict:
-        return {"diffusion": self.training}
 
     def show_checkpoint(self, model: str, path: Path) -> None:
         pass  # check_checkpoint watches the Train tab's run already
 
-    def show_training(self, model: str) -> bool:
-        if model == "diffusion":
-            self.tabs.setCurrentWidget(self.training)
-        return model == "diffusion"
 
     def shutdown(self) -> bool:
         self._watch_timer.stop()
@@ -208,16 +195,6 @@ class DiffusionWorkspace(QWidget):
         if path is not None and self.view.run is None:
             self.open_run(path, show_settings=False)
 
-    def _follow_dataset(self, dataset) -> None:
-        """Another dataset open: watch a diffusion model of its palette (yours, else the shipped one)."""
-        if self.is_training():
-            return
-        choice = follow_dataset("diffusion", dataset, self.run_path, QSettings().value(LAST_RUN_KEY, "", type=str),
-                                self.training.session.runs_folder)
-        if choice.path is None:
-            self.run_label.setText(f"{choice.reason}: train one in the Train tab (or Train quick models).")
-        elif self.run_path is None or choice.path.resolve() != self.run_path.resolve():
-            self.open_run(choice.path, show_settings=False)
 
     def choose_run(self) -> None:
         start = str(self.run_path.parent if self.run_path else self.training.session.runs_folder)

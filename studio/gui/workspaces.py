@@ -52,6 +52,53 @@ WORKSPACES: list[tuple[str, str]] = [
 ]
 
 
+class ViewAndTrainTab:
+    """The Workspace protocol for a workspace with a view of one run's model and a Train tab
+    (the VAE's, the diffusion model's). The class sets ``MODEL`` and ``LAST_RUN_KEY``; the
+    instance has ``tabs``, ``training`` (its TrainingPanel), ``run_path``, ``run_label`` and
+    ``load_run(path)`` (opens the model for the view, on a worker)."""
+
+    MODEL = ""
+    LAST_RUN_KEY = ""
+
+    def open_run(self, path: str | Path, resume: bool = False, show_settings: bool = True) -> bool:
+        """Show the run's model in the view and its curves on the Train tab (continuing its
+        training there with ``resume``)."""
+        self.load_run(path)
+        if not self.training.is_training():
+            if resume:
+                self.tabs.setCurrentWidget(self.training)
+            self.training.open_run(path, resume, show_settings)
+        return True
+
+    def is_training(self) -> bool:
+        return self.training.is_training()
+
+    def show_training(self, model: str) -> bool:
+        if model == self.MODEL:
+            self.tabs.setCurrentWidget(self.training)
+        return model == self.MODEL
+
+    def training_panels(self) -> dict:
+        return {self.MODEL: self.training}
+
+    def follow_dataset(self, dataset) -> None:
+        """Another dataset open: show a model of its palette (yours, else the shipped one), or
+        say that none fits."""
+        from PySide6.QtCore import QSettings
+
+        from studio.session.pretrained import follow_dataset
+
+        if self.is_training():
+            return
+        choice = follow_dataset(self.MODEL, dataset, self.run_path, QSettings().value(self.LAST_RUN_KEY, "", type=str),
+                                self.training.session.runs_folder)
+        if choice.path is None:
+            self.run_label.setText(f"{choice.reason}: train one in the Train tab (or Train quick models).")
+        elif self.run_path is None or choice.path.resolve() != self.run_path.resolve():
+            self.open_run(choice.path, show_settings=False)
+
+
 class TrainsNothing:
     """The Workspace protocol's answers for a workspace that trains nothing and opens no run
     itself (the Runs list hands a run to its model's workspace)."""
