@@ -160,3 +160,27 @@ def test_delete_says_which_run_went_and_that_undo_brings_it_back(view):
     view.buttons["Delete"].click()  # no question: it can be undone
     assert "vae-second" in messages[-1] and "Undo delete brings it back" in messages[-1]
     assert view.buttons["Undo delete"].isEnabled()
+
+
+@pytest.mark.slow
+def test_open_on_a_live_run_follows_it_on_its_models_train_tab(qtbot, tmp_path, gan_run_record):
+    from studio.gui.app import create_main_window
+    from studio.train.run import RunLock
+
+    run = gan_run_record(tmp_path / "runs" / "gan-live", epochs=4)  # the app's runs folder
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.2, "g_loss": 0.7})
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=120_000):
+        win.show()
+    runs = win.workspaces["Runs"]
+    with RunLock(run.path):
+        win.show_workspace("Runs")
+        runs.select("gan-live")
+        runs.buttons["Open"].click()
+        panel = win.workspaces["GAN"]
+        assert win.tabs.currentWidget() is panel and panel.state == "following"
+        assert "following" in panel.progress_bar.text() and panel.points("d_loss") == 1
+        run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1, "g_loss": 0.8})
+        qtbot.waitUntil(lambda: panel.points("d_loss") == 2, timeout=10_000)
+    win.close()
