@@ -134,8 +134,6 @@ class RunsWorkspace(TrainsNothing, QWidget):
         for i, run in enumerate(self.runs.runs):
             row = run.as_row()
             steps = f"{row['steps']:,} / {row['total']:,}" if run.total else f"{row['steps']:,}"
-            if run.live:
-                steps += f" · {run.state_text()}"
             texts = (printable(run.name), row["model"], printable(row["dataset"]), row["config"], steps,
                      row["best"], row["date"])
             for col, text in enumerate(texts):
@@ -154,7 +152,8 @@ class RunsWorkspace(TrainsNothing, QWidget):
                 first.setIcon(QIcon(QPixmap(str(run.thumbnail)).scaledToHeight(THUMB)))
             if run.problem:
                 first.setText(f"⚠ {printable(run.name)}")
-            elif run.live:
+            elif run.live:  # under its name, where it is seen without scrolling
+                first.setText(f"{printable(run.name)}\n● {run.state_text()}")
                 font = QFont(first.font())
                 font.setBold(True)
                 first.setFont(font)

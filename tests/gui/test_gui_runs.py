@@ -102,7 +102,8 @@ def test_a_run_the_cli_is_training_shows_as_live_and_opens(view, qtbot, gan_run_
     with RunLock(run.path):  # what `studio train` holds while it writes
         view.runs.refresh()
         text, first = steps_text(view, "gan-live")
-        assert "training (live)" in text and first.text() == "gan-live"  # no ⚠, not red
+        assert first.text() == "gan-live\n● training (live)" and text == "5 / 20"  # no ⚠, not red
+        assert first.foreground().color().name() != "#842029"
         assert "Open follows it live" in first.toolTip()
         view.select("gan-live")
         assert view.buttons["Open"].isEnabled()
@@ -113,7 +114,7 @@ def test_a_run_the_cli_is_training_shows_as_live_and_opens(view, qtbot, gan_run_
         assert view._live_timer.isActive()  # the list re-reads itself while the run trains
         run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1})
         qtbot.waitUntil(lambda: steps_text(view, "gan-live")[0].startswith("10 /"), timeout=10_000)
-    qtbot.waitUntil(lambda: "training (live)" not in steps_text(view, "gan-live")[0], timeout=10_000)
+    qtbot.waitUntil(lambda: "training (live)" not in steps_text(view, "gan-live")[1].text(), timeout=10_000)
     assert not view._live_timer.isActive()
 
 
