@@ -202,7 +202,8 @@ class TrainingMonitor:
         self._follower: MetricsFollower | None = None
         self._writer_seen = False  # the followed run's writer held its lock while we followed it
         self._writer_released = False  # ... and has let go of it since
-        self._final_seen = False  # the run's last record (its last step) is in its metrics
+        self._final_seen = False  # the run's last record (its last step) arrived while we followed it
+        self._read_once = False  # what the run held when it was opened has been read
         self._run_ended = False  # the writer let go, or wrote the last record and holds no lock
         self._refused_live = False  # the error shown says the run may still be training elsewhere
         self._timeline: deque = deque(maxlen=10)  # (step, training seconds, CPU seconds) of recent records
@@ -350,6 +351,7 @@ class TrainingMonitor:
         self.set_error("")
         self.run_path = run.path
         self._writer_seen = self._writer_released = self._final_seen = self._run_ended = False
+        self._read_once = False
         self.resumable = run.path if run.latest_checkpoint() is not None and not _read_only(run) else None
         train, data = saved.get("train", {}), saved.get("data", {})
         steps_per_epoch = max(1, data.get("train", 1) // max(1, train.get("batch_size", 1)))
@@ -398,7 +400,10 @@ class TrainingMonitor:
         records = self._follower.poll()
         for record in records:
             self.add_record(record)
-        self._final_seen |= self._last_record_in(records)
+        # Only a last record that comes in while we watch ends the run: one read on opening may
+        # be a moment old, its writer still saving the last checkpoint where no lock tells.
+        self._final_seen |= self._read_once and self._last_record_in(records)
+        self._read_once = True
         writing = self.writer_active
         self._writer_seen |= writing
         self._writer_released |= self._writer_seen and not writing

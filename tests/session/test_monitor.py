@@ -64,9 +64,7 @@ def test_following_a_run_reads_new_records_and_refuses_a_live_resume(tmp_path, m
     assert list(m.history.series("d_loss")[0]) == [5, 10]
     assert m.progress.status == "finished" and m.progress.step == 10
 
-    run = gan_run_record(tmp_path / "stopped", epochs=2)  # stopped half way, a moment ago
-    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.0})
-    run.step_checkpoint(5).write_bytes(b"stand-in")  # a checkpoint: resumable
+    run.step_checkpoint(5).write_bytes(b"stand-in")  # a checkpoint appears: resumable
     m.follow(run.path)
     assert m.resumable == run.path
     assert "another process" in m.resume_problem()  # written a moment ago
