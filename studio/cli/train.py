@@ -243,7 +243,7 @@ def cmd_runs_list(args) -> int:
             print(f"{p(run.name):32} BROKEN: {p(run.problem)}")
             continue
         steps = f"{row['steps']}/{row['total']}"
-        note = f"  ({p(run.problem)})" if run.problem else ""
+        note = f"  ({p(run.problem)})" if run.problem else f"  (training now: {run.writer})" if run.live else ""
         print(f"{p(run.name):32} {p(row['model']):9} {p(row['dataset'])[:12]:12} {p(row['config'])[:10]:10} "
               f"{steps:>11} {row['best']:28} {row['date']:16}{note}")
     return 0

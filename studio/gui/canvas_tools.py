@@ -17,7 +17,7 @@ from studio.gui.canvas_model import BRUSH_SIZES
 ICON = 28
 TOOL_LABELS = {"mask": "Mask", "rect": "Rectangle", "erase": "Eraser", "paint": "Paint", "pick": "Pick colour"}
 TOOL_KEYS = {"mask": "M", "rect": "R", "erase": "E", "paint": "P", "pick": "I"}
-_INK = QColor("#dddddd")
+_INK = QColor("#404040")  # dark on the light tool bar; Qt greys it out when an action is disabled
 
 
 def _hatched(p: QPainter, rect: QRectF) -> None:

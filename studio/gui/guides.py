@@ -53,9 +53,19 @@ GUIDES = {
         "means the generator copied one.</p><p><b>Try:</b> re-roll A and B until both look good, then "
         "slide between them; compare slerp with the straight line in the middle.</p>"),
     "Toy GAN": (
-        "<h3>Toy GAN</h3><p>The GAN game on points in a plane, small enough to watch every step: the "
-        "generator's points move towards the real ones while the discriminator's field pushes them.</p>"
-        "<p><b>Try:</b> pick a target with several clusters and watch for mode collapse.</p>"),
+        "<h3>Toy GAN</h3><p>The GAN game on single numbers (1-D), small enough to watch every step. "
+        "The generator G turns random noise into numbers; the discriminator D gives each number x a "
+        "score D(x), how likely it thinks x is real.</p>"
+        "<p><b>Top plot:</b> the real data as grey bars (a histogram) and the generator's density as a "
+        "blue curve: where G puts its numbers. <b>Bottom plot:</b> the red curve D(x); the dashed line "
+        "is ½, where D cannot tell real from fake. The line above the plots counts the steps and gives "
+        "G's distance to the data (earth mover's distance: 0 when G's numbers match the data).</p>"
+        "<p><b>Watch:</b> D rises where the grey bars outweigh the blue curve, and G moves its mass up "
+        "D's slope onto the data, until D says ½ everywhere.</p>"
+        "<p><b>Try:</b> press Play (Pause stops), or Step for one update; <i>Steps per update</i> trains "
+        "more between two redraws. Pick the data: <i>two gaussians</i>, <i>three gaussians</i>, "
+        "<i>uniform bump</i> or <i>skewed</i>; on the clustered ones watch whether the blue curve covers "
+        "every peak or settles on one (mode collapse). Reset draws new random networks on the same data.</p>"),
     "Runs": (
         "<h3>Runs</h3><p>Every training run, with its model, data, settings, steps and best held-out "
         "score. Open or resume one in its workspace, rename it, delete it (Undo brings it back), or "

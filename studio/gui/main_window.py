@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         """Show a run folder in the workspace for its model (workspaces.RUN_WORKSPACES) and,
         with ``resume``, continue training it there."""
         from studio.errors import RunError
-        from studio.session.runs import run_model
+        from studio.session.runs import run_model, run_writer
 
         try:
             model = run_model(path)
@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
             return None
         self.tabs.setCurrentWidget(widget)
         widget.open_run(path, resume=resume)
+        if run_writer(path):  # training elsewhere now: show its curves, followed live
+            widget.show_training(model)
         return widget
 
     # --- help, drag and drop, what the window remembers ---------------------------------------

@@ -2,7 +2,10 @@
 Qt-free :class:`studio.session.runs.RunsList` that `studio runs list` prints too.
 
 Each row: the newest sample grid, model, dataset, config, steps, best held-out score, date; a
-broken run is marked with what is wrong. Open and Resume hand the run to the workspace for
+run another process is training now shows as "training (live)" (Open follows it live, the list
+re-reads itself while one is listed); a broken run is marked with what is wrong. The folders
+added with Add folder… are remembered (QSettings); one that is gone is dropped, and the view
+says so. Open and Resume hand the run to the workspace for
 its model (through the context, the main window does it); Rename; Delete moves it to the
 trash, Undo brings it back; Compare draws one metric of two selected runs on one plot.
 """
@@ -13,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QInputDialog, QLabel, QMessageBox, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -23,11 +26,14 @@ from studio.gui.context import StudioContext
 from studio.gui.widgets import signals_blocked
 from studio.gui.workspaces import TrainsNothing
 from studio.session.display import printable
-from studio.session.runs import RunsList, compare_curves, default_runs_dir, shared_metrics
+from studio.session.runs import RunsList, compare_curves, default_runs_dir, existing_folders, shared_metrics
 
 COLUMNS = ("Run", "Model", "Dataset", "Config", "Steps", "Best held-out", "Date")
 THUMB = 48
 CURVE_COLORS = ("#2f7ed8", "#f28e2b")
+FOLDERS_KEY = "runs/added_folders"  # QSettings: the folders added with Add folder…
+LIVE_REFRESH_MS = 2000  # how often the list is re-read while a run in it is training elsewhere
+LIVE_COLOR = "#0f5132"
 
 
 class RunsWorkspace(TrainsNothing, QWidget):
@@ -35,12 +41,26 @@ class RunsWorkspace(TrainsNothing, QWidget):
         super().__init__(parent)
         self.context = context
         self.runs = RunsList(folders or [default_runs_dir()])
+        self._given = list(self.runs.folders)  # the rest were added with Add folder…
+        remembered = QSettings().value(FOLDERS_KEY, [], type=list) or []
+        added, gone = existing_folders(remembered)
+        self.runs.folders += [f for f in added if f not in self.runs.folders]
+        if gone:
+            self._remember_folders()
         self.runs.changed.connect(self._fill)
+        self._live_timer = QTimer(self)
+        self._live_timer.setInterval(LIVE_REFRESH_MS)
+        self._live_timer.timeout.connect(self.runs.refresh)
 
         intro = QLabel("<h3 style='margin:0'>Runs</h3><p style='color:gray'>Every training run in "
                        f"{self.runs.folders[0]} and the folders you add. Select one to open or resume "
                        "it, two to compare their curves.</p>")
         intro.setWordWrap(True)
+        self.folder_note = QLabel()
+        self.folder_note.setWordWrap(True)
+        self.folder_note.setStyleSheet("color: gray")
+        self.folder_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._show_folders(gone)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
@@ -94,6 +114,7 @@ class RunsWorkspace(TrainsNothing, QWidget):
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.folder_note)
         layout.addLayout(row)
         layout.addWidget(splitter, 1)
         self._update_buttons()
@@ -101,6 +122,10 @@ class RunsWorkspace(TrainsNothing, QWidget):
     def showEvent(self, event) -> None:  # the list is read when the tab is shown, not at launch
         self.runs.refresh()
         super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        self._live_timer.stop()
+        super().hideEvent(event)
 
     # --- the table ------------------------------------------------------------------------------
     def _fill(self) -> None:
@@ -117,16 +142,30 @@ class RunsWorkspace(TrainsNothing, QWidget):
                 if run.problem:
                     item.setForeground(QColor("#842029"))
                     item.setToolTip(printable(run.problem))
+                elif run.live:
+                    item.setForeground(QColor(LIVE_COLOR))
+                    item.setToolTip(f"Another process ({run.writer}) is training this run now: "
+                                    "Open follows it live")
                 self.table.setItem(i, col, item)
             first = self.table.item(i, 0)
             if run.thumbnail is not None:
                 first.setIcon(QIcon(QPixmap(str(run.thumbnail)).scaledToHeight(THUMB)))
             if run.problem:
                 first.setText(f"⚠ {printable(run.name)}")
+            elif run.live:  # under its name, where it is seen without scrolling
+                first.setText(f"{printable(run.name)}\n● {run.state_text()}")
+                font = QFont(first.font())
+                font.setBold(True)
+                first.setFont(font)
             self.table.setRowHeight(i, THUMB + 6)
             if run.path in selected:
                 self.table.selectRow(i)
         self._update_buttons()
+        # A run training elsewhere grows and ends: re-read the list while one is listed.
+        if any(run.live for run in self.runs.runs) and self.isVisible():
+            self._live_timer.start()
+        else:
+            self._live_timer.stop()
 
     def selected(self):
         rows = sorted({index.row() for index in self.table.selectedIndexes()})
@@ -146,9 +185,9 @@ class RunsWorkspace(TrainsNothing, QWidget):
         chosen = self.selected()
         one_healthy = len(chosen) == 1 and chosen[0].problem is None
         self.buttons["Open"].setEnabled(one_healthy)
-        self.buttons["Resume"].setEnabled(one_healthy and chosen[0].steps < chosen[0].total)
-        self.buttons["Rename…"].setEnabled(len(chosen) == 1)
-        self.buttons["Delete"].setEnabled(bool(chosen))
+        self.buttons["Resume"].setEnabled(one_healthy and not chosen[0].live and chosen[0].steps < chosen[0].total)
+        self.buttons["Rename…"].setEnabled(len(chosen) == 1 and not chosen[0].live)
+        self.buttons["Delete"].setEnabled(bool(chosen) and not any(run.live for run in chosen))
         self.buttons["Undo delete"].setEnabled(self.runs.can_undo)
         self._fill_metrics(chosen)
 
@@ -167,20 +206,41 @@ class RunsWorkspace(TrainsNothing, QWidget):
             self.rename(chosen[0].path, name)
 
     def rename(self, path: Path, name: str) -> Path | None:
+        """Rename a run; it stays selected (and compared) under its new name."""
+        keep = [run.path for run in self.selected()]
         try:
-            return self.runs.rename(path, name)
+            renamed = self.runs.rename(path, name)
         except (ValueError, OSError) as err:
             QMessageBox.warning(self, "Could not rename", str(err))
             return None
+        self._select_paths([renamed if Path(p) == Path(path) else p for p in keep])
+        return renamed
+
+    def _select_paths(self, paths) -> None:
+        wanted = {Path(p).resolve() for p in paths}
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for i, run in enumerate(self.runs.runs):
+            if run.path.resolve() in wanted:
+                self.table.selectRow(i)
+        self.table.setSelectionMode(mode)
 
     def delete_selected(self) -> None:
+        """No question asked: the runs go to the trash, and the status bar says which and that
+        Undo delete (one run a click) brings them back."""
+        deleted = []
         for run in self.selected():
             try:
                 self.runs.delete(run.path)
             except ValueError as err:  # RunActionError: not a run in the runs folder, being written
                 QMessageBox.warning(self, "Could not delete", str(err))
-                return
-        self.context.show_message("Moved to the trash: Undo delete brings it back")
+                break
+            deleted.append(printable(run.name))
+        if deleted:
+            what = deleted[0] if len(deleted) == 1 else f"{len(deleted)} runs ({', '.join(deleted)})"
+            again = "brings it back" if len(deleted) == 1 else "brings them back, one a click"
+            self.context.show_message(f"Moved {what} to the trash: Undo delete {again}", 15000)
 
     def undo_delete(self) -> None:
         try:
@@ -194,7 +254,30 @@ class RunsWorkspace(TrainsNothing, QWidget):
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of runs", str(self.runs.folders[0]))
         if folder:
-            self.runs.add_folder(folder)
+            self.add_folder(folder)
+
+    def add_folder(self, folder: str | Path) -> None:
+        """List the runs in ``folder`` too, now and after a restart."""
+        self.runs.add_folder(folder)
+        self._remember_folders()
+        self._show_folders()
+
+    def _remember_folders(self) -> None:
+        QSettings().setValue(FOLDERS_KEY, [str(f) for f in self._added()])
+
+    def _added(self) -> list[Path]:
+        return [f for f in self.runs.folders if f not in self._given]
+
+    def _show_folders(self, gone=()) -> None:
+        lines = []
+        if self._added():
+            lines.append("Also listing runs in " + ", ".join(printable(str(f)) for f in self._added()) + ".")
+        if gone:
+            lines.append("Forgot " + ", ".join(printable(str(f)) for f in gone) +
+                         ": no longer there (Add folder… lists it again).")
+            self.context.show_message(lines[-1], 15000)
+        self.folder_note.setText(" ".join(lines))
+        self.folder_note.setVisible(bool(lines))
 
     # --- comparing two runs ------------------------------------------------------------------------
     def _fill_metrics(self, chosen) -> None:
@@ -209,6 +292,7 @@ class RunsWorkspace(TrainsNothing, QWidget):
 
     def _draw_comparison(self) -> None:
         self.plot.clear()
+        self.plot.setTitle(None)  # the legend names the runs drawn now, or nothing
         chosen, key = self.selected(), self.metric_box.currentText()
         if not self.runs.runs:
             self.compare_note.setText("No runs yet: press Train in the GAN, PixelRNN or VAE workspace, "

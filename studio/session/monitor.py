@@ -200,6 +200,12 @@ class TrainingMonitor:
         self._last_cpu: tuple[int, float] | None = None  # (step, cpu seconds) of the last report
         self._batch_size = 1
         self._follower: MetricsFollower | None = None
+        self._writer_seen = False  # the followed run's writer held its lock while we followed it
+        self._writer_released = False  # ... and has let go of it since
+        self._final_seen = False  # the run's last record (its last step) arrived while we followed it
+        self._read_once = False  # what the run held when it was opened has been read
+        self._run_ended = False  # the writer let go, or wrote the last record and holds no lock
+        self._refused_live = False  # the error shown says the run may still be training elsewhere
         self._timeline: deque = deque(maxlen=10)  # (step, training seconds, CPU seconds) of recent records
         self._shown_sample: Path | None = None
 
@@ -344,6 +350,8 @@ class TrainingMonitor:
         self.clear()
         self.set_error("")
         self.run_path = run.path
+        self._writer_seen = self._writer_released = self._final_seen = self._run_ended = False
+        self._read_once = False
         self.resumable = run.path if run.latest_checkpoint() is not None and not _read_only(run) else None
         train, data = saved.get("train", {}), saved.get("data", {})
         steps_per_epoch = max(1, data.get("train", 1) // max(1, train.get("batch_size", 1)))
@@ -368,9 +376,13 @@ class TrainingMonitor:
     @property
     def live(self) -> bool:
         """The shown run may be being written by another process: its writer holds the lock, or
-        (where the OS cannot tell, or the writer just let go) it wrote in the last LIVE_SECONDS."""
-        return self.writer_active or (self.run_path is not None and not self.busy
-                                      and seconds_since_written(RunDir(self.run_path)) < LIVE_SECONDS)
+        (where the OS cannot tell, or the writer just let go) it wrote in the last LIVE_SECONDS —
+        unless, while following it, we saw its writer let go or its last record arrive."""
+        if self.writer_active:
+            return True
+        if self._run_ended and self.phase == "following":  # we saw it end: no guessing from the clock
+            return False
+        return self.run_path is not None and not self.busy and seconds_since_written(RunDir(self.run_path)) < LIVE_SECONDS
 
     @property
     def following(self) -> bool:
@@ -388,8 +400,26 @@ class TrainingMonitor:
         records = self._follower.poll()
         for record in records:
             self.add_record(record)
-        if records:
+        # Only a last record that comes in while we watch ends the run: one read on opening may
+        # be a moment old, its writer still saving the last checkpoint where no lock tells.
+        self._final_seen |= self._read_once and self._last_record_in(records)
+        self._read_once = True
+        writing = self.writer_active
+        self._writer_seen |= writing
+        self._writer_released |= self._writer_seen and not writing
+        ended = self._writer_released or (self._final_seen and not writing)
+        if ended and not self._run_ended:
+            self._run_ended = True
+            if self._timeline:
+                self._show_followed_progress()
+            else:
+                self._set_progress(status="stopped", steps_per_second=0.0, sprites_per_second=0.0)
+            self.phase_changed.emit(self.phase)  # Resume may be possible now
+        elif records:
             self._show_followed_progress()
+        if self._refused_live and not self.live:  # "it may still be training" no longer holds
+            self._refused_live = False
+            self.set_error("")
         grids = RunDir(self.run_path).sample_grids()
         if grids and grids[-1] != self._shown_sample:
             try:
@@ -401,6 +431,10 @@ class TrainingMonitor:
                 return  # still being written: next poll
             self._shown_sample = grids[-1]
             self.set_samples(int(grids[-1].stem.split("_")[-1]), rgb)
+
+    def _last_record_in(self, records: list[dict]) -> bool:
+        total = self.progress.total
+        return bool(total) and any(r.get("step", 0) >= total for r in records)
 
     def _show_followed_progress(self) -> None:
         if not self._timeline:
@@ -425,6 +459,7 @@ class TrainingMonitor:
         if self.resumable is None:
             return "There is no stopped run with a checkpoint to resume."
         if self.phase == "following" and self.live:
+            self._refused_live = True
             return (f"{self.resumable} is being written by another process (`studio train`?). "
                     f"Stop that one first, then Resume here.")
         return None

@@ -7,7 +7,9 @@ what a browser shows, and the actions on it. The Runs view and `studio runs list
     runs.rename(path, "my-gan"); runs.delete(path); runs.undo_delete()   # RunActionError if refused
     curves = compare_curves([a, b], "loss")  # {run name: (steps, values)}
 
-A broken run (config.json unreadable, an unknown model) is listed with ``problem`` set, and
+A run another process is training now (`studio train` holds its writer lock) is listed with
+``writer`` set ("PID 1234") and is healthy even before its first checkpoint: it is opened to be
+followed live. A broken run (config.json unreadable, an unknown model) is listed with ``problem`` set, and
 the others are listed as usual; a damaged line in a run's metrics.jsonl is skipped (and named).
 Deleting renames the folder into ``.trash`` inside its runs folder, so it can be undone, by
 this list or by `studio runs undo` later.
@@ -31,7 +33,7 @@ from studio.session.display import printable
 from studio.train.run import MAX_RUN_NAME, RunDir, check_run_name, default_runs_dir, writer_of
 from studio.train.trained import run_config
 
-__all__ = ["MAX_RUN_NAME", "RunSummary", "RunsList", "compare_curves", "default_runs_dir", "run_folders",
+__all__ = ["MAX_RUN_NAME", "RunSummary", "RunsList", "compare_curves", "default_runs_dir", "existing_folders", "run_folders", "run_writer",
            "run_model", "shared_metrics", "summarize"]
 
 #: Held-out scores a run may log, lower is better; the first one it has is its "best score".
@@ -50,10 +52,24 @@ class RunSummary:
     date: datetime | None = None  # when it was created
     thumbnail: Path | None = None  # its newest sample grid
     problem: str | None = None  # why it cannot be opened; None for a healthy run
+    writer: str | None = None  # "PID 1234" of the process training it now; None when nobody is
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def live(self) -> bool:
+        """Another process is training this run now: open it to follow it live."""
+        return self.writer is not None
+
+    def state_text(self) -> str:
+        """What the run is doing, in a browser's words: "training (live)", "finished", "stopped"."""
+        if self.live:
+            return "training (live)"
+        if self.problem:
+            return "broken"
+        return "finished" if self.total and self.steps >= self.total else "stopped"
 
     def best_text(self) -> str:
         return f"{self.best[1]:.3f} {self.best[0].replace('_', ' ')}" if self.best else "—"
@@ -63,13 +79,13 @@ class RunSummary:
         return {"run": str(self.path), "model": self.model, "dataset": self.dataset,
                 "config": self.config_name, "steps": self.steps, "total": self.total,
                 "best": self.best_text(), "date": self.date.strftime("%Y-%m-%d %H:%M") if self.date else "—",
-                "problem": self.problem or ""}
+                "state": self.state_text(), "problem": self.problem or ""}
 
 
 def summarize(path: str | Path) -> RunSummary:
     """What the browser shows of one run folder; never raises (a broken run gets ``problem``)."""
     run = RunDir(path)
-    summary = RunSummary(run.path)
+    summary = RunSummary(run.path, writer=writer_of(run.path))
     try:
         summary.date = datetime.fromtimestamp(run.config_path.stat().st_mtime)
         saved = run_config(run.path)
@@ -87,7 +103,7 @@ def summarize(path: str | Path) -> RunSummary:
     summary.best = _best(records)
     grids = run.sample_grids()
     summary.thumbnail = grids[-1] if grids else None
-    if run.latest_checkpoint() is None and not run.best_checkpoint.is_file():
+    if run.latest_checkpoint() is None and not run.best_checkpoint.is_file() and not summary.live:
         summary.problem = f"{run.path}: no checkpoint yet"
     return summary
 
@@ -119,6 +135,12 @@ def run_model(path: str | Path) -> str:
     return run_config(path)["model"]
 
 
+def run_writer(path: str | Path) -> str | None:
+    """"PID 1234" of the process training the run at ``path`` now (a `studio train`, another
+    window), or None; reads only."""
+    return writer_of(path)
+
+
 def run_folders(folder: str | Path) -> list[Path]:
     """Folders directly under ``folder`` (or ``folder`` itself) that hold a config.json."""
     folder = Path(folder)
@@ -127,6 +149,16 @@ def run_folders(folder: str | Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return [p for p in folder.iterdir() if p.is_dir() and (p / "config.json").is_file()]
+
+
+def existing_folders(folders) -> tuple[list[Path], list[Path]]:
+    """(the folders that are still there, the ones that are gone), each once, in their order:
+    the runs folders a browser remembered from last time, sorted into those it lists again and
+    those it forgets (and says so)."""
+    kept, gone = [], []
+    for folder in dict.fromkeys(Path(f) for f in folders if str(f)):
+        (kept if folder.is_dir() else gone).append(folder)
+    return kept, gone
 
 
 def compare_curves(paths, key: str, x: str = "step") -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -214,3 +214,24 @@ def test_loading_another_sprite_is_undoable(canvas):
     assert np.array_equal(canvas.state.sprite, other) and not canvas.state.mask.any()
     canvas.undo_stack.undo()
     assert np.array_equal(canvas.state.sprite, make_sprite()) and canvas.state.mask.sum() == 200
+
+
+def test_undo_and_redo_look_enabled_exactly_when_there_is_something_to_undo_or_redo(canvas, qtbot):
+    tools = canvas.host.tools
+    bar = tools.mask_bar
+    bar.setParent(canvas.host)
+    bar.show()
+    qtbot.waitExposed(bar)
+
+    def icon_ink(name) -> float:
+        """The darkest grey in the button's icon (not its label): low means drawn in ink."""
+        QApplication.processEvents()
+        image = bar.widgetForAction(tools.actions[name]).grab().toImage()
+        icon_rows = range(2, 34)  # the 28-pixel icon sits above the text
+        return min(QColor(image.pixelColor(x, y)).lightness() for y in icon_rows for x in range(image.width()))
+
+    assert icon_ink("undo") > 120 and icon_ink("redo") > 120  # nothing to undo: greyed out
+    tools.invert()
+    assert tools.actions["undo"].isEnabled() and icon_ink("undo") < 90 and icon_ink("redo") > 120
+    canvas.undo_stack.undo()
+    assert icon_ink("undo") > 120 and icon_ink("redo") < 90

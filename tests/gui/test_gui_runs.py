@@ -87,3 +87,101 @@ def test_a_run_being_written_is_not_deleted(view, monkeypatch):
         view.select("vae-second")
         view.buttons["Delete"].click()
     assert "vae-second" in names(view) and "is writing this run" in warned[0]
+
+
+def steps_text(view, name):
+    row = [view.runs.runs[r].name for r in range(view.table.rowCount())].index(name)
+    return view.table.item(row, 4).text(), view.table.item(row, 0)
+
+
+def test_a_run_the_cli_is_training_shows_as_live_and_opens(view, qtbot, gan_run_record):
+    from studio.train.run import RunLock
+
+    run = gan_run_record(view.runs.folders[0] / "gan-live", epochs=4)  # no checkpoint yet
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.2})
+    with RunLock(run.path):  # what `studio train` holds while it writes
+        view.runs.refresh()
+        text, first = steps_text(view, "gan-live")
+        assert first.text() == "gan-live\n● training (live)" and text == "5 / 20"  # no ⚠, not red
+        assert first.foreground().color().name() != "#842029"
+        assert "Open follows it live" in first.toolTip()
+        view.select("gan-live")
+        assert view.buttons["Open"].isEnabled()
+        assert not view.buttons["Resume"].isEnabled() and not view.buttons["Delete"].isEnabled()
+        with qtbot.waitSignal(view.context.runRequested) as asked:
+            view.buttons["Open"].click()
+        assert asked.args[0].endswith("gan-live")
+        assert view._live_timer.isActive()  # the list re-reads itself while the run trains
+        run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1})
+        qtbot.waitUntil(lambda: steps_text(view, "gan-live")[0].startswith("10 /"), timeout=10_000)
+    qtbot.waitUntil(lambda: "training (live)" not in steps_text(view, "gan-live")[1].text(), timeout=10_000)
+    assert not view._live_timer.isActive()
+
+
+def test_added_folders_are_remembered_and_a_vanished_one_is_dropped_with_a_note(view, qtbot, tmp_path, tiny_runs):
+    from studio.gui.context import StudioContext
+
+    extra, gone = tmp_path / "elsewhere", tmp_path / "usb-stick"
+    shutil.copytree(tiny_runs["pixelrnn"], extra / "pixelrnn-away")
+    shutil.copytree(tiny_runs["gan"], gone / "gan-away")
+    view.add_folder(extra)
+    view.add_folder(gone)
+    assert {"pixelrnn-away", "gan-away"} <= set(names(view))
+
+    shutil.rmtree(gone)  # the stick is unplugged before the next launch
+    context = StudioContext()
+    messages = []
+    context.statusMessage.connect(lambda text, ms: messages.append(text))
+    again = RunsWorkspace(context, folders=view.runs.folders[:1])
+    qtbot.addWidget(again)
+    again.show()
+    assert "pixelrnn-away" in names(again) and "gan-away" not in names(again)
+    assert str(gone) in again.folder_note.text() and "no longer there" in again.folder_note.text()
+    assert str(extra) in again.folder_note.text()
+    assert any(str(gone) in m for m in messages)
+    third = RunsWorkspace(StudioContext(), folders=view.runs.folders[:1])  # forgotten for good
+    qtbot.addWidget(third)
+    assert third.runs.folders[1:] == [extra] and "no longer there" not in third.folder_note.text()
+
+
+def test_the_compare_legend_follows_a_rename(view):
+    view.select("vae-tiny", "vae-second")
+    view.metric_box.setCurrentText("loss")
+    assert "vae-second" in view.plot.plotItem.titleLabel.text
+    view.rename(view.runs.folders[0] / "vae-second", "vae-renamed")
+    title = view.plot.plotItem.titleLabel.text
+    assert "vae-renamed" in title and "vae-second" not in title
+    assert set(view.compared()) == {"vae-tiny", "vae-renamed"}
+
+
+def test_delete_says_which_run_went_and_that_undo_brings_it_back(view):
+    messages = []
+    view.context.statusMessage.connect(lambda text, ms: messages.append(text))
+    view.select("vae-second")
+    view.buttons["Delete"].click()  # no question: it can be undone
+    assert "vae-second" in messages[-1] and "Undo delete brings it back" in messages[-1]
+    assert view.buttons["Undo delete"].isEnabled()
+
+
+@pytest.mark.slow
+def test_open_on_a_live_run_follows_it_on_its_models_train_tab(qtbot, tmp_path, gan_run_record):
+    from studio.gui.app import create_main_window
+    from studio.train.run import RunLock
+
+    run = gan_run_record(tmp_path / "runs" / "gan-live", epochs=4)  # the app's runs folder
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.2, "g_loss": 0.7})
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=120_000):
+        win.show()
+    runs = win.workspaces["Runs"]
+    with RunLock(run.path):
+        win.show_workspace("Runs")
+        runs.select("gan-live")
+        runs.buttons["Open"].click()
+        panel = win.workspaces["GAN"]
+        assert win.tabs.currentWidget() is panel and panel.state == "following"
+        assert "following" in panel.progress_bar.text() and panel.points("d_loss") == 1
+        run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1, "g_loss": 0.8})
+        qtbot.waitUntil(lambda: panel.points("d_loss") == 2, timeout=10_000)
+    win.close()

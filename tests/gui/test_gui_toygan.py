@@ -52,3 +52,21 @@ def test_choosing_another_mixture_shows_its_data(qtbot, workspace):
     workspace.mixture_box.setCurrentText("three gaussians")
     assert workspace.toy.mixture_name == "three gaussians" and workspace.snapshot.step == 0
     assert not np.allclose(workspace.data_bars.getData()[1], two)
+
+
+def test_the_help_guide_describes_what_the_workspace_shows(workspace):
+    import re
+
+    from studio.gui.guides import GUIDES
+    from studio.session.toygan import SHAPES
+
+    guide = re.sub("<[^>]+>", "", GUIDES["Toy GAN"])
+    choices = [workspace.mixture_box.itemText(i) for i in range(workspace.mixture_box.count())]
+    assert all(name in guide for name in choices)  # every data it offers, by the name in its box
+    for control in (workspace.play_button, workspace.step_button, workspace.reset_button):
+        assert control.text() in guide
+    assert "Steps per update" in guide and "D(x)" in workspace.d_plot.titleLabel.text and "D(x)" in guide
+    assert "grey bars" in workspace.density_plot.titleLabel.text and "grey bars" in guide
+    assert "earth mover" in workspace.status_label.text() and "earth mover" in guide
+    if not any(name in SHAPES for name in choices):  # a 1-D workspace: no plane, no heat map
+        assert not re.search(r"plane|heat map|2-D data|field", guide)

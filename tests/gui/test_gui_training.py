@@ -279,3 +279,22 @@ def test_every_model_panel_plots_the_yardstick_at_its_interval(qtbot, tiny_set):
     for key in ("val/c2st", "val/precision", "val/recall", "val/copy_rate"):
         assert panel.points(key) == 2, key  # one score per epoch end
     assert panel.latest.rows["val/c2st"].text() != "—"
+
+
+def test_the_may_still_be_training_banner_goes_when_the_followed_run_ends(qtbot, tiny_set, tmp_path, gan_run_record):
+    from studio.train.run import RunLock
+
+    panel = make_panel(qtbot, tiny_set, panel_cls=TrainingPanel, model="gan")
+    run = gan_run_record(tmp_path / "run", epochs=2)
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.2})
+    run.step_checkpoint(5).write_bytes(b"stand-in")
+    with RunLock(run.path):  # `studio train` is writing it
+        assert panel.open_run(run.path, resume=True)  # the Runs view's Resume
+        assert panel.state == "following" and panel.error_banner.isVisible()
+        assert "another process" in panel.error_banner.text() and not panel.resume_button.isEnabled()
+        run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1})  # its last record
+        qtbot.waitUntil(lambda: panel.points("d_loss") == 2, timeout=WAIT_MS)
+        assert panel.error_banner.isVisible()  # it holds the lock: still writing its checkpoint
+    # The writer lets go: the banner goes, the bar says the run is over, Resume is offered.
+    qtbot.waitUntil(lambda: not panel.error_banner.isVisible(), timeout=WAIT_MS)
+    assert "finished" in panel.progress_bar.text() and panel.resume_button.isEnabled()

@@ -84,3 +84,34 @@ def test_a_failure_names_the_problem_and_keeps_a_checkpointed_run_resumable(tmp_
     m.failed("training diverged")
     assert errors[-1] == "Training failed: training diverged" and m.phase == "idle"
     assert m.resumable == run.path
+
+
+def test_the_may_still_be_training_refusal_goes_when_the_writer_lets_go_or_the_last_record_arrives(
+        tmp_path, gan_run_record):
+    from studio.train.run import RunLock
+
+    run = gan_run_record(tmp_path / "run", epochs=2)
+    run.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.0})
+    run.step_checkpoint(5).write_bytes(b"stand-in")
+    m = TrainingMonitor("gan")
+    errors = []
+    m.error_changed.connect(errors.append)
+    with RunLock(run.path):  # `studio train` writes it
+        m.follow(run.path)
+        m.set_error(m.resume_problem())  # what Resume shows
+        assert "another process" in m.error and not m.can("resume")
+        m.poll()
+        assert m.error and m.progress.status == "following"
+    m.poll()  # it let go: the run is over, whatever the clock says
+    assert m.error == "" and errors[-1] == "" and m.progress.status == "stopped"
+    assert not m.live and m.resume_problem() is None and m.can("resume")
+
+    other = gan_run_record(tmp_path / "other", epochs=2)  # no lock to probe: its last record tells
+    other.append_metrics({"step": 5, "epoch": 1.0, "time": 1.0, "d_loss": 1.0})
+    other.step_checkpoint(5).write_bytes(b"stand-in")
+    m.follow(other.path)
+    m.set_error(m.resume_problem())
+    assert "another process" in m.error
+    other.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 0.5})
+    m.poll()
+    assert m.error == "" and m.progress.status == "finished" and not m.live

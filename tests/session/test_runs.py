@@ -147,3 +147,18 @@ def test_studio_runs_list_prints_the_same_summaries(runs_dir, capsys):
     assert "gan-tiny" in out and "vae-tiny" in out and "elbo bits per pixel" in out
     broken = next(line for line in out.splitlines() if "broken" in line)
     assert "malformed JSON" in broken
+
+
+def test_a_run_another_process_writes_is_live_not_broken_and_gone_folders_are_sorted_out(tmp_path, gan_run_record):
+    from studio.session.runs import existing_folders, summarize
+    from studio.train.run import RunLock
+
+    run = gan_run_record(tmp_path / "runs" / "gan-live")  # no checkpoint yet
+    with RunLock(run.path):
+        live = summarize(run.path)
+        assert live.live and live.writer.startswith("PID ") and live.problem is None
+        assert live.as_row()["state"] == "training (live)"
+    over = summarize(run.path)
+    assert not over.live and "no checkpoint yet" in over.problem
+    kept, gone = existing_folders([tmp_path / "runs", tmp_path / "gone", tmp_path / "runs"])
+    assert kept == [tmp_path / "runs"] and gone == [tmp_path / "gone"]
