@@ -59,3 +59,29 @@ def test_train_quick_models_makes_every_view_usable_on_a_palette_no_model_fits(q
                     and walk.gan is not None and shows_own_run(walk.gan.path), timeout=WAIT_MS)
     assert win.quick_action.isEnabled() and not win.stop_quick_action.isEnabled()
     assert "Quick models: PixelRNN stopped at the CPU budget" in win.statusBar().currentMessage()
+
+
+@pytest.mark.slow  # the course's 792 sprites and five models to open
+def test_the_course_data_opens_on_models_of_its_palette(qtbot, isolated_app, course_dir):
+    """A fresh HOME opening the course's Pokémon: the canvas completes, the VAE slides and the
+    GAN walks at once, each with the shipped model of the course's palette."""
+    from studio.session.pretrained import shipped_runs, shipped_set
+
+    if not any(shipped_set(p) == "pokemon" for p in shipped_runs()):
+        pytest.skip("no models of the course's palette in this checkout: "
+                    "python packaging/make_pretrained.py --data PATH makes them")
+    win = create_main_window(str(course_dir))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    canvas, vae, walk = win.workspaces["PixelRNN"], win.workspaces["VAE"], win.workspaces["GAN code space"]
+
+    def pokemon(path) -> bool:
+        return path is not None and shipped_set(path) == "pokemon"
+
+    qtbot.waitUntil(lambda: canvas.models.current is not None and canvas.models.problem() is None
+                    and pokemon(canvas.models.current.path) and vae.explorer is not None and pokemon(vae.run_path)
+                    and walk.line_frames is not None and pokemon(walk.gan.path), timeout=WAIT_MS)
+    assert "(Pokémon)" in canvas.model_box.chooser.currentText()
+    assert all(pokemon(m.path) for m in canvas.models.models)  # no model of another palette offered
+    assert "shipped VAE model (Pokémon)" in vae.run_label.text()
