@@ -386,7 +386,7 @@ def cases(work: Path, runs: dict) -> list[Case]:
     guarded("resume with a different --out", lambda t: [*train[:2], "--resume", str(t), "--out", out("x"), "--quiet"],
             "name different folders")
     add("runs", "--resume a missing folder", [*train[:2], "--resume", str(w / "nowhere"), "--quiet"],
-        message="not a run folder")
+        message="no such folder")
     guarded("resume: newest checkpoint truncated",
             lambda t: [*train[:2], "--resume", str(t), "--epochs", "3", "--quiet"], "", expect="ok",
             setup=lambda t: (lambda p: p.write_bytes(p.read_bytes()[:4000]))(
@@ -409,7 +409,80 @@ def cases(work: Path, runs: dict) -> list[Case]:
                                                 "--device", "cpu", "--epochs", "15", "--out", "$MNT/r"],
                                          full_disk_check())))
     c.append(Case("runs", "relative --data, eval from elsewhere", expect="ok", run=lambda d: relative_data(w, train)))
+
+    # Signals a cluster or a closed terminal sends: each stops after the step with a checkpoint.
+    for name in ("SIGTERM", "SIGHUP"):
+        c.append(Case("signals", f"{name} once: stop with a checkpoint", expect="ok",
+                      run=lambda d, name=name: interrupt(w, train, times=1, signum=getattr(signal, name))))
+
+    # Run actions: only run folders inside a runs folder, names that cannot hurt.
+    rf = w / "rf"
+
+    def runs_folder(_):
+        shutil.rmtree(w / "home", ignore_errors=True)
+        (w / "home").mkdir()
+        (w / "home" / "thesis.txt").write_text("the user's own file")
+        copy_run(gan, (w / "home" / "runs" / "mine"))
+
+    home_intact = lambda _: (w / "home" / "thesis.txt").is_file() and (w / "home" / "runs" / "mine" / "config.json").is_file()  # noqa: E731
+    in_home = ["--dir", str(w / "home" / "runs")]
+    add("runs", "delete the runs folder's parent", ["runs", "delete", str(w / "home"), *in_home], message="not a run",
+        prepare=runs_folder, check=home_intact)
+    add("runs", "delete the runs folder itself", ["runs", "delete", str(w / "home" / "runs"), *in_home],
+        message="not a run", prepare=runs_folder, check=home_intact)
+    add("runs", "delete a folder elsewhere", ["runs", "delete", str(w / "empty"), *in_home], message="not",
+        prepare=lambda _: (runs_folder(_), (w / "empty").mkdir(exist_ok=True)), check=home_intact)
+    add("runs", "rename to 300 characters", ["runs", "rename", "mine", "x" * 300, *in_home], message="at most",
+        prepare=runs_folder, check=home_intact)
+    add("runs", "rename with a newline", ["runs", "rename", "mine", "a\nb", *in_home], message="control character",
+        prepare=runs_folder, check=home_intact)
+    add("runs", "rename into another folder", ["runs", "rename", "mine", "../escaped", *in_home], message="separator",
+        prepare=runs_folder, check=home_intact)
+    add("runs", "list: a metrics line not UTF-8", ["runs", "list", str(rf)], expect="ok",
+        prepare=lambda _: (copy_run(gan, rf / "a"), copy_run(gan, rf / "b"),
+                           _insert_line(rf / "a" / "metrics.jsonl", b"\xff\xfe garbage")))
+    add("runs", "list: a metrics line that is JSON, not an object", ["runs", "list", str(rf)], expect="ok",
+        prepare=lambda _: (copy_run(gan, rf / "a"), _insert_line(rf / "a" / "metrics.jsonl", b"[1, 2, 3]")))
+    add("runs", "eval: a damaged metrics line", ["eval", str(rf / "a"), "-n", "8"], expect="ok",
+        prepare=lambda _: (copy_run(gan, rf / "a"), _insert_line(rf / "a" / "metrics.jsonl", b"{not json")))
+    c.append(Case("runs", "list: a name with a terminal escape", expect="ok", run=lambda d: escaped_name(w, gan)))
+    add("runs", "--out a folder of the user's files", [*train, "--epochs", "1", "--out", str(w / "userdir")],
+        message="not empty", prepare=lambda _: ((w / "userdir").mkdir(exist_ok=True),
+                                                (w / "userdir" / "notes.txt").write_text("mine")),
+        check=lambda _: sorted(p.name for p in (w / "userdir").iterdir()) == ["notes.txt"])
+    add("runs", "--out an existing file", [*train, "--epochs", "1", "--out", str(w / "existing.txt")],
+        message="a file", prepare=lambda _: (w / "existing.txt").write_text("mine"),
+        check=lambda _: (w / "existing.txt").read_text() == "mine")
+
+    # Numbers and sizes a user can type.
+    add("numbers", "score -n 1000000000", ["score", str(gan), "-n", "1000000000"], message="")
+    add("numbers", "eval -n -1", ["eval", str(gan), "-n", "-1"], message="")
+    add("numbers", "config width 1000000000", [*train[:4], "--config", str(w / "wide.json"), "--quiet", "--epochs", "1",
+                                                "--out", out("wide")], message="width must be at most",
+        prepare=lambda _: (w / "wide.json").write_text(json.dumps({"width": 1_000_000_000})))
+    add("numbers", "config betas [0.5, 5]", [*train[:4], "--config", str(w / "betas.json"), "--quiet", "--epochs", "1",
+                                              "--out", out("betas")], message="betas must be less than 1",
+        prepare=lambda _: (w / "betas.json").write_text(json.dumps({"betas": [0.5, 5]})))
+    add("numbers", "builtin:size=257", ["data", "info", "builtin:size=257"], message="256")
+    add("numbers", "builtin:n=0", ["data", "info", "builtin:n=0"], message="")
     return c
+
+
+def _insert_line(path: Path, line: bytes) -> None:
+    """``line`` in the middle of a metrics.jsonl (a damaged record among good ones)."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines.insert(len(lines) // 2, line + b"\n")
+    path.write_bytes(b"".join(lines))
+
+
+def escaped_name(w: Path, gan: Path) -> Result:
+    """A run folder named with a terminal escape: `runs list` prints it escaped, never raw."""
+    folder = w / "esc"
+    shutil.rmtree(folder, ignore_errors=True)
+    copy_run(gan, folder / "clear\x1b[2Jscreen")
+    result = studio(["runs", "list", str(folder)], w)
+    result.extra_ok = "\x1b" not in result.stdout and "clear" in result.stdout
+    return result
 
 
 # --- multi-step cases --------------------------------------------------------------------------------------
@@ -450,8 +523,8 @@ def kill_and_resume(w: Path, train: list[str]) -> Result:
     return resumed
 
 
-def interrupt(w: Path, train: list[str], times: int) -> Result:
-    target = w / "runs" / f"ctrl_c_{times}"
+def interrupt(w: Path, train: list[str], times: int, signum: int = signal.SIGINT) -> Result:
+    target = w / "runs" / f"{signal.Signals(signum).name}_{times}"
     shutil.rmtree(target, ignore_errors=True)
     proc = spawn([*train, "--epochs", "1000", "--out", str(target)], w)
     from studio.train.run import RunDir
@@ -460,10 +533,10 @@ def interrupt(w: Path, train: list[str], times: int) -> Result:
     while time.monotonic() < deadline and not run.metrics():
         time.sleep(0.05)
     for _ in range(times):
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.3)
+        proc.send_signal(signum)
+        time.sleep(1.5)  # copies of one signal within a second count as one (train/signals.py)
     out, err = proc.communicate(timeout=120)
-    result = Result(proc.returncode, err, out, f"studio {' '.join(train)} --out R; Ctrl-C ×{times}")
+    result = Result(proc.returncode, err, out, f"studio {' '.join(train)} --out R; {signal.Signals(signum).name} ×{times}")
     result.extra_ok = steps_unique(target) and (times == 2 or last_checkpoint_loads(target))
     return result
 
