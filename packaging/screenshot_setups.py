@@ -165,3 +165,22 @@ def training_form_advanced(window) -> None:
     panel = getattr(panel, "training", panel)
     panel.advanced.expand(animate=False)
     QApplication.processEvents()
+
+
+def real_or_fake_revealed(window) -> None:
+    """Real or fake? against the shipped GAN: the first round, three of its fakes and one real
+    sprite marked fake, revealed: the answers (six right, two wrong), the nearest training
+    sprite under each fake, the score beside the classifier's."""
+    from PySide6.QtCore import Qt
+
+    workspace = window.show_workspace("Real or fake?")
+    index = workspace.model_box.findText("the shipped GAN", flags=Qt.MatchFlag.MatchStartsWith)
+    if index >= 0 and workspace.model_box.currentIndex() != index:
+        workspace.model_box.setCurrentIndex(index)
+        workspace.open_model()
+    if workspace.quiz is None or workspace.quiz.round is None:
+        _wait_for(workspace.roundShown)
+    fake = workspace.quiz.round.fake
+    for i in [i for i in range(len(fake)) if fake[i]][:3] + [i for i in range(len(fake)) if not fake[i]][:1]:
+        workspace.toggle(i)
+    workspace.reveal()

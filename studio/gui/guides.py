@@ -44,6 +44,21 @@ GUIDES = {
         "<h3>Toy GAN</h3><p>The GAN game on points in a plane, small enough to watch every step: the "
         "generator's points move towards the real ones while the discriminator's field pushes them.</p>"
         "<p><b>Try:</b> pick a target with several clusters and watch for mode collapse.</p>"),
+    "Real or fake?": (
+        "<h3>Real or fake?</h3><p>The lecture asks “which one is machine-generated?” — here you answer. "
+        "Each round shows 8 sprites: 4 real Pokémon the model never trained on and 4 it drew. Mark "
+        "the ones you think are fake (click, or keys 1–8; the arrows move a blue cursor and Space "
+        "marks), then reveal (Enter). Green: you were right; red: you were not. Under each fake sits "
+        "the training sprite most like it: if a fake fooled you and its neighbour is nearly the same, "
+        "the model copied rather than invented.</p>"
+        "<p><b>The score:</b> your accuracy over every round against this model, beside the "
+        "classifier's (the c2st of <i>studio score</i>): the same measure on the same kind of "
+        "balanced sets, so 0.5 means nobody can tell and 1.0 means the fakes are obvious. "
+        "<i>Compute the classifier's score</i> trains it on 256 samples (tens of seconds) and keeps "
+        "the figure for that checkpoint. Your record is kept between launches.</p>"
+        "<p><b>Try:</b> a young run of yours, then the same run trained longer; the GAN against "
+        "PixelRNN. Which tells do you use — speckles, a broken outline, too many colours? Do you "
+        "beat the classifier?</p>"),
     "Runs": (
         "<h3>Runs</h3><p>Every training run, with its model, data, settings, steps and best held-out "
         "score. Open or resume one in its workspace, rename it, delete it (Undo brings it back), or "

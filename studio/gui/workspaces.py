@@ -39,6 +39,7 @@ WORKSPACES: list[tuple[str, str]] = [
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
+    ("Real or fake?", "studio.gui.quiz_workspace:RealOrFakeWorkspace"),
     ("Runs", "studio.gui.runs_workspace:RunsWorkspace"),
 ]
 
