@@ -184,3 +184,31 @@ def real_or_fake_revealed(window) -> None:
     for i in [i for i in range(len(fake)) if fake[i]][:3] + [i for i in range(len(fake)) if not fake[i]][:1]:
         workspace.toggle(i)
     workspace.reveal()
+
+
+def _thoughts(window, model: str, sprite: int, row: int, col: int, surprise: bool):
+    """PixelRNN tab, shipped ``model`` chosen (its title starts so), sprite ``sprite``, the
+    pixel (row, col) hovered: what the model thinks there; with ``surprise`` the map too."""
+    workspace = window.show_workspace("PixelRNN")
+    while workspace.models.current is None or len(workspace.models.models) < 4:
+        _wait_for(workspace.modelChanged, 60)
+    titles = [m.title for m in workspace.models.models]
+    index = next(i for i, t in enumerate(titles) if t.startswith(model))
+    workspace.browser.select(sprite)
+    workspace.load_dataset_sprite(sprite)
+    if workspace.models.index != index:
+        workspace.models.choose(index)
+    if workspace.thoughts.inspector.inspection is None or workspace.thoughts.latest_busy():
+        _wait_for(workspace.thoughts.inspected, 60)
+    workspace.thoughts_box.surprise_check.setChecked(surprise)
+    workspace.thoughts.hover(row, col)
+
+
+def thoughts_surprise(window) -> None:
+    """The shipped PixelRNN's surprise map of sprite 30, the first mouth pixel hovered."""
+    _thoughts(window, "PixelRNN", 30, 11, 9, surprise=True)
+
+
+def thoughts_attention(window) -> None:
+    """The shipped transformer on sprite 30, a pixel of the mouth row hovered: its attention."""
+    _thoughts(window, "Transformer", 30, 11, 9, surprise=False)

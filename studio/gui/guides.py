@@ -25,7 +25,17 @@ GUIDES = {
         "<p><b>Try:</b> Cover 75 %, press Complete, click a variant; raise the temperature for wilder "
         "variants; drop an image of your own on the canvas. Pick the transformer, the VAE or the GAN "
         "in the <i>Model</i> chooser to complete with it, or press <i>Compare all models</i> to see "
-        "the best of each for the same mask, with its score and time.</p>"),
+        "the best of each for the same mask, with its score and time.</p>"
+        "<p><b>What the model thinks</b> (PixelRNN, the transformer, diffusion): at every pixel the "
+        "model holds a guess over all the colours, given the pixels it may see (for PixelRNN and the "
+        "transformer: the ones before it, row by row). Hover a pixel: the box lists its likeliest "
+        "colours with their probabilities, and how many bits of surprise the colour that is there "
+        "cost (−log2 p: 0 = sure, 1 = a coin flip, 6.6 = a 1 % guess). Tick <i>Surprise map</i> to "
+        "colour every pixel by its surprise (dark = expected, bright = surprising); the total is the "
+        "sprite's cost in bits, what the training curve averages into bits per pixel. For the "
+        "transformer, the hover draws in cyan where it looked among the earlier pixels.</p>"
+        "<p><b>Try:</b> the surprise map of a training sprite, then of a held-out one, then paint one "
+        "pixel: only the pixels after it change — the model never sees what comes later.</p>"),
     "VAE": (
         "<h3>VAE</h3><p>An encoder maps a sprite to a 10-number code; a decoder maps codes back to "
         "sprites. The KL term keeps codes near N(0, I), so every point of the code space decodes to "
