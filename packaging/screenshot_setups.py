@@ -212,3 +212,24 @@ def thoughts_surprise(window) -> None:
 def thoughts_attention(window) -> None:
     """The shipped transformer on sprite 30, a pixel of the mouth row hovered: its attention."""
     _thoughts(window, "Transformer", 30, 11, 9, surprise=False)
+
+
+def toygan_ring(window, steps: int = 1200) -> None:
+    """Toy GAN tab on the ring of 8 Gaussians after ``steps`` steps (non-saturating loss), the
+    arrows on: D's heat map under the data and G's points."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ws = window.show_workspace("Toy GAN")
+    ws.mixture_box.setCurrentText("ring")
+    ws.arrows_check.setChecked(True)
+    ws.speed_box.setValue(50)
+    ws.set_playing(True)
+    while ws.snapshot.step < steps:
+        loop = QEventLoop()
+        QTimer.singleShot(200, loop.quit)
+        loop.exec()
+    ws.set_playing(False)
+    while ws.busy():
+        loop = QEventLoop()
+        QTimer.singleShot(100, loop.quit)
+        loop.exec()

@@ -51,9 +51,22 @@ GUIDES = {
         "means the generator copied one.</p><p><b>Try:</b> re-roll A and B until both look good, then "
         "slide between them; compare slerp with the straight line in the middle.</p>"),
     "Toy GAN": (
-        "<h3>Toy GAN</h3><p>The GAN game on points in a plane, small enough to watch every step: the "
-        "generator's points move towards the real ones while the discriminator's field pushes them.</p>"
-        "<p><b>Try:</b> pick a target with several clusters and watch for mode collapse.</p>"),
+        "<h3>Toy GAN</h3><p>The GAN game on points you can see. G turns random noise into points; D "
+        "gives every point a score of how real it looks. In 1-D, D is the red curve under G's blue "
+        "density; in 2-D it is the background: green “real”, purple “fake”, white “can't tell”. The "
+        "dark green dots are the data, the purple ones G's — the same noise every frame, so you "
+        "watch each point move. <i>Arrows</i> show where D's slope pushes each of G's points.</p>"
+        "<p><b>The knobs:</b> the <i>loss</i> (minimax, the original; non-saturating, its usual fix; "
+        "least squares; Wasserstein with gradient penalty, where D becomes a critic with no fixed "
+        "scale), a <i>learning rate</i> for each player, the networks' <i>width</i> (new networks), "
+        "what a step <i>trains</i> (D then G, D only, G only) and <i>slow motion</i> (one step a "
+        "frame). <i>Draw your own</i>: click or drag on the plane, then play on your points.</p>"
+        "<p><b>Try:</b> the ring with the default loss: G's blob stretches into a loop, then pulls "
+        "into the eight bumps. Step <i>D only</i> a few times (the background sharpens, G stands "
+        "still), then <i>G only</i> (the points climb into the green). Minimax against "
+        "non-saturating with a larger D learning rate: when D wins early, minimax G's points stop. "
+        "Watch for <i>mode collapse</i> (all points in one or two bumps) and <i>oscillation</i> (the "
+        "points circling the ring); a good game ends with D white wherever the data is.</p>"),
     "Real or fake?": (
         "<h3>Real or fake?</h3><p>The lecture asks “which one is machine-generated?” — here you answer. "
         "Each round shows 8 sprites: 4 real Pokémon the model never trained on and 4 it drew. Mark "
