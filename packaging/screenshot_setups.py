@@ -233,3 +233,16 @@ def toygan_ring(window, steps: int = 1200) -> None:
         loop = QEventLoop()
         QTimer.singleShot(100, loop.quit)
         loop.exec()
+
+
+def runs_compared(window) -> None:
+    """Runs tab with the shipped models' folder added: the shipped PixelRNN and transformer
+    (and diffusion where shipped) selected, their loss on one plot, smoothed 0.8 on a log scale."""
+    from studio.session.pretrained import shipped_runs
+
+    ws = window.show_workspace("Runs")
+    ws.runs.add_folder(shipped_runs()[0].parent)
+    ws.select("pixelrnn", "transformer", "diffusion")
+    ws.metric_box.setCurrentText("loss")
+    ws.plot_controls.set_smoothing(0.8)
+    ws.plot_controls.log_check.setChecked(True)
