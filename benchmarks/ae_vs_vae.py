@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Why a VAE? Decode random codes N(0, I) with a plain auto-encoder and with a VAE, side by side.
 
-    python benchmarks/ae_vs_vae.py --data PATH -o ae_vs_vae.png [--steps 600]
-    python benchmarks/ae_vs_vae.py --vae-run RUN --ae-run RUN -o ae_vs_vae.png
+    python -m benchmarks.ae_vs_vae --data PATH -o ae_vs_vae.png [--steps 600]
+    python -m benchmarks.ae_vs_vae --vae-run RUN --ae-run RUN -o ae_vs_vae.png
 
 Trains both briefly on the same data (same network, configs ``lecture`` and ``ae``) unless
 trained runs are given, then decodes the same 36 codes c ~ N(0, I) through each decoder.
@@ -25,20 +25,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.data import grid_image, open_dataset  # noqa: E402
-from studio.train.config import resolve_config  # noqa: E402
-from studio.train.engine import Trainer, TrainSettings  # noqa: E402
-from studio.train.evaluate import evaluate_run  # noqa: E402
-from studio.train.trained import TrainedRun  # noqa: E402
-
-
-def train(config_name: str, data: str, steps: int, out: Path) -> Path:
-    settings = TrainSettings(epochs=10 ** 6, max_steps=steps, batch_size=64, sample_every=0,
-                             log_every=50, checkpoint_every=0, eval_every=5)
-    Trainer("vae", resolve_config("vae", config_name), open_dataset(data), settings, out).run_training()
-    return out
+from benchmarks.common import add_arguments, train_row
+from studio.data import grid_image, open_dataset
+from studio.train.evaluate import evaluate_run
+from studio.train.trained import TrainedRun
 
 
 def labelled(image: Image.Image, title: str) -> Image.Image:
@@ -50,7 +41,6 @@ def labelled(image: Image.Image, title: str) -> Image.Image:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default="builtin", help="dataset to train on (default: builtin)")
     p.add_argument("--steps", type=int, default=600, help="training steps of each model")
     p.add_argument("--vae-run", help="a trained VAE run (skips training it)")
     p.add_argument("--ae-run", help="a trained auto-encoder run (config ae; skips training it)")
@@ -58,11 +48,15 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=4)
     p.add_argument("-o", "--output", required=True)
+    add_arguments(p, data="builtin", json_file=False)
     args = p.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="ae_vs_vae-"))
-    runs = {"auto-encoder": args.ae_run or train("ae", args.data, args.steps, work / "ae"),
-            "VAE": args.vae_run or train("lecture", args.data, args.steps, work / "vae")}
+    sprites = None if args.ae_run and args.vae_run else open_dataset(args.data)
+    runs = {"auto-encoder": args.ae_run or train_row("vae", "ae", sprites, work / "ae", steps=args.steps,
+                                                     device=args.device, eval_every=5),
+            "VAE": args.vae_run or train_row("vae", "lecture", sprites, work / "vae", steps=args.steps,
+                                             device=args.device, eval_every=5)}
     panels = []
     print(f"{'model':14} {'held-out recon bits/px':>23} {'-ELBO bits/px':>14} {'background share':>17}")
     for name, run in runs.items():

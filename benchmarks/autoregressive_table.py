@@ -1,4 +1,4 @@
-"""PixelRNN against the transformer at the same CPU budget: the README's autoregressive table.
+"""PixelRNN against the transformer at the same CPU budget: the autoregressive table of docs/models.md.
 
 Every row is one training with the real engine on the course data (713 train / 79 held out),
 one torch thread, stopped by the engine's CPU-seconds budget (``TrainSettings.cpu_budget``:
@@ -11,8 +11,8 @@ row is that best evaluation within its CPU budget:
                 60 %, draw the rest"), exact for an autoregressive model (teacher forcing);
   CPU min       CPU-minutes to that best epoch.
 
-    python benchmarks/autoregressive_table.py --train 2d-copy tf-2d-copy   # one training after another
-    python benchmarks/autoregressive_table.py                              # the table of the runs made
+    python -m benchmarks.autoregressive_table --train 2d-copy tf-2d-copy   # one training after another
+    python -m benchmarks.autoregressive_table                              # the table of the runs made
 
 Runs go to --runs (default runs/autoregressive/NAME); RUNS below says what each trains, ROWS
 which budget of which run each row of the table reads. Completion speed is
@@ -27,13 +27,10 @@ import json
 import sys
 from pathlib import Path
 
-import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from benchmarks.common import add_arguments, one_thread, train_row, write_json
 from studio.data import find_course_data, open_dataset
 from studio.train.config import resolve_config
-from studio.train.engine import Trainer
-from studio.train.settings import default_settings
 from studio.train.run import RunDir
 
 
@@ -83,16 +80,14 @@ ROWS = [
 ]
 
 
-def train(name: str, run: Run, sprites, runs: Path) -> None:
+def train(name: str, run: Run, sprites, runs: Path, device: str = "cpu") -> None:
     if (runs / name).exists():  # a second training would append to the first one's log
         raise SystemExit(f"{runs / name} exists already; delete it to train {name} again")
-    config = resolve_config(run.model, run.config, **run.changes)
     # The preset's settings (batch size…), then no epoch cap: the CPU budget ends the run.
     # No sample grids: drawing would spend the budget differently per model.
-    settings = default_settings(run.model, run.config, device="cpu", cpu_budget=run.cpu_minutes * 60,
-                                epochs=100_000, sample_every=0, sample_count=0,
-                                log_every=10, checkpoint_every=10)
-    Trainer(run.model, config, sprites, settings, runs / name).run_training()
+    train_row(run.model, resolve_config(run.model, run.config, **run.changes), sprites, runs / name,
+              preset=run.config, cpu_minutes=run.cpu_minutes, device=device, epochs=100_000,
+              sample_every=0, sample_count=0, log_every=10, checkpoint_every=10)
 
 
 def at_budget(run_dir: Path, cpu_minutes: float) -> dict | None:
@@ -113,26 +108,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", nargs="+", default=[], metavar="RUN", help=f"runs to make: {', '.join(RUNS)}")
     parser.add_argument("--runs", type=Path, default=Path("runs/autoregressive"))
-    parser.add_argument("--json", action="store_true")
+    add_arguments(parser, data=None)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    data = find_course_data()
+    one_thread()
+    data = args.data or find_course_data()
     if data is None:
-        parser.error("course data not found: set STUDIO_POKEMON_DIR")
+        parser.error("course data not found: set STUDIO_POKEMON_DIR or pass --data")
     sprites = open_dataset(str(data))
     for name in args.train:
         if name not in RUNS:
             parser.error(f"unknown run {name!r}; choose from {', '.join(RUNS)}")
-        train(name, RUNS[name], sprites, args.runs)
+        train(name, RUNS[name], sprites, args.runs, args.device or "cpu")
         print(json.dumps({"run": name, **at_budget(args.runs / name, RUNS[name].cpu_minutes)}), flush=True)
     if args.train:
         return 0
     rows = [(label, run, minutes, what, at_budget(args.runs / run, minutes))
             for label, run, minutes, what in ROWS if (args.runs / run / "metrics.jsonl").is_file()]
     rows = [r for r in rows if r[-1] is not None]
-    if args.json:
-        print(json.dumps([{"row": label, "run": run, "cpu_minutes": m, **s} for label, run, m, _, s in rows], indent=1))
-        return 0
+    write_json(args.json, [{"row": label, "run": run, "cpu_minutes": m, **s} for label, run, m, _, s in rows])
     print("| config | what | CPU budget (min) | held-out bits/px, 400 px | last 160 given 240 "
           "| best at epoch (batch) | CPU min to best |")
     print("|---|---|---|---|---|---|---|")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Bad and edge-case inputs against the `studio` CLI, as a hostile but realistic user types them.
 
-    OMP_NUM_THREADS=1 python benchmarks/bad_inputs.py [--work /tmp/bad-inputs] [--only CATEGORY] [-v]
+    OMP_NUM_THREADS=1 python -m benchmarks.bad_inputs [--work /tmp/bad-inputs] [--only CATEGORY] [-v]
 
 Each case runs `python -m studio ...` in a subprocess and is judged on what a user sees:
   handled       exit 2 with a last stderr line `studio...: <what is wrong>` (argparse's usage
@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.common import ROOT as REPO
 
 # The tiny runs' configs: (the preset each shrinks, the fields that shrink it).
 TINY = {"gan": ("dcgan", {"z_dim": 8, "width": 8}), "vae": ("lecture", {"latent_dim": 2, "width": 4, "hidden": 8})}

@@ -26,7 +26,7 @@ It prints the table in markdown and, with --picture, draws the same five held-ou
 (PICTURE_SPRITES) masked and completed by each run's top-ranked variant, a block per
 PICTURE_MASKS mask: columns truth, masked, then one per run.
 
-    python benchmarks/completion_models.py --run RUN [--run RUN ...] [--sprites 0] \
+    python -m benchmarks.completion_models --run RUN [--run RUN ...] [--sprites 0] \
         [--picture OUT.png] [--json OUT.json] [--fit-steps N]
 """
 
@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from PIL import Image, ImageDraw, ImageFont
 
+from benchmarks.common import add_arguments
 from studio.data import grid_image
 from studio.models.completion import centre_hole, cover_bottom, make_generator, random_pixels, run_sampler
 from studio.models.inpainting import completer_for
@@ -164,7 +164,7 @@ def main() -> int:
     parser.add_argument("--fit-steps", type=int, help="Adam steps of the VAE's and the GAN's code fit "
                                                        "(default: each completer's own)")
     parser.add_argument("--picture", help="write the comparison PNG here")
-    parser.add_argument("--json", help="also write the rows as JSON here")
+    add_arguments(parser, data=False, device=False)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 

@@ -7,23 +7,21 @@ the lecture's LSTM-512 or --model/--config (a trained run's best.pt with --run, 
 weights: the work per pixel is the same). Each case runs --repeats times; the table gives best
 and median seconds.
 
-    python benchmarks/completion_speed.py [--run RUN_DIR] [--threads 1] [--repeats 7] [--json]
-    python benchmarks/completion_speed.py --model transformer --config 2d-copy --threads 1
+    python -m benchmarks.completion_speed [--run RUN_DIR] [--threads 1] [--repeats 7] [--json FILE]
+    python -m benchmarks.completion_speed --model transformer --config 2d-copy --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from benchmarks.common import add_arguments, write_json
 from studio.data import find_course_data, open_dataset
 from studio.models import model_module
 from studio.models.completion import PARTICLES, centre_hole, complete, cover_bottom
@@ -49,7 +47,7 @@ def main() -> int:
     parser.add_argument("--config", help="config for fresh weights (default: pixelrnn lecture, transformer hw4)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--json", action="store_true")
+    add_arguments(parser, data=None, device=False)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -59,7 +57,7 @@ def main() -> int:
         run = TrainedRun.open(args.run)
         task, palette = run.task, run.palette
     else:
-        data = find_course_data()
+        data = args.data or find_course_data()
         palette = open_dataset(data).palette if data else open_dataset("builtin").palette
         module = model_module(args.model)
         config = module.CONFIGS[args.config or {"pixelrnn": "lecture", "transformer": "hw4"}[args.model]]
@@ -83,9 +81,7 @@ def main() -> int:
         rows.append(row)
     info = {"threads": torch.get_num_threads(), "model": type(task.net).__name__, "config": repr(task.config),
             "repeats": args.repeats, "rows": rows}
-    if args.json:
-        print(json.dumps(info, indent=1))
-        return 0
+    write_json(args.json, info)
     print(f"{task.config}, {info['threads']} torch thread(s), {args.repeats} repeats")
     print(f"{'case':58} {'best s':>8} {'median s':>9} {'cpu best s':>10} {'cpu median s':>12} {'sprites/s':>10}")
     for r in rows:

@@ -10,7 +10,7 @@ median is shown, wall seconds and this process's CPU seconds, one thread):
   canvas: MASK  a canvas completion, 8 variants, as the canvas calls it (completer_for: the
                 transformer's SMC with 24 particles where visible pixels follow the hole).
 
-    python benchmarks/diffusion_speed.py --diffusion RUN --transformer RUN [--steps 16] [--reps 5]
+    python -m benchmarks.diffusion_speed --diffusion RUN --transformer RUN [--steps 16] [--reps 5]
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 from studio.models.completion import centre_hole, random_pixels
 from studio.models.inpainting import DiffusionCompletion, completer_for

@@ -7,7 +7,7 @@ indistinguishable from real), precision, recall, copy rate, and the CPU seconds 
 (this process, one thread). The reference rows score real held-out sprites (the floor) the
 same way.
 
-    python benchmarks/diffusion_steps.py --run RUN [--steps 4,8,16,32,64] [--schedules cosine,random] [-n 512]
+    python -m benchmarks.diffusion_steps --run RUN [--steps 4,8,16,32,64] [--schedules cosine,random] [-n 512]
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
+from benchmarks.common import add_arguments
 from studio.models.scores import reference_rows, score_samples
 from studio.train.trained import TrainedRun
 
@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("-n", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", help="also write the rows here")
+    add_arguments(parser, data=False, device=False)
     args = parser.parse_args()
     torch.set_num_threads(1)
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """The GAN's ablation: each change to the DCGAN, one at a time, on the yardstick.
 
-    python benchmarks/gan_ablation.py --data /work/shared/data/pokemon --cpu-minutes 3 --out /tmp/gan/ablation
-    python benchmarks/gan_ablation.py ... --only dcgan palette      # some rows
-    python benchmarks/gan_ablation.py ... --score-only              # score runs already trained
+    python -m benchmarks.gan_ablation --data /work/shared/data/pokemon --cpu-minutes 3 --out /tmp/gan/ablation
+    python -m benchmarks.gan_ablation ... --only dcgan palette      # some rows
+    python -m benchmarks.gan_ablation ... --score-only              # score runs already trained
 
 Every variant trains for the same CPU budget (one thread, time.process_time of this process,
 ``TrainSettings.cpu_budget``) into OUT/NAME, then 512 sprites from its EMA generator are scored
@@ -22,16 +22,14 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.data import grid_image, open_dataset  # noqa: E402
-from studio.models import gan  # noqa: E402
-from studio.models.scores import score_samples  # noqa: E402
-from studio.train.engine import Trainer, TrainSettings  # noqa: E402
-from studio.train.trained import TrainedRun  # noqa: E402
-from studio.train.run import RunDir  # noqa: E402
+from benchmarks.common import add_arguments, one_thread, train_row, write_json
+from studio.data import grid_image, open_dataset
+from studio.models import gan
+from studio.models.scores import score_samples
+from studio.train.trained import TrainedRun
+from studio.train.run import RunDir
 
 BASE = gan.DCGAN  # RGB snapped to the palette afterwards
 PALETTE = dataclasses.replace(BASE, output="palette")
@@ -60,12 +58,6 @@ VARIANTS = {
 }
 
 
-def train(config: gan.Config, sprites, cpu_minutes: float, out: Path) -> None:
-    settings = TrainSettings(epochs=10 ** 6, cpu_budget=cpu_minutes * 60, batch_size=64, sample_every=0,
-                             log_every=50, checkpoint_every=0, eval_every=10)
-    Trainer("gan", config, sprites, settings, out).run_training()
-
-
 def score(out: Path, n: int, seed: int, ema: bool = True, grid: Path | None = None) -> dict:
     run = TrainedRun.open(out, "last", device="cpu")
     task, palette, saved = run.task, run.palette, run.config
@@ -83,15 +75,14 @@ def score(out: Path, n: int, seed: int, ema: bool = True, grid: Path | None = No
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default="builtin")
-    p.add_argument("--cpu-minutes", type=float, default=3.0, help="training budget of each variant")
+    add_arguments(p, data="builtin", cpu_minutes=3.0)
     p.add_argument("--out", required=True, help="folder for the variants' runs")
     p.add_argument("--only", nargs="*", choices=list(VARIANTS), help="these rows only")
     p.add_argument("--score-only", action="store_true", help="do not train; score what OUT holds")
     p.add_argument("-n", type=int, default=512, help="samples scored per variant")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    torch.set_num_threads(1)  # the budget is one core's CPU-seconds
+    one_thread()
     sprites = None
     rows = []
     for name in args.only or VARIANTS:
@@ -106,7 +97,7 @@ def main(argv=None) -> int:
         out = Path(args.out) / name
         if not args.score_only and not (out / "checkpoints").is_dir():
             sprites = sprites or open_dataset(args.data)
-            train(config, sprites, args.cpu_minutes, out)
+            train_row("gan", config, sprites, out, cpu_minutes=args.cpu_minutes, device=args.device)
         if not (out / "config.json").is_file():
             print(f"{name}: no run in {out}; skipped", file=sys.stderr)
             continue
@@ -119,6 +110,7 @@ def main(argv=None) -> int:
     for name, change, parent, r in rows:
         print(f"| {name} | {change} | {parent} | {r['steps']} | {r['cpu_min']:.1f} | {r['c2st']:.3f} | "
               f"{r['precision']:.3f} | {r['recall']:.3f} | {r['copy_rate']:.3f} | {r['mmd2']:.4f} |")
+    write_json(args.json, [{"variant": name, "change": change, "from": parent, **r} for name, change, parent, r in rows])
     return 0
 
 

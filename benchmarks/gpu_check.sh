@@ -2,7 +2,7 @@
 # The whole GPU check in one command, inside 8 minutes on one H100/H200:
 #   1. pytest -m gpu (tests/train/test_gpu.py): every model under bf16 and compiled, resume, an
 #      out-of-memory, torchrun + NCCL, the GUI worker's engine call;
-#   2. benchmarks/run.py --device cuda: the table (engine vs plain loop, latencies, quality);
+#   2. python -m benchmarks.run --device cuda: the table (engine vs plain loop, latencies, quality);
 #   3. the lecture PixelRNN on the course data: 300 epochs timed as a user trains, 5000 projected,
 #      a torch.profiler table of a step, and its levers (batch size with the learning rate
 #      scaled, torch.compile, bf16);
@@ -73,7 +73,7 @@ if [ $dry_run = 0 ] && ! "$PY" -c "import sys, torch; sys.exit(not torch.cuda.is
     exit 1
 fi
 
-bench=("$PY" benchmarks/run.py --no-gui --workdir "$work")  # no Qt on the GPU machine: no GUI stall
+bench=("$PY" -m benchmarks.run --no-gui --workdir "$work")  # no Qt on the GPU machine: no GUI stall
 if [ $dry_run = 1 ]; then
     # Tiny models and data on the CPU; compilation (minutes on a CPU) is left to the GPU run.
     tests=120 table=120 epoch=120 compiled=120
@@ -96,6 +96,6 @@ step "compiled throughput" "$compiled" "${bench[@]}" "${compile_args[@]}" --json
 
 summary_args=("$out")
 [ $dry_run = 1 ] && summary_args+=(--dry-run)
-"$PY" benchmarks/gpu_summary.py "${summary_args[@]}" 2>&1 | tee -a "$log"
+"$PY" -m benchmarks.gpu_summary "${summary_args[@]}" 2>&1 | tee -a "$log"
 # The check fails if any step did (timed out included); every step ran regardless.
 ! cut -f2 "$out/steps.tsv" | grep -qv '^0$'

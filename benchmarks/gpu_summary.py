@@ -1,7 +1,7 @@
 """summary.md of a benchmarks/gpu_check.sh run: the machine, each step's status, the gpu tests'
-outcome and the benchmark tables, ready to read (and to paste into the README's GPU section).
+outcome and the benchmark tables, ready to read (and to paste into docs/gpu.md).
 
-    python benchmarks/gpu_summary.py OUTDIR [--dry-run]    # gpu_check.sh runs it last, there
+    python -m benchmarks.gpu_summary OUTDIR [--dry-run]    # gpu_check.sh runs it last, there
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402  (benchmarks/run.py: its table printer)
+from benchmarks import run  # its table printer
 
 TABLES = (("gpu.json", "The benchmark table"),
           ("epoch.json", "The lecture PixelRNN's epoch, its profile and its levers"),

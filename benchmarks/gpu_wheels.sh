@@ -11,7 +11,7 @@
 #   bash benchmarks/gpu_wheels.sh [COURSE_DATA_DIR]
 #
 # COURSE_DATA_DIR defaults to $STUDIO_POKEMON_DIR, else ../shared/data/pokemon beside the repo
-# (studio.data.find_course_data). Then, on the GPU machine: README, "On a GPU".
+# (studio.data.find_course_data). Then, on the GPU machine: docs/gpu.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -57,4 +57,4 @@ else
     echo "gpu_wheels: no course data found (give its folder as the argument, or set STUDIO_POKEMON_DIR);" \
          "the GPU check then times the PixelRNN epoch on the built-in creatures" >&2
 fi
-echo "gpu_wheels: done. Carry .whl and .gpu-data in the device run (README, On a GPU)."
+echo "gpu_wheels: done. Carry .whl and .gpu-data in the device run (docs/gpu.md)."

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Does the GUI stay responsive while the GAN trains at full speed? (goal: longest stall < 50 ms)
 
-    python benchmarks/gui_stall.py [--seconds 15] [--batch-size 64] [--data builtin] [--json out.json]
+    python -m benchmarks.gui_stall [--seconds 15] [--batch-size 64] [--data builtin] [--json out.json]
 
 Opens the real main window (offscreen, or on $DISPLAY, e.g. under Xvfb), starts GAN training
 from the GAN workspace (default config, built-in data), and ticks a 5 ms QTimer on the GUI
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+from benchmarks.common import add_arguments
 
 TICK_MS = 5
 
@@ -29,8 +29,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=15.0, help="how long to measure while training")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--data", default="builtin")
-    p.add_argument("--json", help="also write the results to this JSON file")
+    add_arguments(p, data="builtin", device=False)
     p.add_argument("--no-train", action="store_true",
                    help="baseline: the same window and timer without training (what the machine's "
                         "own load costs)""")

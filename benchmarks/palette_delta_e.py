@@ -5,7 +5,7 @@ quantises them with (a) the course palette and (b) palettes re-derived by k-mean
 seeds), and reports the mean per-pixel colour error ΔE*76 (CIELAB distance) against the framed,
 unquantised RGB pixels.
 
-    python benchmarks/palette_delta_e.py [COURSE_DIR] [--seeds 0 1 2] [-k 167]
+    python -m benchmarks.palette_delta_e [COURSE_DIR] [--seeds 0 1 2] [-k 167]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from studio.data import find_course_data
 from studio.data.course import COLORMAP_FILE, read_colormap
 from studio.data.images import load_framed_rgb

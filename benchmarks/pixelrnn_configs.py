@@ -6,8 +6,8 @@ ABLATIONS below) with the real engine on the same
 reached at, the train bits/pixel there, and the training minutes. Each run is kept under
 --runs (default runs/pixelrnn-configs/NAME) with its best.pt, for benchmarks/completion_*.py.
 
-    nice -n 10 python benchmarks/pixelrnn_configs.py --configs lecture 2d-copy --epochs 30
-    python benchmarks/pixelrnn_configs.py --report     # the table of runs already made
+    nice -n 10 python -m benchmarks.pixelrnn_configs --configs lecture 2d-copy --epochs 30
+    python -m benchmarks.pixelrnn_configs --report     # the table of runs already made
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from benchmarks.common import add_arguments, train_row, write_json
 from studio.data import find_course_data, open_dataset
 from studio.models import pixelrnn
-from studio.train.engine import Trainer, TrainSettings
 from studio.train.run import RunDir
 
 UNIFORM = "uniform over the palette"
@@ -71,14 +71,13 @@ def print_table(rows: list[dict], bits_uniform: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None, help="dataset (default: the course data)")
     parser.add_argument("--configs", nargs="+", default=list(CHOICES))
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--runs", type=Path, default=Path("runs/pixelrnn-configs"))
     parser.add_argument("--report", action="store_true", help="only print the table of existing runs")
-    parser.add_argument("--json", action="store_true")
+    add_arguments(parser, data=None)
     args = parser.parse_args()
     data = args.data or find_course_data()
     if data is None:
@@ -91,17 +90,13 @@ def main() -> int:
             parser.error(f"unknown config {name!r}; choose from {', '.join(CHOICES)}")
         if args.report:
             continue
-        settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, device="cpu",
-                                 sample_every=0, log_every=10, checkpoint_every=10)
-        Trainer("pixelrnn", CHOICES[name], sprites, settings, args.runs / name).run_training()
+        train_row("pixelrnn", CHOICES[name], sprites, args.runs / name, device=args.device or "cpu",
+                  epochs=args.epochs, batch_size=args.batch_size, log_every=10, eval_every=1, checkpoint_every=10)
         print(json.dumps(summarise(args.runs / name)), flush=True)
     rows = [summarise(args.runs / n) for n in args.configs if (args.runs / n / "metrics.jsonl").exists()]
     rows = [r for r in rows if r]
-    if args.json:
-        print(json.dumps(rows, indent=1))
-    else:
-        import math
-        print_table(rows, math.log2(sprites.num_colors))
+    print_table(rows, math.log2(sprites.num_colors))
+    write_json(args.json, rows)
     return 0
 
 

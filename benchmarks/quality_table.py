@@ -1,28 +1,27 @@
 #!/usr/bin/env python
-"""The README's quality table: every run scored by one yardstick, with the reference rows.
+"""The quality table (docs/yardstick.md): every run scored by one yardstick, with the reference rows.
 
-    OMP_NUM_THREADS=1 python benchmarks/quality_table.py runs/gan-quick runs/vae-default ... \
+    OMP_NUM_THREADS=1 python -m benchmarks.quality_table runs/gan-quick runs/vae-default ... \
         --grids resources/quality --json /tmp/quality.json
 
 For each run folder (any model): the yardstick of ``-n`` samples of its best checkpoint
-(studio/models/scores.py: c2st, precision, recall, copy rate, MMD²), held-out bits/px where
+(studio/models/scores.py: c2st with its 95 % interval, precision, recall, copy rate, MMD²), held-out bits/px where
 the model has a likelihood, the CPU minutes its training used (the last record's ``cpu``)
 and the `studio train` command that matches its config.json. Above them, the reference rows
 of each data set: held-out real sprites (the floor a perfect model reaches) and pixel-
 shuffled ones (the ceiling). A sample grid PNG per row goes into ``--grids``. Prints a
-Markdown table to paste into the README.
+Markdown table to paste into docs/yardstick.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import add_arguments
 
-COLUMNS = ("c2st", "precision", "recall", "copy_rate", "mmd2")
+COLUMNS = ("c2st", "c2st_low", "c2st_high", "precision", "recall", "copy_rate", "mmd2")
 GRID_SPRITES = 64
 
 
@@ -32,7 +31,7 @@ def main(argv=None) -> int:
     p.add_argument("-n", type=int, default=512, help="samples scored per row (default 512)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--grids", default="/tmp/quality_grids", help="folder for one sample grid PNG per row")
-    p.add_argument("--json", help="also write the rows as JSON here")
+    add_arguments(p, data=False, device=False)
     args = p.parse_args(argv)
     rows = quality_rows(args.runs, args.n, args.seed, Path(args.grids))
     print(markdown(rows))
@@ -115,10 +114,11 @@ def markdown(rows: list[dict]) -> str:
     def cell(value, fmt):
         return "—" if value is None else format(value, fmt)
 
-    lines = ["| model | preset | c2st | precision | recall | copy rate | MMD² | bits/px | CPU min | samples | command |",
+    lines = ["| model | preset | c2st [95 %] | precision | recall | copy rate | MMD² | bits/px | CPU min | samples | command |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['preset']} | {r['c2st']:.3f} | {r['precision']:.3f} | "
+        lines.append(f"| {r['model']} | {r['preset']} | {r['c2st']:.3f} [{r['c2st_low']:.2f}, {r['c2st_high']:.2f}] | "
+                     f"{r['precision']:.3f} | "
                      f"{r['recall']:.3f} | {r['copy_rate']:.3f} | {r['mmd2']:.4f} | "
                      f"{cell(r['bits_per_pixel'], '.3f')} | {cell(r['cpu_minutes'], '.1f')} | "
                      f"![]({r['grid']}) | {'`' + r['command'] + '`' if r['command'] else ''} |")

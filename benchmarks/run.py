@@ -1,9 +1,9 @@
 """The studio's speed and quality, in one run on the current device: one table, also as JSON.
 
-    python benchmarks/run.py                    # full run (minutes on a CPU)
-    python benchmarks/run.py --quick            # tiny settings: checks the script end to end
-    python benchmarks/run.py --device cuda --compile --json results.json
-    python benchmarks/run.py --device cuda --models pixelrnn --epoch-reps 300 --epoch-sweep 64,256,713
+    python -m benchmarks.run                    # full run (minutes on a CPU)
+    python -m benchmarks.run --quick            # tiny settings: checks the script end to end
+    python -m benchmarks.run --device cuda --compile --json results.json
+    python -m benchmarks.run --device cuda --models pixelrnn --epoch-reps 300 --epoch-sweep 64,256,713
 
 Sections:
 1. training throughput (sprites/s) of each model through the engine against a plain PyTorch
@@ -21,7 +21,7 @@ Sections:
    launches a step and how busy the GPU is);
 7. with --epoch-sweep: that epoch at other batch sizes (learning rate scaled), with and without
    torch.compile and bf16, each with the held-out bits/pixel it reaches: which lever pays.
-benchmarks/gpu_check.sh runs this on a GPU (README, "On a GPU").
+benchmarks/gpu_check.sh runs this on a GPU (docs/gpu.md).
 Machines are noisy: compare the ratios measured side by side in one run, not across runs.
 """
 
@@ -45,12 +45,13 @@ import numpy as np
 # Quiets torch.profiler's log lines on stderr (its one-line start/stop marks remain).
 os.environ.setdefault("KINETO_LOG_LEVEL", "5")
 import torch  # noqa: E402  (after the profiler's log level is set)
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
-from studio.data import find_course_data, open_dataset
-from studio.models import MODEL_NAMES, model_module
-from studio.train.devices import describe_device, pick_device
-from studio.train.engine import Trainer, TrainingListener, TrainSettings
+from benchmarks.common import add_arguments
+from studio.data import find_course_data, open_dataset  # noqa: E402
+from studio.models import MODEL_NAMES, model_module  # noqa: E402
+from studio.train.devices import describe_device, pick_device  # noqa: E402
+from studio.train.engine import Trainer, TrainingListener, TrainSettings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -170,10 +171,10 @@ def vae_latency(args, sprites, configs) -> dict:
 def gui_stall(args) -> dict:
     out = Path(args.workdir) / "gui_stall.json"
     seconds = "3" if args.quick else "15"
-    cmd = [sys.executable, str(HERE / "gui_stall.py"), "--seconds", seconds, "--json", str(out)]
+    cmd = [sys.executable, "-m", "benchmarks.gui_stall", "--seconds", seconds, "--json", str(out)]
     if args.quick:
         cmd += ["--data", "builtin:n=96", "--batch-size", "8"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=HERE.parent)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     return json.loads(out.read_text())
@@ -405,7 +406,7 @@ def print_table(result: dict) -> None:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    add_arguments(p, data=False)  # --device, --json
     p.add_argument("--models", default=",".join(MODEL_NAMES))
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=20, help="timed steps per repetition")
@@ -426,7 +427,6 @@ def parse_args(argv=None):
     p.add_argument("--sweep-compile", default="off", help="off, on or off,on")
     p.add_argument("--sweep-amp", default="on", help="bf16 autocast (CUDA only): on, off or on,off")
     p.add_argument("--quick", action="store_true", help="tiny models and budgets: checks the script runs")
-    p.add_argument("--json", help="also write the results here")
     p.add_argument("--workdir", default="/tmp")
     args = p.parse_args(argv)
     args.models = [m for m in args.models.split(",") if m]

@@ -3,9 +3,9 @@
 (or a few: steps per frame) and the snapshot a view redraws from (1-D: G's density and D's curve;
 2-D: G's points from fixed z and D's heat map). Also the 2-D ring test's mode coverage over seeds.
 
-    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/toygan_speed.py
-    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/toygan_speed.py --ring-seeds 10 --ring-steps 3000
-    OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen nice -n 5 python benchmarks/toygan_speed.py --gui
+    OMP_NUM_THREADS=1 nice -n 5 python -m benchmarks.toygan_speed
+    OMP_NUM_THREADS=1 nice -n 5 python -m benchmarks.toygan_speed --ring-seeds 10 --ring-steps 3000
+    OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen nice -n 5 python -m benchmarks.toygan_speed --gui
 
 ``--gui`` times what the Toy GAN view does for a frame: the steps, the snapshot, and drawing it
 (the 1-D curves, or the 2-D heat map, both point clouds and the arrows) into an 1100×600 window,
@@ -19,11 +19,8 @@ busy shared machine does not lower them; the wall-clock rate is printed beside. 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def frames_per_second(data: str, loss: str, steps_per_frame: int, frames: int) -> tuple[float, float]:

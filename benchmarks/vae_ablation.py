@@ -9,10 +9,10 @@ c2st, precision, recall and copy rate. Each run stays under --runs/NAME;
 results are kept in --runs/results.json, so rows can be run one at a time and the table
 printed once all are in.
 
-    python benchmarks/vae_ablation.py --rows lecture +resize          # train these two
-    python benchmarks/vae_ablation.py --rows quick default            # the presets, at their own budgets
-    python benchmarks/vae_ablation.py --report                        # the table of rows run so far
-    python benchmarks/vae_ablation.py --pictures RUN_DIR --out DIR    # its reconstructions and samples
+    python -m benchmarks.vae_ablation --rows lecture +resize          # train these two
+    python -m benchmarks.vae_ablation --rows quick default            # the presets, at their own budgets
+    python -m benchmarks.vae_ablation --report                        # the table of rows run so far
+    python -m benchmarks.vae_ablation --pictures RUN_DIR --out DIR    # its reconstructions and samples
 """
 
 from __future__ import annotations
@@ -24,14 +24,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+from benchmarks.common import add_arguments, one_thread, train_row, write_json
 from studio.data import find_course_data, open_dataset
 from studio.models import vae
 from studio.models.scores import score_samples
-from studio.train.engine import Trainer, TrainSettings
-from studio.train.settings import default_settings
 from studio.train.evaluate import evaluate_run
 from studio.train.run import RunDir
 from studio.train.trained import TrainedRun
@@ -85,16 +82,16 @@ def summarise(run_dir: Path, sprites) -> dict:
     return {**row, **{k: scores[k] for k in ("c2st", "precision", "recall", "copy_rate")}}
 
 
-def train_row(name: str, runs: Path, cpu_minutes: float, sprites) -> dict:
-    if name in PRESETS:
-        config, settings = vae.CONFIGS[PRESETS[name]], default_settings("vae", PRESETS[name], device="cpu")
+def ablation_row(name: str, runs: Path, cpu_minutes: float, sprites, device: str = "cpu") -> dict:
+    out = runs / name.replace("+", "plus-")
+    if (out / "checkpoints" / "best.pt").exists():  # a row already trained is only summarised
+        pass
+    elif name in PRESETS:
+        train_row("vae", PRESETS[name], sprites, out, preset=PRESETS[name], device=device)
     else:
         config, train = ROWS[name]
-        settings = TrainSettings(**train, cpu_budget=cpu_minutes * 60, sample_every=0, seed=0,
-                                 checkpoint_every=10 ** 6, device="cpu")
-    out = runs / name.replace("+", "plus-")
-    if not (out / "checkpoints" / "best.pt").exists():  # a row already trained is only summarised
-        Trainer("vae", config, sprites, settings, out).run_training()
+        train_row("vae", config, sprites, out, cpu_minutes=cpu_minutes, device=device, **train, seed=0,
+                  sample_every=0, log_every=10, eval_every=1, checkpoint_every=10 ** 6)
     return {"row": name, **summarise(out, sprites)}
 
 
@@ -151,15 +148,14 @@ def save_pictures(run_dir: Path, out: Path, sprites, n: int = 16, scale: int = 2
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None, help="the course folder (default: found as the studio finds it)")
     parser.add_argument("--rows", nargs="+", default=list(ROWS) + list(PRESETS), choices=list(ROWS) + list(PRESETS))
-    parser.add_argument("--cpu-minutes", type=float, default=3.0, help="CPU budget of every row")
+    add_arguments(parser, data=None, cpu_minutes=3.0)
     parser.add_argument("--runs", type=Path, default=Path("runs/vae-ablation"))
     parser.add_argument("--report", action="store_true", help="only print the table of rows run so far")
     parser.add_argument("--pictures", type=Path, metavar="RUN_DIR", help="only draw a run's pictures into --out")
     parser.add_argument("--out", type=Path, default=Path("."), help="where --pictures writes")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    one_thread()
     if args.pictures:
         save_pictures(args.pictures, args.out, open_dataset(args.data or find_course_data()))
         return 0
@@ -172,7 +168,7 @@ def main() -> int:
             return 2
         sprites = open_dataset(data)
         for name in args.rows:
-            row = train_row(name, args.runs, args.cpu_minutes, sprites)
+            row = ablation_row(name, args.runs, args.cpu_minutes, sprites, args.device or "cpu")
             # Re-read before writing: another invocation may have added rows meanwhile.
             results = {**(json.loads(results_file.read_text()) if results_file.exists() else {}), name: row}
             args.runs.mkdir(parents=True, exist_ok=True)
@@ -181,6 +177,7 @@ def main() -> int:
             partial.replace(results_file)  # atomic: a reader never sees half a file
             print(f"{name}: {results[name]}", file=sys.stderr)
     print_table(results)
+    write_json(args.json, results)
     if args.data or find_course_data():
         guesses = reference_bits(open_dataset(args.data or find_course_data()))
         print("code-free references: " + ", ".join(f"{k} {v:.2f}" for k, v in guesses.items()))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """How fast the latent explorer decodes — one point → RGB image (the slider's path), a grid — and completes.
 
-    python benchmarks/vae_decode.py [--run RUN_DIR | --config NAME] [--calls 2000]
+    python -m benchmarks.vae_decode [--run RUN_DIR | --config NAME] [--calls 2000]
 
 Goal: one-point decode plus conversion to a uint8 image under 5 ms on a laptop-class CPU for
 the conv decoder, so the sprite follows a slider within one 60 Hz frame; under 100 ms for an
@@ -17,18 +17,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.data.palette import Palette  # noqa: E402
-from studio.models import vae  # noqa: E402
-from studio.models.completion import centre_hole, cover_bottom  # noqa: E402
-from studio.models.inpainting import completer_for  # noqa: E402
-from studio.models.latent import LatentExplorer  # noqa: E402
+from studio.data.palette import Palette
+from studio.models import vae
+from studio.models.completion import centre_hole, cover_bottom
+from studio.models.inpainting import completer_for
+from studio.models.latent import LatentExplorer
 
 
 def make_explorer(run: str | None, config: str = "lecture") -> LatentExplorer:

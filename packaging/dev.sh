@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the studio in ./.venv (idempotent, quick when already done), then run it or its tests.
 #   bash packaging/dev.sh run [ARGS]    open the studio (on the built-in dataset)
-#   bash packaging/dev.sh test [ARGS]   run the test suite (headless, offscreen Qt)
+#   bash packaging/dev.sh test [ARGS]   run the whole test suite (headless, offscreen Qt), as CI does
+#   bash packaging/dev.sh test --quick [ARGS]   the quick lane: every test not marked slow
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${STUDIO_VENV:-.venv}
@@ -54,13 +55,17 @@ case "$cmd" in
     test)
         setup
         export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
+        if [ "${1:-}" = "--quick" ]; then
+            shift
+            exec "$PY" -m pytest -m "not slow" "$@"
+        fi
         exec "$PY" -m pytest "$@"
         ;;
     setup)
         setup
         ;;
     *)
-        echo "usage: bash packaging/dev.sh {run|test|setup} [ARGS]" >&2
+        echo "usage: bash packaging/dev.sh {run|test [--quick]|setup} [ARGS]" >&2
         exit 2
         ;;
 esac

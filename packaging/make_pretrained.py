@@ -1,16 +1,20 @@
-"""Make the small models the studio ships, so every workspace has one on first launch.
+"""Make the models the studio ships, so every workspace has one on first launch.
 
-    python packaging/make_pretrained.py            # all five, ~5 CPU-minutes, into resources/pretrained/
+    python packaging/make_pretrained.py                        # the built-in creatures' set, ~2 CPU-minutes
+    python packaging/make_pretrained.py --data PATH/pokemon    # the course's set, ~50 CPU-minutes
     python packaging/make_pretrained.py --model vae --out /tmp/pretrained
 
-Each model trains on the built-in creatures (no data download) from a fixed seed for a fixed
-number of steps, on one CPU thread, so the same studio version makes the same models. What is
-kept of each run is a run folder the studio opens like any other (``TrainedRun.open``):
+A set is one model of every family trained on one dataset: ``builtin`` on the built-in
+creatures (no download), ``pokemon`` on the course's data (``--data``: its folder; the
+repository holds none of its sprites, only what this script makes of them — weights and the
+palette they were trained with). Each model trains from a fixed seed for a fixed number of
+steps, on one CPU thread, so the same studio version makes the same models. What is kept of
+each run is a run folder the studio opens like any other (``TrainedRun.open``):
 
-    resources/pretrained/MODEL/config.json      the run's description (model config, data, ...)
-    resources/pretrained/MODEL/metrics.jsonl    its curves, for the Train tab
-    resources/pretrained/MODEL/samples/*.png    its last sample grid
-    resources/pretrained/MODEL/checkpoints/best.pt   weights only (float16; no optimiser, no RNG)
+    resources/pretrained/SET/MODEL/config.json      the run's description (model config, palette, ...)
+    resources/pretrained/SET/MODEL/metrics.jsonl    its curves, for the Train tab
+    resources/pretrained/SET/MODEL/samples/*.png    its last sample grid
+    resources/pretrained/SET/MODEL/checkpoints/best.pt   weights only (float16; no optimiser, no RNG)
 
 The wheel carries them (pyproject.toml's force-include). Re-run this script after changing a
 model: a checkpoint that no longer fits its model is refused with a message naming the file.
@@ -33,19 +37,29 @@ sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
 #: (config preset, field overrides, steps, held-out evaluation every N epochs) per model:
 #: small enough to train in about a CPU-minute each and to ship in a few MB, good enough
 #: that completing, sliding and walking show something recognisable.
-RECIPES = {
+BUILTIN_RECIPES = {
     "diffusion": ("quick", {"n_embd": 64, "n_layer": 2}, 400, 5),
     "gan": ("dcgan", {"width": 32, "lr_g": 1e-3, "lr_d": 1e-3}, 1000, 20),
     "pixelrnn": ("small", {}, 150, 2),
     "transformer": ("quick", {"n_embd": 32}, 352, 4),
     "vae": ("lecture", {"width": 32, "hidden": 128}, 1000, 10),
 }
-DATA = "builtin"
+#: The course's set: each family's default preset (the best measured: docs/models.md) for the
+#: steps that take about 10 CPU-minutes on one thread — far longer than a learner's quick run.
+COURSE_RECIPES = {
+    "diffusion": ("default", {}, 1500, 5),
+    "gan": ("crisp", {}, 4000, 50),
+    "pixelrnn": ("2d-copy", {}, 530, 5),
+    "transformer": ("2d-copy", {}, 2800, 5),
+    "vae": ("pixelvae", {}, 630, 5),
+}
+SETS = {"builtin": BUILTIN_RECIPES, "pokemon": COURSE_RECIPES}
+RECIPES = BUILTIN_RECIPES
 SEED = 0
 
 
-def make(model: str, out: Path) -> dict:
-    """Train ``model``'s recipe and write its shipped run folder to ``out/model``."""
+def make(model: str, out: Path, data: str = "builtin", recipes: dict = BUILTIN_RECIPES) -> dict:
+    """Train ``model``'s recipe on ``data`` and write its shipped run folder to ``out/model``."""
     import torch
 
     from studio.data import open_dataset
@@ -55,9 +69,9 @@ def make(model: str, out: Path) -> dict:
     from studio.train.settings import default_settings
     from studio.train.run import RunDir
 
-    preset, overrides, steps, eval_every = RECIPES[model]
+    preset, overrides, steps, eval_every = recipes[model]
     config = dataclasses.replace(model_module(model).CONFIGS[preset], **overrides)
-    sprites = open_dataset(DATA)
+    sprites = open_dataset(data)
     settings = default_settings(model, preset, seed=SEED, max_steps=steps, epochs=10 ** 6,
                                 device="cpu", eval_every=eval_every, checkpoint_every=0,
                                 sample_every=steps, sample_count=16, log_every=10)
@@ -90,15 +104,20 @@ def make(model: str, out: Path) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=sorted(RECIPES), action="append",
+    parser.add_argument("--data", default="builtin",
+                        help="the course's data folder (pixel_color.txt, colormap.txt) for the pokemon set; "
+                             "default: the built-in creatures' set")
+    parser.add_argument("--model", choices=sorted(BUILTIN_RECIPES), action="append",
                         help="only this model (repeatable); default: all")
-    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "pretrained")
+    parser.add_argument("--out", type=Path, help="default: resources/pretrained/SET")
     args = parser.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(1)  # the same arithmetic on every machine, and fair CPU-seconds
-    rows = [make(model, args.out) for model in (args.model or sorted(RECIPES))]
+    name = "builtin" if args.data == "builtin" else "pokemon"
+    out = args.out or ROOT / "resources" / "pretrained" / name
+    rows = [make(model, out, args.data, SETS[name]) for model in (args.model or sorted(SETS[name]))]
     print(f"{'model':11} {'config':8} {'steps':>6} {'CPU-s':>7} {'MB':>6}  folder")
     for r in rows:
         print(f"{r['model']:11} {r['config']:8} {r['steps']:>6} {r['cpu_seconds']:>7} {r['megabytes']:>6}  {r['folder']}")

@@ -22,17 +22,51 @@ def _wait_for(signal, timeout_s: int = 300) -> None:
 
 def pixelrnn_compared(window, sprite: int = 3) -> None:
     """PixelRNN tab with the shipped models (a new HOME: no runs): sprite ``sprite`` covered
-    50 %, completed by the chosen PixelRNN, then Compare all models: the chooser's four models'
+    50 %, completed by the chosen PixelRNN, then Compare all models: the chooser's five models'
     best variants in one row, with their scores and times."""
     workspace = window.show_workspace("PixelRNN")
-    if workspace.model_box.chooser.count() < 4:
-        _wait_for(workspace.modelChanged)
+    _wait_for_shipped(workspace)
     workspace.browser.select(sprite)
     workspace.tools.actions["cover50"].trigger()
     workspace.start_completion()
     _wait_for(workspace.completionEnded)
     workspace.start_comparison()
     _wait_for(workspace.comparisonEnded)
+
+
+def _wait_for_shipped(workspace, timeout_s: int = 120) -> None:
+    """Run the event loop until the canvas's chooser lists every shipped model."""
+    import time
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from studio.session.pretrained import shipped_runs
+
+    end = time.monotonic() + timeout_s
+    while workspace.model_box.chooser.count() < len(shipped_runs()) and time.monotonic() < end:
+        pause = QEventLoop()
+        QTimer.singleShot(100, pause.quit)
+        pause.exec()
+
+
+def pixelrnn_race(window, sprite: int = 3) -> None:
+    """PixelRNN tab with the shipped models: sprite ``sprite`` covered 50 %, then Race: the
+    PixelRNN's raster order against diffusion's confidence order, replayed to the end, both times shown."""
+    workspace = window.show_workspace("PixelRNN")
+    _wait_for_shipped(workspace)
+    workspace.browser.select(sprite)
+    workspace.tools.actions["cover50"].trigger()
+    workspace.start_race()
+    _wait_for(workspace.raceEnded)
+    _wait_for(workspace.race_panel.played)
+
+
+def diffusion_timeline(window, step: int = 6) -> None:
+    """Diffusion tab, the shipped model's samples at K = 16, the timeline at ``step``."""
+    workspace = window.show_workspace("Diffusion")
+    if workspace.view.drawn is None:
+        _wait_for(workspace.drawn)
+    workspace.timeline.setValue(step)
 
 
 def pixelrnn_completed(window, sprite: int | None = None) -> None:

@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     score = subparsers.add_parser(
         "score", help="the yardstick of a run's samples or a sprite file, as one JSON object",
         description="c2st, precision, recall, copy rate and MMD² of SOURCE's sprites against the "
-                    "real ones, with the reference rows (real held-out sprites: the floor; "
+                    "real ones (the c2st with its 95 % interval, c2st_low..c2st_high), with the reference rows (real held-out sprites: the floor; "
                     "pixel-shuffled ones: the ceiling) and held-out bits/px where the model has them.")
     score.add_argument("source", help="a run folder (its best checkpoint is sampled), or a file of "
                                       "sprites: the course's format (.txt, one sprite a line) or .npy")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -16,7 +15,9 @@ from studio.session.runs import MAX_RUN_NAME, run_model
 
 def register(subparsers) -> None:
     train = subparsers.add_parser("train", help="train a model headless (also under torchrun)")
-    train.add_argument("model", choices=MODEL_NAMES)
+    train.add_argument("model", choices=(*MODEL_NAMES, "all"),
+                       help="a family, or all: every family's quick preset on --data, one after another "
+                            "(quick models for a dataset no model fits; --cpu-minutes each)")
     train.add_argument("--data", default="builtin", help="course folder, image folder or 'builtin'")
     train.add_argument("--config", help="a named config (e.g. lecture) or a JSON/TOML file")
     train.add_argument("--epochs", type=positive_int(max=10**7),
@@ -133,9 +134,10 @@ def cmd_train(args) -> int:
     """The same TrainingSession the app's Train button drives: the run goes to the same runs
     folder (``--out`` to choose another), trained here, in the foreground."""
     from studio.errors import ConfigError
-    from studio.session.training import TrainingSession
-    from studio.session.training import SignalStop
+    from studio.session.training import SignalStop, TrainingSession
 
+    if args.model == "all":
+        return _train_all(args)
     session = TrainingSession(args.model)
     main = _is_main_process()
     if main and not args.quiet:
@@ -169,6 +171,32 @@ def cmd_train(args) -> int:
         summary = session.summary
         _say(json.dumps({k: summary[k] for k in ("status", "step", "total", "run", "checkpoint")}), sys.stdout)
     return 0
+
+
+def _train_all(args) -> int:
+    """`studio train all`: the app's Train quick models, in the foreground."""
+    from studio.data import open_dataset
+    from studio.errors import ConfigError
+    from studio.session.quick import QUICK_ORDER, QuickModels
+    from studio.session.training import SignalStop, TrainingSession
+
+    given = [flag for flag, value in (("--resume", args.resume), ("--config", args.config), ("--out", args.out),
+                                      ("--steps", args.steps), ("--epochs", args.epochs)) if value]
+    if given:
+        raise ConfigError(f"{given[0]} is for one model; `train all` trains each family's quick preset "
+                          "into the runs folder", hint="drop it, or name one model")
+    sessions = {m: TrainingSession(m) for m in QUICK_ORDER}
+    quick = QuickModels(sessions, cpu_minutes=args.cpu_minutes)
+    for model, session in sessions.items():
+        if not args.quiet:
+            _ProgressBar(session.monitor)
+        session.monitor.run_started.connect(lambda info, s=session: _say_started(s, info))
+    quick.model_ended.connect(lambda model, how: _say(f"studio: {model}: {how}"))
+    _say(f"studio: training quick models: {quick.plan()}")
+    with SignalStop(on_first=lambda signum: quick.stop()):
+        quick.start(open_dataset(args.data))
+    _say(json.dumps([{"model": m, "status": how} for m, how in quick.results]), sys.stdout)
+    return 0 if all(not how.startswith("failed") for _, how in quick.results) else 1
 
 
 def _is_main_process() -> bool:

@@ -130,6 +130,10 @@ class VariantStrip(SpriteStrip):
             tips = [f"Variant {k + 1}: log p = {s:.1f} nats ({-s / np.log(2) / pixels:.2f} bits per pixel) for "
                     "the whole completed sprite under the model.\nHigher (closer to 0) = more likely. Click "
                     "to put it on the canvas." for k, s in enumerate(scores)]
+        elif score_name.startswith("log p(colours as committed)"):  # diffusion: how sure it was along the way
+            tips = [f"Variant {k + 1}: {score_name} = {s:.1f}: how sure the model was of each colour when it "
+                    "committed it.\nHigher (closer to 0) = surer. Click to put it on the canvas."
+                    for k, s in enumerate(scores)]
         else:
             tips = [f"Variant {k + 1}: {score_name} = {s:.1f}.\nHigher = fits the visible pixels better. "
                     "Click to put it on the canvas." for k, s in enumerate(scores)]
@@ -209,7 +213,7 @@ class ModelBox(QGroupBox):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_run_button = QPushButton("Open run…")
         self.open_run_button.setToolTip("Complete with another model: the best checkpoint of a run folder "
-                                        "of any model (PixelRNN, transformer, VAE or GAN)")
+                                        "of any model (PixelRNN, transformer, diffusion, VAE or GAN)")
         self.train_button = QPushButton("Train PixelRNN…")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_run_button)
@@ -262,6 +266,11 @@ class CompletionBox(QGroupBox):
         self.compare_button = QPushButton("Compare all models")
         self.compare_button.setToolTip("Complete the same mask with every model in the chooser, one after "
                                        "another: the best variant of each, with its score and time, below")
+        self.race_button = QPushButton("Race: raster order vs diffusion")
+        self.race_tip = ("Fill the same mask pixel by pixel in raster order (PixelRNN or the "
+                         "transformer) and a few pixels a step in confidence order (diffusion), "
+                         "replayed side by side with the time each took")
+        self.race_button.setToolTip(self.race_tip)
         self.progress = QProgressBar()
         self.progress.setFormat("")  # "pixel %v / %m" while completing
         self.hint = QLabel()
@@ -280,6 +289,7 @@ class CompletionBox(QGroupBox):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.compare_button)
+        layout.addWidget(self.race_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.hint)
 
@@ -291,6 +301,7 @@ class CompletionBox(QGroupBox):
         self.hint.setText("Completing… the canvas stays editable.")
         self.complete_button.setEnabled(False)
         self.compare_button.setEnabled(False)
+        self.race_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
     def show_progress(self, done: int, total: int, text: str = "pixel %v / %m") -> None:

@@ -6,11 +6,12 @@ and "Train transformer": the shared :class:`TrainingPanel`; when a run there fin
 best checkpoint becomes the model the Complete page uses.
 
 What completes lives below this view, in ``workspace.models`` (a Qt-free
-:class:`studio.session.completion.CompletionModels`: the built-in PixelRNN, transformer, VAE and
-GAN, every run opened here, the chosen one, the running job): the chooser picks the one Complete
+:class:`studio.session.completion.CompletionModels`: the built-in PixelRNN, transformer, diffusion,
+VAE and GAN, every run opened here, the chosen one, the running job): the chooser picks the one Complete
 uses (``workspace.task`` is its Task, or None: then Complete is disabled and the page says how
 to get one); *Compare all models* fills the same mask with each of them and shows the best of
-each in one row. Jobs run on a worker thread; the canvas stays editable meanwhile, and Cancel
+each in one row; *Race* fills it in raster order and with diffusion, replayed side by side
+(studio.session.race, gui/race_panel.py). Jobs run on a worker thread; the canvas stays editable meanwhile, and Cancel
 stops the job between two steps.
 """
 
@@ -31,11 +32,13 @@ from studio.gui.canvas_model import composite, sprite_from_image
 from studio.gui.canvas_tools import CanvasToolBars
 from studio.gui.completion_panels import CompletionBox, CompletionResults, ModelBox, PaintColourBox, SpriteBrowser
 from studio.gui.context import StudioContext
+from studio.gui.race_panel import RacePanel
 from studio.gui.training import PlotSpec, TrainingPanel
 from studio.gui.widgets import export_folder, remember_export_folder, side_column
 from studio.gui.workers import GuiThread, report_bug, run_in_thread
 from studio.session.completion import Cancelled, CompletionJob, CompletionModel, CompletionModels
 from studio.session.pretrained import MODEL_TITLES, startup_run
+from studio.session.race import CompletionRace, race_entrants
 from studio.session.runs import run_model
 
 NO_MODEL_HINT = ("<b>No model yet.</b> Train or open a PixelRNN run to complete: use the "
@@ -48,6 +51,9 @@ MASK_HINT = ("2 · Mask the part to fill in: paint with <b>Mask</b>, drag a <b>R
              "<b>Cover 50 % / 75 %</b>. Or drop an image on the canvas.")
 MASK_HIDDEN_HINT = "<b>The mask is hidden</b>: you see the pixels under it. Show mask to edit it again."
 EXPORT_SCALE = 16
+RACE_HINT = ("<i>Race</i> fills the mask in raster order (PixelRNN or the transformer, pixel by pixel) and "
+             "with diffusion (a few pixels a step, the surest first), replayed side by side at the times "
+             "each reached each frame.")
 TRANSFORMER_INTRO = ("<b>Transformer</b> (the course's HW4): a small GPT reads the sprite as a "
                      "400-token sentence and predicts each colour from every earlier one at once, "
                      "through causal self-attention. Its default, <i>2d-copy</i>, also sees the pixel "
@@ -69,6 +75,8 @@ class CompletionWorkspace(QWidget):
     completionEnded = Signal(object)
     #: A comparison ended: a ModelResult per model, or [] when cancelled or failed.
     comparisonEnded = Signal(object)
+    #: a race's frames arrived and its replay started (the CompletionRace), or it failed (None)
+    raceEnded = Signal(object)
 
     def __init__(self, context: StudioContext, parent: QWidget | None = None, auto_load: bool = True):
         super().__init__(parent)
@@ -78,6 +86,8 @@ class CompletionWorkspace(QWidget):
         self.models = CompletionModels(runner=lambda work: run_in_thread(work, on_error=report_bug, owner=self),
                                        deliver=post)
         self._post = post
+        self.race = CompletionRace()
+        self._race_job = None  # the race being run on a worker, or None
 
         self.canvas = SpriteCanvas()
         self.canvas.setAcceptDrops(True)
@@ -159,6 +169,8 @@ class CompletionWorkspace(QWidget):
         centre_layout.addLayout(hint_row)
         centre_layout.addWidget(self.canvas, 1)
         centre_layout.addWidget(self.results)
+        self.race_panel = RacePanel(self.race, RACE_HINT)
+        self.results.addTab(self.race_panel, "6 · Race")
 
         # Right: the model, the completion settings, the palette.
         self.model_box = ModelBox()
@@ -169,6 +181,7 @@ class CompletionWorkspace(QWidget):
         self.controls = CompletionBox()
         self.controls.complete_button.clicked.connect(self.start_completion)
         self.controls.compare_button.clicked.connect(self.start_comparison)
+        self.controls.race_button.clicked.connect(self.start_race)
         self.controls.cancel_button.clicked.connect(self.cancel_completion)
         self.paint_box = PaintColourBox()
         self.thoughts_box = ThoughtsBox()
@@ -193,6 +206,7 @@ class CompletionWorkspace(QWidget):
         cleared if the palette or size changed, since old steps no longer apply)."""
         self.browser.set_dataset(dataset)
         self.paint_box.set_palette(dataset.palette)
+        self.race_panel.set_palette(dataset.palette)
         self.set_paint_color(1 if dataset.num_colors > 1 else 0)
         self.models.set_canvas(dataset.palette.colors, (dataset.height, dataset.width))
         self.canvas.set_sprite(dataset.indices[0], dataset.palette, "Load sprite #0",
@@ -348,6 +362,12 @@ class CompletionWorkspace(QWidget):
     def is_training(self) -> bool:
         return any(panel.is_training() for panel in self.trainers.values())
 
+    def training_panels(self) -> dict:
+        return dict(self.trainers)
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        self.models.show_checkpoint(path)
+
     def show_training(self, model: str) -> bool:
         if model in self.trainers:
             self.pages.setCurrentWidget(self.trainers[model])
@@ -399,6 +419,9 @@ class CompletionWorkspace(QWidget):
             problem = "Mask part of the sprite first, e.g. with Cover 75 %."
         self.controls.complete_button.setEnabled(problem is None and not busy)
         self.controls.compare_button.setEnabled(masked and not busy and bool(self.models.fitting()[0]))
+        race_problem = self.race_problem()
+        self.controls.race_button.setEnabled(masked and not busy and self._race_job is None and race_problem is None)
+        self.controls.race_button.setToolTip(race_problem or self.controls.race_tip)
         if not busy:
             self.controls.hint.setText(problem or "Press Complete: the model fills the hatched pixels, "
                                                   "keeping the others exactly.")
@@ -436,6 +459,51 @@ class CompletionWorkspace(QWidget):
             self.models.cancel()
             self.controls.cancel_button.setEnabled(False)
             self.controls.hint.setText("Cancelling…")
+
+    # --- the race ---------------------------------------------------------------------------------------
+    def race_problem(self) -> str | None:
+        """None if the canvas has a raster and a diffusion model to race, else why not."""
+        try:
+            race_entrants(self.models.fitting()[0], self.models.current)
+        except ValueError as err:
+            return str(err)
+        return None
+
+    def start_race(self):
+        """Fill the masked pixels with a raster and a diffusion model on a worker, then replay
+        them side by side (the race panel); the job, or None if it cannot start now."""
+        state = self.canvas.state
+        if state is None or not state.mask.any() or self._race_job is not None or self.job is not None:
+            return None
+        try:
+            self.race.set_entrants(race_entrants(self.models.fitting()[0], self.models.current))
+        except ValueError as err:
+            self.controls.hint.setText(str(err))
+            return None
+        race, sprite, mask = self.race, state.sprite.copy(), state.mask.copy()
+        n, temperature = self.controls.n_variants.value(), self.controls.temperature()
+        self.results.setCurrentWidget(self.race_panel)
+        self.controls.hint.setText(f"Racing {' against '.join(m.title for m in race.entrants)}… each fills the "
+                                   "mask on its own, then both are replayed.")
+        self._race_job = run_in_thread(lambda: race.run(sprite, mask, n, temperature=temperature),
+                                       self._on_race_done, self._on_race_failed, name="race", owner=self)
+        self._update_complete_button()
+        return self._race_job
+
+    def _on_race_done(self, frames) -> None:
+        self._race_job = None
+        self.race.set_frames(frames)  # → the panel replays it
+        self._update_complete_button()
+        self.controls.hint.setText("The race is replayed below, slowed down, at the times each model reached "
+                                   "each frame; the clocks count real seconds.")
+        self.raceEnded.emit(self.race)
+
+    def _on_race_failed(self, error: BaseException) -> None:
+        self._race_job = None
+        self.controls.hint.setText(f"The race failed: {describe_error(error)}")
+        report_bug(error)
+        self._update_complete_button()
+        self.raceEnded.emit(None)
 
     def _on_model_started(self, job: CompletionJob, i: int) -> None:
         if job is self.job and job.comparing and not job.cancelled:

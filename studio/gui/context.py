@@ -20,6 +20,8 @@ class StudioContext(QObject):
     runRequested = Signal(str, bool)
     #: a model ("vae", "gan", ...): show where it trains.
     trainingRequested = Signal(str)
+    #: Train quick models of every family on the open dataset (no model fits it).
+    quickModelsRequested = Signal()
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -42,3 +44,6 @@ class StudioContext(QObject):
 
     def request_training(self, model: str) -> None:
         self.trainingRequested.emit(model)
+
+    def request_quick_models(self) -> None:
+        self.quickModelsRequested.emit()

@@ -24,7 +24,7 @@ from studio.gui.context import StudioContext
 from studio.gui.widgets import PixelImageView, export_folder, remember_export_folder, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
 from studio.session.explorers import GanWalk, LoadedGan
-from studio.session.pretrained import model_title, startup_run
+from studio.session.pretrained import follow_dataset, model_title, run_fits, startup_run
 from studio.session.runs import default_runs_dir
 
 SLIDER_STEPS = 100
@@ -52,6 +52,18 @@ class GanExplorerWorkspace(QWidget):
         run = startup_run("gan", QSettings().value(LAST_RUN_KEY, "", type=str), default_runs_dir())
         if run is not None and auto_load:
             self.open_run(run)
+        if auto_load:
+            context.datasetChanged.connect(self._follow_dataset)
+
+    def _follow_dataset(self, dataset) -> None:
+        """Another dataset open: walk a GAN of its palette (yours, else the shipped one)."""
+        current = self.gan.path if self.gan else None
+        choice = follow_dataset("gan", dataset, current, QSettings().value(LAST_RUN_KEY, "", type=str),
+                                default_runs_dir())
+        if choice.path is None:
+            self.run_label.setText(f"{choice.reason}: train one in the GAN tab (or Train quick models).")
+        elif current is None or choice.path.resolve() != Path(current).resolve():
+            self.open_run(choice.path)
 
     # --- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -172,6 +184,16 @@ class GanExplorerWorkspace(QWidget):
 
     def show_training(self, model: str) -> bool:
         return False
+
+    def training_panels(self) -> dict:
+        return {}
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        """Walk the quick GAN from its first checkpoint on, and its newer ones as they come."""
+        current = self.gan.path if self.gan else None
+        if model == "gan" and (current is None or Path(current) == Path(path)
+                               or not run_fits(current, self.context.dataset)):
+            self._open(path)
 
     def _open(self, path: str | Path):
         self.set_playing(False)

@@ -23,7 +23,7 @@ GAN_PLOTS = [
 ]
 
 GAN_WARNINGS: list[WarningRule] = [
-    # 0.35: a DCGAN still learning sits at 0.4-0.7 (benchmarks/gan_distance.py); collapse is lower.
+    # 0.35: a DCGAN still learning sits at 0.4-0.7 (docs/history.md, gan_distance); collapse is lower.
     WarningRule("val/diversity_ratio", below=0.35,
                 message="Mode collapse? The samples are far less varied than real sprites."),
 ]

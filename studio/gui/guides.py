@@ -44,6 +44,18 @@ GUIDES = {
         "<p><b>Try:</b> move the sliders along the two most informative dimensions (largest KL); fix "
         "the other dimensions to a dataset sprite's code; click a cell of the grid; save a walk GIF "
         "between two sprites.</p>"),
+    "Diffusion": (
+        "<h3>Diffusion</h3><p>Masked discrete diffusion: noise hides pixels behind a [MASK] token, and a "
+        "transformer learns to guess hidden pixels from the visible ones. A sprite is drawn from an "
+        "all-hidden frame in K steps; each step guesses every hidden pixel and commits some of them, the "
+        "surest first (cosine schedule, MaskGIT) or at random (D3PM).</p>"
+        "<p><b>Watch it draw:</b> the timeline shows the sprites after each step; the <i>order</i> map "
+        "shows when each pixel was committed, the <i>confidence</i> map how sure the model was of its "
+        "colour then. <b>Plots (Train tab):</b> the bound on bits per pixel (an upper bound: compare it "
+        "with PixelRNN's exact score in one direction only).</p>"
+        "<p><b>Try:</b> K = 1 (every pixel at once: speckled), 16, then 400 (one at a time); the random "
+        "schedule against cosine; train and watch the same seeds sharpen. On the PixelRNN canvas, "
+        "<i>Race</i> fills one mask in raster order and in confidence order side by side.</p>"),
     "GAN code space": (
         "<h3>GAN code space</h3><p>Every code z gives a sprite. The slider moves between two codes A "
         "and B, on the great circle (slerp) or the straight line; Play walks a loop through many.</p>"

@@ -25,7 +25,8 @@ from studio.gui.dataset_model import dataset_summary
 from studio.gui.workers import Job, run_in_thread
 from studio.gui.workspaces import RUN_WORKSPACES, WORKSPACES, Workspace, load_workspace
 from studio.session import MODEL_NAMES
-from studio.session.pretrained import MODEL_TITLES
+from studio.session.pretrained import MODEL_TITLES, family_title
+from studio.session.quick import QUICK_PRESET, QuickModels
 
 MAX_RECENT = 8
 KEY_GEOMETRY = "window/geometry"
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self.context.datasetChanged.connect(self._on_dataset_changed)
         self.context.runRequested.connect(self._on_run_requested)
         self.context.trainingRequested.connect(self.show_training)
+        self.context.quickModelsRequested.connect(self.train_quick_models)
+        self.quick: QuickModels | None = None
         # torch's first import takes a second or two: find the device off the GUI thread.
         self._device_task = run_in_thread(_describe_device, self._set_device_text,
                                           lambda err: self._set_device_text(f"unknown ({err})"),
@@ -130,6 +133,13 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit", self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        train_menu = self.menuBar().addMenu("&Train")
+        self.quick_action = train_menu.addAction("Train &quick models on this dataset", lambda: self.train_quick_models())
+        self.quick_action.setToolTip("Every family's quick preset, one after another: each view shows its model "
+                                     "from the first checkpoint and picks up better ones as they come")
+        self.stop_quick_action = train_menu.addAction("&Stop quick models", self.stop_quick_models)
+        self.stop_quick_action.setEnabled(False)
+
         help_menu = self.menuBar().addMenu("&Help")
         self.guide_action = help_menu.addAction("&Guide to this workspace", self.show_guide)
         self.guide_action.setShortcut(QKeySequence.StandardKey.HelpContents)
@@ -227,6 +237,36 @@ class MainWindow(QMainWindow):
         if isinstance(widget, Workspace):
             self.tabs.setCurrentWidget(widget)
             widget.show_training(model)
+
+    # --- quick models ----------------------------------------------------------------------------
+    def train_quick_models(self, cpu_minutes: float | None = None) -> None:
+        """Train every family's quick preset on the open dataset, one after another, through
+        the Train tabs (session/quick.py); each view shows its model from its first checkpoint.
+        ``cpu_minutes``: each family's budget (default: its quick preset's)."""
+        if self.context.dataset is None or (self.quick is not None and self.quick.running):
+            return
+        workspaces = [w for w in self.workspaces.values() if isinstance(w, Workspace)]
+        panels = {m: p for w in workspaces for m, p in w.training_panels().items()}
+        self.quick = QuickModels({m: p.session for m, p in panels.items()}, cpu_minutes=cpu_minutes)
+        self.quick.model_started.connect(lambda model, run: self.statusBar().showMessage(
+            f"Quick models: training {family_title(model)} ({QUICK_PRESET}); its views update at each checkpoint"))
+        self.quick.checkpoint_written.connect(
+            lambda model, run: [w.show_checkpoint(model, run) for w in workspaces])
+        self.quick.all_done.connect(self._quick_done)
+        self.quick_action.setEnabled(False)
+        self.stop_quick_action.setEnabled(True)
+        self.statusBar().showMessage(f"Quick models: {self.quick.plan()}")
+        self.quick.start(self.context.dataset)
+
+    def stop_quick_models(self) -> None:
+        if self.quick is not None:
+            self.quick.stop()
+
+    def _quick_done(self, results: list) -> None:
+        self.quick_action.setEnabled(True)
+        self.stop_quick_action.setEnabled(False)
+        self.statusBar().showMessage("Quick models: " + "; ".join(f"{family_title(m)} {how}" for m, how in results),
+                                     15000)
 
     def closeEvent(self, event) -> None:
         settings = QSettings()

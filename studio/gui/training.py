@@ -304,6 +304,12 @@ class TrainingPanel(QWidget):
     def show_training(self, model: str) -> bool:
         return model == self.model
 
+    def training_panels(self) -> dict:
+        return {self.model: self}
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        pass  # the tab shows its run live already
+
     def points(self, key: str) -> int:
         """How many points the plot of ``key`` holds (for tests and embedders)."""
         return len(self.history.series(key)[0])

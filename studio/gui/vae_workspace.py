@@ -35,7 +35,7 @@ from studio.gui.widgets import PixelImageView, rgb_to_pixmap, signals_blocked
 from studio.gui.widgets import export_folder, remember_export_folder
 from studio.gui.workers import Latest, run_in_thread
 from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState, open_vae
-from studio.session.pretrained import model_title, startup_run
+from studio.session.pretrained import follow_dataset, model_title, run_fits, startup_run
 from studio.session.trained import uses_dataset
 
 SLIDER_STEPS = 100  # slider ticks per unit of the code
@@ -87,6 +87,7 @@ class VaeWorkspace(QWidget):
         self._set_enabled(False)
         if auto_load:
             QTimer.singleShot(0, self.load_latest_run)
+            context.datasetChanged.connect(self._follow_dataset)
 
     # --- layout ----------------------------------------------------------------------------------
     def _build_explorer(self) -> QWidget:
@@ -273,10 +274,30 @@ class VaeWorkspace(QWidget):
     def is_training(self) -> bool:
         return self.training.is_training()
 
+    def training_panels(self) -> dict:
+        return {"vae": self.training}
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        """Explore the quick VAE from its first checkpoint on, and its newer ones as they come."""
+        if model == "vae" and (self.explorer is None or self.run_path is None or self.run_path == Path(path)
+                               or not run_fits(self.run_path, self.context.dataset)):
+            self.load_run(path)
+
     def show_training(self, model: str) -> bool:
         if model == "vae":
             self.tabs.setCurrentWidget(self.training)
         return model == "vae"
+
+    def _follow_dataset(self, dataset) -> None:
+        """Another dataset open: explore a VAE of its palette (yours, else the shipped one)."""
+        if self.is_training():
+            return
+        choice = follow_dataset("vae", dataset, self.run_path, QSettings().value(LAST_RUN_KEY, "", type=str),
+                                self.training.session.runs_folder)
+        if choice.path is None:
+            self.run_label.setText(f"{choice.reason}: train one in the Train tab (or Train quick models).")
+        elif self.run_path is None or choice.path.resolve() != self.run_path.resolve():
+            self.open_run(choice.path, show_settings=False)
 
     def load_latest_run(self) -> None:
         """On launch: the model shown last, else the newest VAE run, else the shipped one."""

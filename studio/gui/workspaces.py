@@ -3,7 +3,7 @@
 Each entry is ``(title, "module:ClassName")``. The class is a QWidget constructed as
 ``ClassName(context)`` with the shared :class:`studio.gui.context.StudioContext`; it reads
 ``context.dataset`` and follows ``context.datasetChanged``, and it is a :class:`Workspace`:
-the three things the main window asks of every tab. To add a workspace, write its module under
+the things the main window asks of every tab. To add a workspace, write its module under
 studio/gui and append one line here. Only list modules that exist: an entry that fails to
 import is a bug, and the app reports it instead of hiding the tab.
 """
@@ -32,11 +32,20 @@ class Workspace(Protocol):
     def show_training(self, model: str) -> bool:
         """Show where ``model`` trains in this workspace (its Train tab); False if it does not."""
 
+    def training_panels(self) -> dict:
+        """{model: its Train tab} of the models this workspace trains (Train quick models
+        trains through them, so each tab shows its run live)."""
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        """A run of ``model`` at ``path`` wrote a newer checkpoint while quick models train:
+        show it if this view shows that run, or has no model that fits the open dataset."""
+
 WORKSPACES: list[tuple[str, str]] = [
     ("Dataset", "studio.gui.dataset_workspace:DatasetWorkspace"),
     ("GAN", "studio.gui.gan_workspace:GanWorkspace"),
     ("PixelRNN", "studio.gui.completion_workspace:CompletionWorkspace"),
     ("VAE", "studio.gui.vae_workspace:VaeWorkspace"),
+    ("Diffusion", "studio.gui.diffusion_workspace:DiffusionWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
     ("Real or fake?", "studio.gui.quiz_workspace:RealOrFakeWorkspace"),
@@ -60,6 +69,12 @@ class TrainsNothing:
     def show_training(self, model: str) -> bool:
         return False
 
+    def training_panels(self) -> dict:
+        return {}
+
+    def show_checkpoint(self, model: str, path: Path) -> None:
+        pass
+
 
 #: Which workspace shows a run of each model (File → Open run, `studio RUN_DIR`, Runs → Open):
 #: its ``open_run(path)``. A raster model (PixelRNN, transformer) goes to the completion
@@ -69,6 +84,7 @@ RUN_WORKSPACES: dict[str, str] = {
     "pixelrnn": "PixelRNN",
     "transformer": "PixelRNN",
     "vae": "VAE",
+    "diffusion": "Diffusion",
 }
 
 

@@ -39,7 +39,7 @@ RASTER_MODELS = ("pixelrnn", "transformer")  # the models this module completes 
 # Candidates per completion when visible pixels follow the hole (at least n_variants). On the 79
 # held-out sprites 24 completes as well as 32 did with PixelRNN (ΔE 38.9 vs 39.1 on the centre
 # hole, 22.9 vs 22.8 on a random half) in 0.20 s instead of 0.33 on the random half; 16 loses
-# ~2 ΔE (benchmarks/completion_models.py, README "Completion with every model").
+# ~2 ΔE (benchmarks/completion_models.py, docs/models.md "Completion with every model").
 PARTICLES = 24
 
 

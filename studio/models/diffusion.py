@@ -61,7 +61,7 @@ from studio.models import check_sizes, mirror
 from studio.models.autoregressive import CopyHead, GridPositions, bits_per_pixel, check_choice
 from studio.models.completion import Cancelled, make_generator
 from studio.models.completion import _sample as sample_colours  # inverse-CDF, temperature and top-k
-from studio.models.transformer import MLP, Block, CausalSelfAttention, _init_weights, adamw
+from studio.models.transformer import Block, CausalSelfAttention, _init_weights, adamw
 
 SCHEDULES = {
     "cosine": "MaskGIT: a cosine share still hidden after each step, the most confident pixels first",

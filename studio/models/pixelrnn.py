@@ -73,7 +73,7 @@ CONFIGS = {
     "small": Config(hidden=128, embed=32, context="2d", position=True, dropout=0.1, mirror=True, lr=4e-3),
 }
 
-# 2d-copy is best on held-out sprites near epoch 100 (README); the engine keeps the best
+# 2d-copy is best on held-out sprites near epoch 100 (docs/models.md); the engine keeps the best
 # checkpoint, so a little longer costs nothing but time.
 DEFAULT_EPOCHS = 120
 PRESET_SETTINGS = {

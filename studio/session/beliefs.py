@@ -3,7 +3,7 @@ and what a hovered pixel's prediction was (studio/models/beliefs.py).
 
     inspector = SpriteInspector()
     inspector.changed.connect(redraw)                 # "model", "beliefs", "hover", "attention"
-    inspector.set_model(run.task, "PixelRNN (built-in)")   # ValueError for a VAE or a GAN
+    inspector.set_model(run.task, "PixelRNN (built-in creatures)")   # ValueError for a VAE or a GAN
     inspector.inspect(sprite)                         # one pass of the network (milliseconds)
     inspector.beliefs.surprise_bits, inspector.beliefs.total_bits   # the heat map and its sum
     pixel = inspector.hover(4, 7)                     # PixelReport: top colours, bits, attention

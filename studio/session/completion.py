@@ -30,7 +30,8 @@ from psygnal import Signal
 from studio.errors import StudioError
 from studio.models.completion import Cancelled, centre_hole, cover_bottom, given_first, random_pixels
 from studio.models.inpainting import DiffusionCompletion, Variant, completer_for
-from studio.session.pretrained import MODEL_TITLES, is_pretrained, model_title, shipped_runs, startup_run
+from studio.session.pretrained import (BUILTIN_SET, family_title, is_pretrained, model_title, set_title, shipped_for,
+                                       shipped_runs, shipped_set, startup_run)
 from studio.session.trained import diffusion_sampling
 
 __all__ = ["AUTOREGRESSIVE", "MASKS", "Cancelled", "CompletionJob", "CompletionModel", "CompletionModels",
@@ -63,7 +64,7 @@ class CompletionModel:
 
     task: object  # the engine Task of any model that has a completer (studio/models/inpainting.py)
     model: str  # "pixelrnn", "transformer", "vae" or "gan"
-    title: str  # short, for the chooser: "PixelRNN (built-in)" or "RUN_FOLDER · VAE"
+    title: str  # short, for the chooser: "PixelRNN (built-in creatures)" or "RUN_FOLDER · VAE"
     description: str  # one line for the "model in use" label (checkpoint, held-out score)
     path: Path | None = None  # the run folder, None for a model made in code
     run: object = None  # its TrainedRun (config, palette, data), None for a model made in code
@@ -76,8 +77,8 @@ class CompletionModel:
 
         run = TrainedRun.open(path, which, device)
         completer_for(run.task)
-        name = MODEL_TITLES.get(run.model, run.model)
-        title = f"{name} (built-in)" if is_pretrained(run.path) else f"{run.path.name} · {name}"
+        name, data = family_title(run.model), shipped_set(run.path)
+        title = f"{name} ({set_title(data)})" if data else f"{run.path.name} · {name}"
         model = cls(run.task, run.model, title, run.describe(model_title(run.path)), run.path)
         model.run = run
         return model
@@ -274,6 +275,7 @@ class CompletionModels:
         if choose or index == self.index:
             self.index = None  # so choose() reports the (possibly reopened) model
             self.choose(index)
+        self._prefer_fitting()
         return index
 
     def choose(self, index: int | None) -> None:
@@ -311,6 +313,37 @@ class CompletionModels:
         self.colours, self.shape = np.asarray(colours), tuple(shape)
         self.clear_results()
         self.changed.emit("canvas")
+        self._follow_shipped()
+        self._prefer_fitting()
+
+    def _follow_shipped(self) -> None:
+        """The chooser lists the shipped models of the canvas's palette: those of another
+        palette leave it, those of this one join (opened by the runner); the user's runs stay."""
+        current = self.current
+        keep = [m for m in self.models if m.path is None or not is_pretrained(m.path)
+                or m.problem(self.colours, self.shape) is None]
+        if len(keep) != len(self.models):
+            self.models = keep
+            self.index = keep.index(current) if current in keep else None
+            self.changed.emit("models")
+            if current not in keep:
+                self.changed.emit("current")
+        listed = {m.path.resolve() for m in self.models if m.path is not None}
+        missing = [p for p in shipped_for(self.colours, self.shape) if p.resolve() not in listed]
+        if missing:
+            self.open_runs(missing)
+
+    def _prefer_fitting(self) -> None:
+        """When the chosen model cannot complete the canvas (another palette: the course's
+        Pokémon opened while a built-in creatures' model was chosen) and another can, choose
+        that one — of the same family first — so the canvas is never left with a refused model."""
+        if self.shape is None or self.choosing is not None \
+                or (self.current is not None and self.current.problem(self.colours, self.shape) is None):
+            return  # nothing to complete yet, a run asked for is opening (it wins), or the choice fits
+        fitting, _ = self.fitting()
+        if fitting:
+            same = [m for m in fitting if self.current is not None and m.model == self.current.model]
+            self.choose(self.models.index((same or fitting)[0]))
 
     def problem(self) -> str | None:
         """None if the chosen model can complete the canvas, else why not (in words)."""
@@ -395,6 +428,17 @@ class CompletionModels:
 
         self._runner(work)
 
+    def show_checkpoint(self, path: str | Path) -> bool:
+        """A newer checkpoint of the run at ``path`` is on disk (quick models are training):
+        reopen it when the chooser lists it, and complete with it when the chosen model cannot
+        complete the canvas. → whether it is being opened."""
+        path = Path(path)
+        listed = any(m.path is not None and m.path.resolve() == path.resolve() for m in self.models)
+        refused = self.shape is not None and self.problem() is not None
+        if listed or refused:
+            self.open_runs([path], choose=path if refused else None)
+        return listed or refused
+
     def open_startup(self, last: str | Path | None = None, runs_dir: str | Path | None = None) -> Path | None:
         """On launch: complete with the model used ``last``, else the newest raster-model run in
         ``runs_dir``, else the shipped one; the other shipped models join the chooser. → the run
@@ -402,7 +446,10 @@ class CompletionModels:
         run = startup_run(AUTOREGRESSIVE, last, runs_dir)
         if self.choosing is not None:  # a run asked for meanwhile (File → Open run…) wins
             run = None
-        shipped = [p for p in shipped_runs() if run is None or p.resolve() != Path(run).resolve()]
+        # The shipped models of the canvas's palette (once a dataset is open: the built-in
+        # creatures' until then; set_canvas swaps them for another palette's).
+        shipped = shipped_for(self.colours, self.shape) if self.shape is not None else shipped_runs(BUILTIN_SET)
+        shipped = [p for p in shipped if run is None or p.resolve() != Path(run).resolve()]
         self.open_runs(([Path(run)] if run is not None else []) + shipped, choose=run)
         return run
 

@@ -157,11 +157,12 @@ class QuizScores:
 
 
 def model_key(path: Path) -> str:
-    """A run's key in the scores file: "shipped/MODEL" for a shipped model (the same on every
-    install), else the run folder's absolute path."""
-    from studio.session.pretrained import is_pretrained
+    """A run's key in the scores file: "shipped/SET/MODEL" for a shipped model (the same on
+    every install), else the run folder's absolute path."""
+    from studio.session.pretrained import shipped_set
 
-    return f"shipped/{path.name}" if is_pretrained(path) else str(Path(path).resolve())
+    data = shipped_set(path)
+    return f"shipped/{data}/{Path(path).name}" if data else str(Path(path).resolve())
 
 
 def checkpoint_stamp(checkpoint: Path) -> str:

@@ -7,6 +7,8 @@ side-by-side replay in which each model's frames appear at the times it reached 
     race.set_frames(race.run(sprite, mask, n=8, seed=0))          # on a worker thread: seconds
     race.at(0.05)                                                 # each entrant's frame 50 ms in
     race.duration                                                 # the slowest entrant's time
+    race.rgb_at(0.05, palette)                                    # the same, as RGB (hidden: a checker)
+    race.set_entrants(race_entrants(models.fitting()[0], models.current))   # the canvas's pair
 
 Running takes as long as the completions (the raster models' SMC: a second or more on a CPU),
 so the GUI calls ``run`` on a worker and hands the frames to ``set_frames`` on its own thread.
@@ -20,7 +22,7 @@ import numpy as np
 from psygnal import Signal
 
 from studio.models.race import RaceFrames, race_frames
-from studio.session.completion import CompletionModel
+from studio.session.completion import AUTOREGRESSIVE, CompletionModel, show_hidden
 
 
 class CompletionRace:
@@ -64,4 +66,33 @@ class CompletionRace:
         return [f.at(seconds) for f in self.frames]
 
 
+    def rgb_at(self, seconds: float, palette) -> list[np.ndarray]:
+        """Each entrant's frame ``seconds`` in as RGB [H, W, 3], still-hidden pixels as a grey checker."""
+        frames = []
+        for f, frame in zip(self.frames, self.at(seconds)):
+            hidden = frame == f.mask_token
+            frames.append(show_hidden(palette.to_rgb(np.where(hidden, 0, frame)), hidden))
+        return frames
+
+    def finished(self, seconds: float) -> list[bool]:
+        """Whether each entrant had finished ``seconds`` after the start."""
+        return [seconds >= float(f.seconds[-1]) for f in self.frames]
+
+
 RACERS = ("pixelrnn", "transformer", "diffusion")  # the families race_frames fills frame by frame
+
+
+def race_entrants(models: list[CompletionModel], current: CompletionModel | None = None) -> list[CompletionModel]:
+    """The canvas's race among ``models`` (those that fit it): a raster model and a diffusion
+    model, the chosen one (``current``) where it is either, else the first of each in the list.
+    ValueError, in words, when one of the two is missing."""
+    def first(families):
+        if current is not None and current.model in families:
+            return current
+        return next((m for m in models if m.model in families), None)
+
+    raster, masked = first(AUTOREGRESSIVE), first(("diffusion",))
+    if raster is None or masked is None:
+        missing = "a PixelRNN or transformer model" if raster is None else "a diffusion model"
+        raise ValueError(f"The race needs {missing} that fits this canvas: open or train one.")
+    return [raster, masked]

@@ -20,14 +20,13 @@ from studio.data.course import write_colormap, write_pixels
 from studio.data.files import save_image, write_bytes
 from studio.data.sprites import check_grid_size
 from studio.errors import ConfigError, RunError, StudioError
-from studio.session.pretrained import MODEL_TITLES, pretrained_runs
-from studio.session.runs import run_folders
+from studio.session.pretrained import choose_model
 from studio.models.diffusion import MAX_STEPS as DIFFUSION_MAX_STEPS, SCHEDULES as DIFFUSION_SCHEDULES
 from studio.train.evaluate import evaluate_run, score_run, score_sprites_file
-from studio.train.run import RunDir, default_runs_dir
+from studio.train.run import RunDir
 from studio.train.trained import TrainedRun, run_config
 
-__all__ = ["TrainedRun", "choose_run", "draw", "evaluate", "open_run", "run_config", "score", "uses_dataset",
+__all__ = ["DIFFUSION_MAX_STEPS", "DIFFUSION_SCHEDULES", "TrainedRun", "choose_run", "draw", "evaluate", "open_run", "run_config", "score", "uses_dataset",
            "write_sprites"]
 
 
@@ -39,28 +38,13 @@ def open_run(path: str | Path, which: str = "best", device: str | None = "cpu",
 
 
 def choose_run(model: str, dataset, runs_dir: str | Path | None = None) -> tuple[Path, str]:
-    """The run of ``model`` to use for ``dataset`` when the user names none: their newest run
-    trained on its palette and size (in ``runs_dir``, default the runs folder), else a shipped
-    one that fits. → (its folder, a line saying which it is). StudioError when none fits."""
-    colours, size = dataset.palette.colors.tolist(), [dataset.height, dataset.width]
-    folder = Path(runs_dir) if runs_dir is not None else default_runs_dir()
-    candidates = sorted(run_folders(folder), key=lambda p: RunDir(p).config_path.stat().st_mtime, reverse=True) \
-        if folder.is_dir() else []
-    for path in candidates:
-        try:
-            saved = run_config(path, model)
-        except RunError:
-            continue  # another model's, or damaged
-        if saved["data"]["palette"] == colours and saved["data"]["size"] == size \
-                and RunDir(path).latest_checkpoint() is not None:
-            return path, f"your newest {MODEL_TITLES.get(model, model)} run for this data: {path}"
-    for path in pretrained_runs(model):
-        saved = run_config(path)
-        if saved["data"]["palette"] == colours and saved["data"]["size"] == size:
-            return path, f"the shipped {MODEL_TITLES.get(model, model)} model ({saved['data']['name']}): {path}"
-    raise StudioError(f"no {MODEL_TITLES.get(model, model)} model fits {dataset.name} "
-                      f"({dataset.num_colors} colours, {dataset.height}×{dataset.width})",
-                      hint=f"train one: studio train {model} --data {dataset.source or dataset.name}")
+    """The run of ``model`` to use for ``dataset`` when the user names none (pretrained.choose_model:
+    their newest run trained on its palette and size, else a shipped one that fits). → (its
+    folder, a line saying which it is). StudioError when none fits."""
+    choice = choose_model(model, dataset, runs_dir=runs_dir)
+    if not choice:
+        raise StudioError(choice.reason, hint=f"train one: studio train {model} --data {dataset.source or dataset.name}")
+    return choice.path, choice.reason
 
 
 def uses_dataset(path: str | Path, dataset) -> bool:

@@ -37,6 +37,7 @@ def test_sample_writes_the_course_format_and_numpy(tiny_run, tmp_path, capsys):
     assert "s.colormap.txt" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_score_a_run_and_the_same_sprites_from_a_file_agree(tiny_run, tmp_path, capsys):
     main(["sample", str(tiny_run), "-n", "40", "-o", str(tmp_path / "s.txt")])
     capsys.readouterr()
@@ -62,6 +63,7 @@ def test_score_refuses_what_it_cannot_score_in_one_line(tmp_path, capsys):
     assert "(8, 8)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_eval_includes_the_yardstick(tiny_run, capsys):
     assert main(["eval", str(tiny_run), "-n", "24"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -31,6 +31,7 @@ def last_json_line(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_train_then_resume_continues_the_same_run(tmp_path, tiny_gan_config, capsys):
     run = tmp_path / "run"
     assert main(["train", "gan", *TINY, "--config", tiny_gan_config, "--epochs", "3",
@@ -45,6 +46,7 @@ def test_train_then_resume_continues_the_same_run(tmp_path, tiny_gan_config, cap
     assert steps == sorted(steps) and steps[-1] == 15 and len(steps) == len(set(steps))
 
 
+@pytest.mark.slow
 def test_runs_list_eval_and_sample(tmp_path, tiny_gan_config, capsys):
     run = tmp_path / "runs" / "gan-a"
     main(["train", "gan", *TINY, "--config", tiny_gan_config, "--steps", "4", "--out", str(run)])
@@ -74,6 +76,7 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys):
     assert "warp-drive" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_writes_a_checkpoint_then_exits(tmp_path, tiny_gan_config):
     run = tmp_path / "run"
@@ -96,6 +99,7 @@ def test_ctrl_c_writes_a_checkpoint_then_exits(tmp_path, tiny_gan_config):
     assert state["step"] == summary["step"] > 0
 
 
+@pytest.mark.slow
 def test_the_same_command_under_torchrun_trains_one_run_with_two_processes(tmp_path, tiny_gan_config):
     run = tmp_path / "run"
     proc = subprocess.run(

@@ -32,6 +32,7 @@ def has_model(widget, model: str) -> bool:
     return widget.explorer is not None and widget.training.points("loss") > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(WORKSPACE))
 def test_file_open_run_shows_every_model_in_its_workspace(qtbot, tiny_runs, model, monkeypatch):
     errors = []
@@ -47,6 +48,7 @@ def test_file_open_run_shows_every_model_in_its_workspace(qtbot, tiny_runs, mode
     assert not errors
 
 
+@pytest.mark.slow
 def test_studio_run_dir_opens_the_app_on_that_run(qtbot, tiny_runs, monkeypatch):
     windows = []
 
@@ -65,6 +67,7 @@ def test_studio_run_dir_opens_the_app_on_that_run(qtbot, tiny_runs, monkeypatch)
                         timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_a_folder_that_is_no_run_is_refused_with_its_name(qtbot, tmp_path, monkeypatch):
     errors = []
     monkeypatch.setattr(QMessageBox, "critical", lambda *a: errors.append(a[2]))
@@ -75,6 +78,7 @@ def test_a_folder_that_is_no_run_is_refused_with_its_name(qtbot, tmp_path, monke
     assert errors and str(tmp_path / "empty") in errors[0] and "no config.json" in errors[0]
 
 
+@pytest.mark.slow
 def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     """No runs, no settings (a new HOME): complete, slide, walk and sample at once."""
     import time
@@ -87,14 +91,16 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
     win.show()
     pixelrnn, vae = win.workspaces["PixelRNN"], win.workspaces["VAE"]
     walk, gan = win.workspaces["GAN code space"], win.workspaces["GAN"]
+    diffusion = win.workspaces["Diffusion"]
     qtbot.waitUntil(lambda: pixelrnn.task is not None and pixelrnn.canvas.state is not None
-                    and vae.explorer is not None
+                    and vae.explorer is not None and diffusion.view.drawn is not None
                     and walk.line_frames is not None and gan.points("d_loss") > 0, timeout=WAIT_MS)
     ready, cpu = time.monotonic() - start, time.process_time() - cpu
     assert "shipped PixelRNN model" in pixelrnn.model_label.text()
     chooser = pixelrnn.model_box.chooser  # every shipped model completes the canvas
     assert [chooser.itemText(i) for i in range(chooser.count())] == [
-        "PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)", "GAN (built-in)"]
+        "PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "Diffusion (built-in creatures)", "VAE (built-in creatures)", "GAN (built-in creatures)"]
+    assert "shipped Diffusion model" in diffusion.run_label.text()
     assert "shipped VAE model" in vae.run_label.text() and "shipped GAN model" in walk.run_label.text()
     assert gan.run_path == pretrained_run("gan") and not gan.resume_button.isEnabled()  # never written to
     pixelrnn.canvas.apply(pixelrnn.canvas.state.with_mask(pixelrnn.canvas.state.mask | True), "cover all")
@@ -105,6 +111,7 @@ def test_on_first_launch_every_workspace_has_the_shipped_model(qtbot):
           f"({cpu:.1f} CPU-s of this process)")
 
 
+@pytest.mark.slow
 def test_help_has_a_guide_for_every_workspace_and_drops_open_folders(qtbot, tiny_runs, tmp_path):
     from PIL import Image
 

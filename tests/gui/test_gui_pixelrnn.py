@@ -22,6 +22,8 @@ from studio.gui.context import StudioContext  # noqa: E402
 from studio.gui.completion_workspace import NO_MODEL_HINT, CompletionWorkspace  # noqa: E402
 from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
+from studio.gui.race_panel import SCALE  # noqa: E402
+from studio.session.pretrained import MODEL_TITLES  # noqa: E402
 
 
 pytestmark = pytest.mark.usefixtures("isolated_app")  # QSettings and runs under tmp_path
@@ -213,12 +215,12 @@ def test_opening_an_image_and_exporting(workspace, tmp_path, sprites):
 # --- the model chooser and Compare all models --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def shipped():
-    """The built-in PixelRNN, transformer, VAE and GAN, opened once for the module."""
+    """The built-in PixelRNN, transformer, diffusion, VAE and GAN, opened once for the module."""
     from studio.session.completion import open_models
     from studio.session.pretrained import shipped_runs
 
-    opened, failed = open_models(shipped_runs())
-    assert not failed and len(opened) == 4
+    opened, failed = open_models(shipped_runs("builtin"))
+    assert not failed and len(opened) == 5
     return opened
 
 
@@ -250,17 +252,17 @@ def chooser_texts(workspace):
     return [chooser.itemText(i) for i in range(chooser.count())]
 
 
-@pytest.mark.parametrize("model", ["vae", "gan"])
-def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
+@pytest.mark.parametrize("model", ["vae", "gan", "diffusion"])
+def test_choosing_the_vae_gan_or_diffusion_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
     """The canvas completes with any model (studio/models/inpainting.py), keeping the visible pixels."""
     add_models(workspace, shipped)
-    assert chooser_texts(workspace) == ["PixelRNN (built-in)", "Transformer (built-in)", "VAE (built-in)",
-                                        "GAN (built-in)"]
+    assert chooser_texts(workspace) == ["PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "Diffusion (built-in creatures)",
+                                        "VAE (built-in creatures)", "GAN (built-in creatures)"]
     k = [m.model for m in shipped].index(model)
     with qtbot.waitSignal(workspace.modelChanged) as changed:
         workspace.model_box.chooser.activated.emit(k)  # what picking it with the mouse emits
     assert changed.args[0] is shipped[k].task and workspace.model_box.chooser.currentIndex() == k
-    assert f"shipped {model.upper()} model" in workspace.model_label.text()
+    assert f"shipped {MODEL_TITLES[model]} model" in workspace.model_label.text()
     state, variants = press_on_a_hole(workspace, qtbot, workspace.controls.complete_button,
                                       workspace.completionEnded, sprite=4, n=3)
     assert len(variants) == 3 and workspace.variants.count() == 3
@@ -272,7 +274,7 @@ def test_choosing_the_vae_or_gan_completes_the_canvas_with_it(workspace, qtbot, 
     caption = workspace.variants_caption.text()
     assert f"{shipped[k].title}</b>: 3 variants in {result.seconds:.2f} s" in caption
     assert shipped[k].score_name in caption
-    assert "fits the visible pixels" in workspace.variants.item(0).toolTip()
+    assert "Higher" in workspace.variants.item(0).toolTip()
 
 
 def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspace, qtbot, sprites, shipped):
@@ -281,7 +283,7 @@ def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspac
                                      workspace.comparisonEnded, sprite=6, n=2)
     assert [r.title for r in results] == [m.title for m in shipped]
     assert workspace.results.currentWidget() is workspace.results.compare_page  # the row is shown
-    assert workspace.compared.count() == 4
+    assert workspace.compared.count() == 5
     for i, r in enumerate(results):
         item = workspace.compared.item(i)
         assert f"{r.best.score:.1f} · {r.seconds:.2f} s" in item.text() and r.seconds > 0
@@ -290,11 +292,11 @@ def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspac
     assert workspace.canvas.state == state  # comparing edits nothing by itself
 
     # A model's best goes on the canvas as a variant does: one undoable step, the mask kept.
-    item = workspace.compared.item(2)
+    item = workspace.compared.item(3)
     QTest.mouseClick(workspace.compared.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      workspace.compared.visualItemRect(item).center())
-    assert np.array_equal(workspace.canvas.state.sprite, results[2].best.sprite)
-    assert workspace.canvas.undo_stack.undoText() == "Use VAE (built-in)'s best"
+    assert np.array_equal(workspace.canvas.state.sprite, results[3].best.sprite)
+    assert workspace.canvas.undo_stack.undoText() == "Use VAE (built-in creatures)'s best"
     workspace.canvas.undo_stack.undo()
     assert workspace.canvas.state == state
 
@@ -305,9 +307,9 @@ def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped):
     before = workspace.canvas.state
     reached, release = hold_at_first_step(workspace)
     job = workspace.start_comparison()
-    assert job is not None and job.comparing and len(job.models) == 4
+    assert job is not None and job.comparing and len(job.models) == 5
     assert not workspace.controls.compare_button.isEnabled() and not workspace.controls.complete_button.isEnabled()
-    qtbot.waitUntil(lambda: "Comparing: PixelRNN (built-in) (1 of 4)" in workspace.controls.hint.text())
+    qtbot.waitUntil(lambda: "Comparing: PixelRNN (built-in creatures) (1 of 5)" in workspace.controls.hint.text())
     with qtbot.waitSignal(workspace.comparisonEnded, timeout=30000) as ended:
         qtbot.mouseClick(workspace.controls.cancel_button, Qt.MouseButton.LeftButton)
         release.set()
@@ -322,18 +324,52 @@ def test_opening_a_gan_or_vae_run_on_the_page_adds_it_to_the_chooser(workspace, 
         workspace.open_run(tiny_runs[model])
     assert type(changed.args[0]).__module__ == f"studio.models.{model}"
     title = f"{model}-tiny · {model.upper()}"
-    assert chooser_texts(workspace) == [title] and workspace.model_box.chooser.currentIndex() == 0
+    assert workspace.model_box.chooser.currentText() == title  # the shipped models of the palette beside it
     assert f"{model}-tiny" in workspace.model_label.text()
     small_hole(workspace)
     assert workspace.controls.complete_button.isEnabled() and workspace.controls.compare_button.isEnabled()
     with qtbot.waitSignal(workspace.modelChanged, timeout=60000):
         workspace.open_run(tiny_runs[model])  # opened again: the same entry, not a second one
-    assert chooser_texts(workspace) == [title]
+    assert chooser_texts(workspace).count(title) == 1
 
 
 def test_on_launch_a_run_asked_for_meanwhile_stays_chosen_and_the_shipped_join(workspace, qtbot, tiny_runs):
     workspace.open_run(tiny_runs["pixelrnn"])  # e.g. `studio RUN_DIR`, before the startup load
     workspace.open_startup_run()
-    qtbot.waitUntil(lambda: workspace.model_box.chooser.count() == 5, timeout=60000)
+    qtbot.waitUntil(lambda: workspace.model_box.chooser.count() == 6, timeout=60000)  # it and 5 shipped
     assert workspace.models.current.path == tiny_runs["pixelrnn"]
     assert workspace.model_box.chooser.currentText() == "pixelrnn-tiny · PixelRNN"
+
+
+# --- the race: raster order against diffusion ------------------------------------------------------------
+def test_the_race_fills_the_mask_both_ways_and_replays_them_side_by_side_with_their_times(workspace, qtbot,
+                                                                                         shipped, sprites):
+    add_models(workspace, shipped)
+    workspace.browser.select(5)
+    state = small_hole(workspace)
+    assert workspace.controls.race_button.isEnabled()
+    with qtbot.waitSignal(workspace.raceEnded, timeout=60000) as ended:
+        qtbot.mouseClick(workspace.controls.race_button, Qt.MouseButton.LeftButton)
+    race, panel = ended.args[0], workspace.race_panel
+    assert [m.model for m in race.entrants] == ["pixelrnn", "diffusion"]  # the chosen one, and diffusion
+    assert workspace.results.currentWidget() is panel and panel.playing
+    assert "raster order" in panel.titles[0].text() and "confidence order" in panel.titles[1].text()
+    panel.speed_box.setCurrentText("real time")  # slow motion by default
+    with qtbot.waitSignal(panel.played, timeout=20000):
+        panel.replay()
+    for i, frames in enumerate(race.frames):
+        assert panel.clocks[i].text() == f"done in {frames.seconds[-1]:.2f} s"
+        shown = panel.sprites[i].pixmap().toImage()
+        pixel = shown.pixelColor(9 * SCALE + 2, 9 * SCALE + 2)  # inside the hole: the completion's colour now
+        assert (pixel.red(), pixel.green(), pixel.blue()) == tuple(sprites.palette.colors[frames.sprite[9, 9]])
+    panel.show_at(0.0)  # the start: the hole still hidden in both lanes
+    assert all(c.text() == "0.00 s …" for c in panel.clocks)
+    assert workspace.canvas.state == state  # racing edits nothing
+
+
+def test_the_race_needs_a_raster_and_a_diffusion_model(workspace, shipped):
+    add_models(workspace, [m for m in shipped if m.model != "diffusion"])
+    small_hole(workspace)
+    assert not workspace.controls.race_button.isEnabled()
+    assert "diffusion model" in workspace.controls.race_button.toolTip()
+    assert workspace.start_race() is None

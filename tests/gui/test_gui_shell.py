@@ -55,6 +55,7 @@ def test_workspaces_all_import():
         assert isinstance(load_workspace(spec), type), title
 
 
+@pytest.mark.slow
 def test_every_workspace_answers_what_the_window_asks(qtbot):
     """The main window opens runs, asks about training and shuts every tab down through one
     protocol, never by probing for methods."""
@@ -65,6 +66,7 @@ def test_every_workspace_answers_what_the_window_asks(qtbot):
     assert win.workspaces["Dataset"].open_run("anything") is False
 
 
+@pytest.mark.slow
 def test_opens_on_builtin_and_status_bar_shows_device_and_dataset(qtbot):
     win = open_window(qtbot)
     ds = win.context.dataset
@@ -78,6 +80,7 @@ def test_opens_on_builtin_and_status_bar_shows_device_and_dataset(qtbot):
     assert [win.tabs.tabText(i) for i in range(win.tabs.count())] == [t for t, _ in WORKSPACES]
 
 
+@pytest.mark.slow
 def test_opens_course_data(qtbot, course_dir):  # course_dir (conftest) skips without the data
     win = open_window(qtbot)
     open_and_wait(qtbot, win, course_dir)
@@ -86,6 +89,7 @@ def test_opens_course_data(qtbot, course_dir):  # course_dir (conftest) skips wi
     assert "792 sprites" in win.dataset_label.text()
 
 
+@pytest.mark.slow
 def test_bad_file_shows_error_and_keeps_previous_dataset(qtbot, tmp_path, monkeypatch):
     good = "0 " * 399 + "1"
     bad_dir = write_course(tmp_path / "bad", [good, good, "0 1 1"])
@@ -101,6 +105,7 @@ def test_bad_file_shows_error_and_keeps_previous_dataset(qtbot, tmp_path, monkey
     assert str(bad_dir.resolve() / "pixel_color.txt") not in win.recent_datasets()
 
 
+@pytest.mark.slow
 def test_recent_list_updates_and_persists(qtbot, tmp_path):
     line = " ".join(["0"] * 399 + ["1"])
     a = write_course(tmp_path / "a", [line, line])
@@ -126,6 +131,7 @@ def test_recent_list_updates_and_persists(qtbot, tmp_path):
     assert win2.recent_datasets() == [str(a.resolve())]
 
 
+@pytest.mark.slow
 def test_remembered_dataset_that_fails_falls_back_to_builtin_silently(qtbot, tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a))
@@ -136,6 +142,7 @@ def test_remembered_dataset_that_fails_falls_back_to_builtin_silently(qtbot, tmp
     assert shown == []
 
 
+@pytest.mark.slow
 def test_about_names_version_and_device(qtbot, monkeypatch):
     texts = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: texts.append(text))
@@ -213,6 +220,7 @@ print("exit", code, "shown-with-data", seen == [(True, True)])
 """
 
 
+@pytest.mark.slow
 def test_run_app_opens_the_window_and_exits_cleanly(tmp_path):
     # In a process of its own: once a QApplication's exec() has returned, Qt stops delivering
     # zero-delay timers, which would break every later test in this process.

@@ -62,6 +62,7 @@ def latest_step(panel) -> int:
     return int(x[-1]) if len(x) else 0
 
 
+@pytest.mark.slow
 def test_trains_a_tiny_gan_and_the_plots_and_samples_fill(qtbot, tiny_set, tmp_path):
     panel = make_panel(qtbot, tiny_set, epochs=4)
     with qtbot.waitSignal(panel.trainingFinished, timeout=WAIT_MS) as done:
@@ -82,6 +83,7 @@ def test_trains_a_tiny_gan_and_the_plots_and_samples_fill(qtbot, tiny_set, tmp_p
     assert panel.state == "idle" and panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_pause_resume_stop_and_resume_the_stopped_run(qtbot, tiny_set):
     panel = make_panel(qtbot, tiny_set, epochs=10_000)
     assert panel.start_training()
@@ -115,6 +117,7 @@ def test_pause_resume_stop_and_resume_the_stopped_run(qtbot, tiny_set):
     assert steps == sorted(steps) and steps[-1] == again.args[0]["step"]
 
 
+@pytest.mark.slow
 def test_closing_the_window_during_training_stops_cleanly_with_a_checkpoint(qtbot, tiny_set):
     win = create_main_window()
     qtbot.addWidget(win)
@@ -137,6 +140,7 @@ def test_closing_the_window_during_training_stops_cleanly_with_a_checkpoint(qtbo
     assert checkpoint is not None and checkpoint.is_file()
 
 
+@pytest.mark.slow
 def test_a_nan_in_training_shows_the_error_and_the_app_keeps_working(qtbot, tiny_set, monkeypatch):
     panel = make_panel(qtbot, tiny_set, epochs=4)
     original = gan.Task.train_step
@@ -160,6 +164,7 @@ def test_a_nan_in_training_shows_the_error_and_the_app_keeps_working(qtbot, tiny
     assert not panel.error_banner.isVisible()
 
 
+@pytest.mark.slow
 def test_follows_a_run_written_by_the_cli(qtbot, tiny_set, tmp_path):
     config_file = tmp_path / "tiny.json"
     config_file.write_text(json.dumps(dataclasses.asdict(TINY)))
@@ -183,6 +188,7 @@ def test_follows_a_run_written_by_the_cli(qtbot, tiny_set, tmp_path):
     assert "finished" in panel.progress_bar.text()
 
 
+@pytest.mark.slow
 def test_an_opened_stopped_run_resumes_unless_another_process_may_be_writing_it(qtbot, tiny_set,
                                                                                  monkeypatch):
     from studio.session import monitor
@@ -232,6 +238,7 @@ def test_followed_val_metrics_are_plotted_and_warning_rules_raise_the_banner(qtb
     qtbot.waitUntil(lambda: not panel.warning_banner.isVisible(), timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_main_window_opens_a_run_in_the_workspace_that_trains_its_model(qtbot, tmp_path, gan_run_record):
     run = gan_run_record(tmp_path / "run", epochs=3)
     run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1, "g_loss": 0.7})
@@ -262,6 +269,7 @@ def test_settings_form_is_generated_from_the_config_dataclass(qtbot, tiny_set):
     assert panel.form.preset() == "hinge-sn" and editors["spectral_norm"].isChecked()
 
 
+@pytest.mark.slow
 def test_every_model_panel_plots_the_yardstick_at_its_interval(qtbot, tiny_set):
     panel = make_panel(qtbot, tiny_set, epochs=2)
     panel.settings_overrides = {"score_every": 1, "score_count": 16}

@@ -232,6 +232,7 @@ def test_an_autoregressive_decoder_reads_only_earlier_pixels_and_steps_as_it_tra
             torch.testing.assert_close(out[:, 0], flat[..., step], rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(AUTOREGRESSIVE))
 def test_an_autoregressive_vae_trains_on_the_bound_and_decodes_the_same_sprite_for_the_same_code(sprites, kind):
     task = make_task(sprites, AUTOREGRESSIVE[kind])

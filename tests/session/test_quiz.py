@@ -137,7 +137,7 @@ def test_a_damaged_scores_file_is_named(tmp_path):
 
 
 def test_shipped_models_are_keyed_alike_everywhere_and_odd_sizes_refused(gan_run, scores):
-    assert RealOrFake(TrainedRun.open(pretrained_run("gan")), scores=scores).key == "shipped/gan"
+    assert RealOrFake(TrainedRun.open(pretrained_run("gan")), scores=scores).key == "shipped/builtin/gan"
     with pytest.raises(ValueError, match="even number"):
         RealOrFake(gan_run, size=5, scores=scores)
     with pytest.raises(StudioError, match="holds out"):

@@ -10,7 +10,7 @@ from studio.data import open_dataset
 from studio.models import diffusion, transformer, vae
 from studio.models.completion import centre_hole
 from studio.session.completion import CompletionModel
-from studio.session.race import CompletionRace
+from studio.session.race import CompletionRace, race_entrants
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +48,27 @@ def test_only_raster_and_diffusion_models_race(entrants):
     task = vae.Task(vae.Config(width=8, hidden=16), sprites.palette.colors, (12, 12), torch.device("cpu"))
     with pytest.raises(ValueError, match="race"):
         CompletionRace().set_entrants([CompletionModel.of_task(task, "a VAE")])
+
+
+def test_the_canvas_races_the_chosen_model_against_the_first_of_the_other_order(entrants):
+    _, (raster, masked) = entrants
+    assert race_entrants([raster, masked]) == [raster, masked]
+    other = CompletionModel.of_task(raster.task, "another transformer")
+    assert race_entrants([raster, other, masked], current=other) == [other, masked]
+    with pytest.raises(ValueError, match="diffusion"):
+        race_entrants([raster], current=raster)
+    with pytest.raises(ValueError, match="PixelRNN or transformer"):
+        race_entrants([masked])
+
+
+def test_a_replayed_frame_shows_the_hole_as_a_checker_until_each_entrant_finishes(entrants):
+    sprites, models = entrants
+    race = CompletionRace()
+    race.set_entrants(models)
+    sprite, mask = sprites.indices[2], centre_hole((10, 10), 0.3)
+    race.set_frames(race.run(sprite, mask, n=2, seed=0))
+    start = race.rgb_at(0.0, sprites.palette)
+    assert all(set(map(tuple, rgb[mask])) <= {(150, 150, 150), (200, 200, 200)} for rgb in start)
+    assert race.finished(0.0) == [False, False] and race.finished(race.duration) == [True, True]
+    end = race.rgb_at(race.duration, sprites.palette)
+    assert all(np.array_equal(rgb, sprites.palette.to_rgb(f.sprite)) for rgb, f in zip(end, race.frames))

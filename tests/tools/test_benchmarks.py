@@ -11,11 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_benchmark_runs_end_to_end_and_writes_its_table_as_json(tmp_path):
     out = tmp_path / "bench.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out),
-                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600, env=env)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--json", str(out),
+                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600, env=env,
+                          cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     assert [r["model"] for r in result["throughput"]] == ["diffusion", "gan", "pixelrnn", "transformer", "vae"]

@@ -9,12 +9,14 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {"gpu_check.log", "steps.tsv", "pytest.xml", "gpu.json", "epoch.json", "compile.json", "summary.md"}
 
 
+@pytest.mark.slow
 def test_the_gpu_checks_dry_run_writes_its_logs_tables_and_json(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHON": sys.executable, "OMP_NUM_THREADS": "1", "QT_QPA_PLATFORM": "offscreen"}

@@ -140,6 +140,7 @@ def test_wheel_holds_the_resources_and_the_studio_command(wheel):
     assert "studio = studio.cli:main" in entry_points
 
 
+@pytest.mark.slow
 def test_installed_wheel_finds_its_own_resources(wheel, tmp_path):
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
@@ -157,6 +158,7 @@ def test_installed_wheel_finds_its_own_resources(wheel, tmp_path):
     assert version.stdout.strip() == f"studio {studio.__version__}"
 
 
+@pytest.mark.slow
 def test_studio_version_command():
     result = run([sys.executable, "-m", "studio", "--version"], cwd=REPO)
     assert result.returncode == 0, result.stderr

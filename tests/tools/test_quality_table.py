@@ -1,23 +1,22 @@
 """benchmarks/quality_table.py end to end on tiny runs: a row per run plus the reference rows,
 a grid per row, and the command that makes each run."""
 
-import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 from studio.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = "builtin:n=64,seed=3"
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("quality_table", ROOT / "benchmarks" / "quality_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from benchmarks import quality_table
+    return quality_table
 
 
+@pytest.mark.slow
 def test_quality_table_scores_runs_of_two_models_against_one_pair_of_reference_rows(tmp_path, capsys):
     (tmp_path / "gan.toml").write_text("z_dim = 8\nwidth = 8\n")
     assert main(["train", "gan", "--data", DATA, "--config", str(tmp_path / "gan.toml"), "--epochs", "1",

@@ -72,6 +72,7 @@ def test_a_run_is_a_folder_with_config_metrics_samples_and_checkpoints(tmp_path,
     assert recorder.samples[-1][1].ndim == 3 and recorder.finished == [summary]
 
 
+@pytest.mark.slow
 def test_resume_is_exact_on_cpu(tmp_path, sprites):
     straight = Trainer("gan", TINY_GAN, sprites, settings(epochs=3), tmp_path / "a")
     straight.run_training()
@@ -88,6 +89,7 @@ def test_resume_is_exact_on_cpu(tmp_path, sprites):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 def test_a_cpu_budget_stops_the_run_with_a_checkpoint_and_counts_over_resumes(tmp_path, sprites):
     trainer = Trainer("gan", TINY_GAN, sprites, settings(epochs=1000, cpu_budget=0.5), tmp_path / "r")
     summary = trainer.run_training()
@@ -168,6 +170,7 @@ def test_truncated_and_foreign_checkpoints_name_the_file(tmp_path):
         load_checkpoint(foreign)
 
 
+@pytest.mark.slow
 def test_checkpoint_writes_are_atomic_and_only_the_last_few_are_kept(tmp_path, sprites):
     trainer = Trainer("gan", TINY_GAN, sprites, settings(epochs=6, keep_checkpoints=2), tmp_path / "run")
     trainer.run_training()
@@ -205,6 +208,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_ddp_on_two_cpu_processes_keeps_weights_identical_and_writes_the_run_once(tmp_path):
     mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
     a = torch.load(tmp_path / "rank0.pt", weights_only=True)
@@ -219,6 +223,7 @@ def test_ddp_on_two_cpu_processes_keeps_weights_identical_and_writes_the_run_onc
     assert json.loads(run.config_path.read_text())["world_size"] == 2
 
 
+@pytest.mark.slow
 def test_the_yardstick_is_logged_at_its_interval_and_changes_nothing_in_training(tmp_path, sprites):
     scored = Trainer("gan", TINY_GAN, sprites, settings(epochs=4, score_every=2, score_count=16), tmp_path / "a")
     scored.run_training()

@@ -1,8 +1,8 @@
 """The engine on a CUDA GPU: every model learns under bf16 autocast and compiled, a run resumes,
 an out-of-memory stops cleanly, torchrun and NCCL work, and the GUI worker's call trains.
 
-Skipped without CUDA. `bash benchmarks/gpu_check.sh OUTDIR` runs them on a GPU machine (README,
-"On a GPU"); that machine has no PySide6, so nothing here imports Qt.
+Skipped without CUDA. `bash benchmarks/gpu_check.sh OUTDIR` runs them on a GPU machine (docs/gpu.md);
+that machine has no PySide6, so nothing here imports Qt.
 """
 
 from __future__ import annotations

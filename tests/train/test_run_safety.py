@@ -187,6 +187,7 @@ def _small_filesystem_command() -> list[str] | None:
     return ["unshare", "-rm", "sh", "-c"] if probe.returncode == 0 else None
 
 
+@pytest.mark.slow
 def test_a_full_disk_mid_checkpoint_is_one_error_and_keeps_the_last_good_one(tmp_path):
     prefix = _small_filesystem_command()
     if prefix is None:

@@ -1,0 +1,2 @@
+"""Measuring scripts: run each from the checkout's root as ``python -m benchmarks.NAME``
+(docs/contributing.md). Shared helpers: benchmarks/common.py."""
