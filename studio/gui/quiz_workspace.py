@@ -156,9 +156,16 @@ class RealOrFakeWorkspace(TrainsNothing, QWidget):
         self.reveal_button.clicked.connect(self.reveal)
         self.c2st_button.clicked.connect(self.compute_classifier)
         self._update_buttons()
-        if auto_load:
+        self._load_when_shown = auto_load  # the model opens (and draws) when the tab is first shown
+
+    def showEvent(self, event) -> None:
+        """The first time the tab is shown: list the models and deal against the one played last.
+        Not at launch: drawing a round costs seconds of CPU a learner may never ask for."""
+        if self._load_when_shown:
+            self._load_when_shown = False
             self.fill_models()
             self.open_model()
+        super().showEvent(event)
 
     # --- the model ----------------------------------------------------------------------------
     def fill_models(self) -> None:
