@@ -131,6 +131,12 @@ def hold_at_first_step(workspace) -> tuple[threading.Event, threading.Event]:
 
 
 def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
+    from studio.session.pretrained import shipped_for
+
+    # The shipped models of this palette join the chooser on a worker: let them, so that their
+    # arrival (which redraws the hint) does not land after the cancel.
+    shipped = len(shipped_for(sprites.palette.colors, (sprites.height, sprites.width)))
+    qtbot.waitUntil(lambda: sum(m.path is not None for m in workspace.models.models) >= shipped, timeout=60000)
     workspace.set_task(tiny_task(sprites), "tiny untrained model")
     workspace.tools.actions["cover50"].trigger()
     before = workspace.canvas.state
