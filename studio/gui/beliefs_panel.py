@@ -10,7 +10,8 @@ head, or their mean).
 
 The model reads the whole sprite in one pass (milliseconds to a second for a diffusion model),
 run on a worker after every edit (``Latest``: a burst of strokes computes only the newest
-sprite); a hover only reads the result, on the GUI thread.
+sprite; on a pool of its own, so it never holds up a completion or a run being opened); a hover
+only reads the result, on the GUI thread.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QGroupBox, QLab
 
 from studio.errors import describe_error
 from studio.gui.widgets import signals_blocked
-from studio.gui.workers import Latest
+from studio.gui.workers import Latest, view_pool
 from studio.session.beliefs import TOP_COLOURS, SpriteInspector, has_beliefs
 
 SURPRISE_ALPHA = 235  # the map hides the sprite almost fully: its colours would read as heat
@@ -105,7 +106,7 @@ class ModelThoughts(QObject):
         self.inspector = SpriteInspector()
         self._hover: tuple[int, int] | None = None  # (row, col)
         self._asked = None  # (task, sprite bytes) last sent to the worker
-        self._latest = Latest(self._on_computed, self._on_failed, name="beliefs", owner=self)
+        self._latest = Latest(self._on_computed, self._on_failed, name="beliefs", owner=self, pool=view_pool())
         canvas.pixelHovered.connect(self._on_hover)
         canvas.stateChanged.connect(lambda _state: self.refresh())
         box.surprise_check.toggled.connect(lambda _on: self._draw_overlay())
