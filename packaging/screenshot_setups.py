@@ -199,3 +199,84 @@ def training_form_advanced(window) -> None:
     panel = getattr(panel, "training", panel)
     panel.advanced.expand(animate=False)
     QApplication.processEvents()
+
+
+def real_or_fake_revealed(window) -> None:
+    """Real or fake? against the shipped GAN: the first round, three of its fakes and one real
+    sprite marked fake, revealed: the answers (six right, two wrong), the nearest training
+    sprite under each fake, the score beside the classifier's."""
+    from PySide6.QtCore import Qt
+
+    workspace = window.show_workspace("Real or fake?")
+    index = workspace.model_box.findText("the shipped GAN", flags=Qt.MatchFlag.MatchStartsWith)
+    if index >= 0 and workspace.model_box.currentIndex() != index:
+        workspace.model_box.setCurrentIndex(index)
+        workspace.open_model()
+    if workspace.quiz is None or workspace.quiz.round is None:
+        _wait_for(workspace.roundShown)
+    fake = workspace.quiz.round.fake
+    for i in [i for i in range(len(fake)) if fake[i]][:3] + [i for i in range(len(fake)) if not fake[i]][:1]:
+        workspace.toggle(i)
+    workspace.reveal()
+
+
+def _thoughts(window, model: str, sprite: int, row: int, col: int, surprise: bool):
+    """PixelRNN tab, shipped ``model`` chosen (its title starts so), sprite ``sprite``, the
+    pixel (row, col) hovered: what the model thinks there; with ``surprise`` the map too."""
+    workspace = window.show_workspace("PixelRNN")
+    while workspace.models.current is None or len(workspace.models.models) < 4:
+        _wait_for(workspace.modelChanged, 60)
+    titles = [m.title for m in workspace.models.models]
+    index = next(i for i, t in enumerate(titles) if t.startswith(model))
+    workspace.browser.select(sprite)
+    workspace.load_dataset_sprite(sprite)
+    if workspace.models.index != index:
+        workspace.models.choose(index)
+    if workspace.thoughts.inspector.inspection is None or workspace.thoughts.latest_busy():
+        _wait_for(workspace.thoughts.inspected, 60)
+    workspace.thoughts_box.surprise_check.setChecked(surprise)
+    workspace.thoughts.hover(row, col)
+
+
+def thoughts_surprise(window) -> None:
+    """The shipped PixelRNN's surprise map of sprite 30, the first mouth pixel hovered."""
+    _thoughts(window, "PixelRNN", 30, 11, 9, surprise=True)
+
+
+def thoughts_attention(window) -> None:
+    """The shipped transformer on sprite 30, a pixel of the mouth row hovered: its attention."""
+    _thoughts(window, "Transformer", 30, 11, 9, surprise=False)
+
+
+def toygan_ring(window, steps: int = 1200) -> None:
+    """Toy GAN tab on the ring of 8 Gaussians after ``steps`` steps (non-saturating loss), the
+    arrows on: D's heat map under the data and G's points."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ws = window.show_workspace("Toy GAN")
+    ws.mixture_box.setCurrentText("ring")
+    ws.arrows_check.setChecked(True)
+    ws.speed_box.setValue(50)
+    ws.set_playing(True)
+    while ws.snapshot.step < steps:
+        loop = QEventLoop()
+        QTimer.singleShot(200, loop.quit)
+        loop.exec()
+    ws.set_playing(False)
+    while ws.busy():
+        loop = QEventLoop()
+        QTimer.singleShot(100, loop.quit)
+        loop.exec()
+
+
+def runs_compared(window) -> None:
+    """Runs tab with the shipped models' folder added: the shipped PixelRNN and transformer
+    (and diffusion where shipped) selected, their loss on one plot, smoothed 0.8 on a log scale."""
+    from studio.session.pretrained import shipped_runs
+
+    ws = window.show_workspace("Runs")
+    ws.runs.add_folder(shipped_runs()[0].parent)
+    ws.select("pixelrnn", "transformer", "diffusion")
+    ws.metric_box.setCurrentText("loss")
+    ws.plot_controls.set_smoothing(0.8)
+    ws.plot_controls.log_check.setChecked(True)

@@ -70,6 +70,8 @@ class SpriteCanvas(QWidget):
     stateChanged = Signal(object)
     #: A colour index the eyedropper picked.
     colorPicked = Signal(int)
+    #: The sprite pixel under the mouse changed: (x, y), or (-1, -1) once it left the sprite.
+    pixelHovered = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -86,6 +88,7 @@ class SpriteCanvas(QWidget):
         self._rect_start: tuple[int, int] | None = None
         self._rect_masks = True
         self._hover: tuple[int, int] | None = None
+        self._overlay: QImage | None = None  # drawn over the sprite: what the model thinks
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -109,6 +112,20 @@ class SpriteCanvas(QWidget):
         """Make ``new`` the state as one undo step (nothing happens if it changes nothing)."""
         if self.state is None or new != self.state:
             self.undo_stack.push(CanvasCommand(self, self.state, new, text))
+
+    def set_overlay(self, rgba: np.ndarray | None) -> None:
+        """Draw ``rgba`` (uint8 ``[H, W, 4]``, the sprite's size) over the sprite, under the mask:
+        the surprise map or the hovered pixel's attention; None removes it."""
+        if rgba is None:
+            self._overlay = None
+        else:
+            rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+            h, w = rgba.shape[:2]
+            self._overlay = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        self.update()
+
+    def has_overlay(self) -> bool:
+        return self._overlay is not None
 
     def set_mask_visible(self, visible: bool) -> None:
         self.mask_visible = visible
@@ -178,6 +195,8 @@ class SpriteCanvas(QWidget):
             self._stroke_through(self._last_cell, cell, erase)
             self._last_cell = cell
         if cell is not None or self._rect_start is None:  # a rectangle keeps its last corner
+            if cell != self._hover:
+                self.pixelHovered.emit(*(cell or (-1, -1)))
             self._hover = cell
         self.update()
 
@@ -192,6 +211,8 @@ class SpriteCanvas(QWidget):
         self.update()
 
     def leaveEvent(self, _event) -> None:
+        if self._hover is not None:
+            self.pixelHovered.emit(-1, -1)
         self._hover = None
         self.update()
 
@@ -218,6 +239,8 @@ class SpriteCanvas(QWidget):
         rect, cell = self.sprite_rect(), self.cell_size()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # pixel-exact
         p.drawImage(rect, self._image)
+        if self._overlay is not None:
+            p.drawImage(rect, self._overlay)
         if self.mask_visible and self.state.mask.any():
             path = QPainterPath()
             for y, x in zip(*np.nonzero(self.state.mask)):

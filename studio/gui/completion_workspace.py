@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMes
 
 from studio.data.sprites import SpriteSet, grid_image, indices_to_image
 from studio.errors import DatasetError, RunError, describe_error
+from studio.gui.beliefs_panel import ModelThoughts, ThoughtsBox
 from studio.gui.canvas import SpriteCanvas
 from studio.gui.canvas_model import composite, sprite_from_image
 from studio.gui.canvas_tools import CanvasToolBars
@@ -183,8 +184,11 @@ class CompletionWorkspace(QWidget):
         self.controls.race_button.clicked.connect(self.start_race)
         self.controls.cancel_button.clicked.connect(self.cancel_completion)
         self.paint_box = PaintColourBox()
+        self.thoughts_box = ThoughtsBox()
+        self.thoughts = ModelThoughts(self.canvas, self.thoughts_box, self)
+        self._thoughts_model = None  # (task, problem) the thoughts box looks through
 
-        scroll = side_column((self.model_box, self.controls, self.paint_box), min_width=290)
+        scroll = side_column((self.model_box, self.controls, self.thoughts_box, self.paint_box), min_width=290)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(sprite_box)
@@ -282,6 +286,7 @@ class CompletionWorkspace(QWidget):
         if what in ("models", "current", "canvas"):
             self.model_box.show_models(self.models)
             self._show_model()
+            self._show_thoughts_model()
         if what in ("current", "variants"):  # another model: the old one's variants went
             self._show_variants()
         if what == "comparison":
@@ -289,6 +294,15 @@ class CompletionWorkspace(QWidget):
         self._update_complete_button()
         if what == "current":
             self.modelChanged.emit(self.task)
+
+    def _show_thoughts_model(self) -> None:
+        """What the model thinks looks through the chosen model, where it fits the canvas."""
+        current = self.models.current
+        task = current.task if current is not None else None
+        problem = self.models.problem() if current is not None else None
+        if (task, problem) != self._thoughts_model:
+            self._thoughts_model = (task, problem)
+            self.thoughts.set_model(task, current.title if current is not None else "", problem)
 
     def train_chosen_model(self) -> None:
         """Where the chosen model's family trains: a Train tab here, or the VAE or GAN workspace."""

@@ -7,7 +7,9 @@ re-reads itself while one is listed); a broken run is marked with what is wrong.
 added with Add folder… are remembered (QSettings); one that is gone is dropped, and the view
 says so. Open and Resume hand the run to the workspace for
 its model (through the context, the main window does it); Rename; Delete moves it to the
-trash, Undo brings it back; Compare draws one metric of two selected runs on one plot.
+trash, Undo brings it back. The plot beside draws any metric of every selected run, as
+TensorBoard does (a view over studio.session.plots.MetricPlot): smoothing, a log scale, the x
+axis (step, wall or CPU seconds), export as PNG and CSV.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
+from studio.gui.plot_controls import PlotControls, export_png
 from studio.gui.widgets import signals_blocked
 from studio.gui.workspaces import TrainsNothing
 from studio.session.display import printable
-from studio.session.runs import RunsList, compare_curves, default_runs_dir, existing_folders, shared_metrics
+from studio.session.plots import X_AXES, MetricPlot
+from studio.session.runs import RunsList, default_runs_dir, existing_folders
 
 COLUMNS = ("Run", "Model", "Dataset", "Config", "Steps", "Best held-out", "Date")
 THUMB = 48
-CURVE_COLORS = ("#2f7ed8", "#f28e2b")
+RAW_ALPHA = 70  # the raw values under a smoothed line: faint, as in TensorBoard
 FOLDERS_KEY = "runs/added_folders"  # QSettings: the folders added with Add folder…
 LIVE_REFRESH_MS = 2000  # how often the list is re-read while a run in it is training elsewhere
 LIVE_COLOR = "#0f5132"
@@ -54,7 +58,7 @@ class RunsWorkspace(TrainsNothing, QWidget):
 
         intro = QLabel("<h3 style='margin:0'>Runs</h3><p style='color:gray'>Every training run in "
                        f"{self.runs.folders[0]} and the folders you add. Select one to open or resume "
-                       "it, two to compare their curves.</p>")
+                       "it; select any number to compare their curves.</p>")
         intro.setWordWrap(True)
         self.folder_note = QLabel()
         self.folder_note.setWordWrap(True)
@@ -89,21 +93,36 @@ class RunsWorkspace(TrainsNothing, QWidget):
             self.buttons[name] = button
         row.addStretch(1)
 
+        self.metric_plot = MetricPlot([])
+        self.metric_plot.changed.connect(lambda _what: self._draw_comparison())
         self.metric_box = QComboBox()
-        self.metric_box.setToolTip("The metric both selected runs logged")
-        self.metric_box.currentTextChanged.connect(self._draw_comparison)
+        self.metric_box.setToolTip("Any metric a selected run logged: those all of them logged first")
+        self.metric_box.currentTextChanged.connect(lambda key: key and self.metric_plot.set_metric(key))
+        self.x_box = QComboBox()
+        for x, text in X_AXES.items():
+            self.x_box.addItem(x, x)
+            self.x_box.setItemData(self.x_box.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        self.x_box.setToolTip("The x axis: training step, wall-clock or CPU seconds")
+        self.x_box.currentIndexChanged.connect(lambda _: self.metric_plot.set_x(self.x_box.currentData()))
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "step")
-        self.compare_note = QLabel("Select two runs to compare their curves.")
+        self.plot_controls = PlotControls(lambda path: export_png(self.plot.getPlotItem(), path),
+                                          self.metric_plot.export_csv, name="runs")
+        self.plot_controls.changed.connect(self._restyle)
+        self.compare_note = QLabel("Select runs to compare their curves.")
         self.compare_note.setStyleSheet("color: gray")
+        self.compare_note.setWordWrap(True)
         compare = QWidget()
         compare_layout = QVBoxLayout(compare)
         compare_layout.setContentsMargins(0, 0, 0, 0)
         metric_row = QHBoxLayout()
         metric_row.addWidget(QLabel("Compare:"))
         metric_row.addWidget(self.metric_box, 1)
+        metric_row.addWidget(QLabel("against"))
+        metric_row.addWidget(self.x_box)
         compare_layout.addLayout(metric_row)
+        compare_layout.addWidget(self.plot_controls)
         compare_layout.addWidget(self.plot, 1)
         compare_layout.addWidget(self.compare_note)
 
@@ -279,37 +298,62 @@ class RunsWorkspace(TrainsNothing, QWidget):
         self.folder_note.setText(" ".join(lines))
         self.folder_note.setVisible(bool(lines))
 
-    # --- comparing two runs ------------------------------------------------------------------------
+    # --- comparing runs ------------------------------------------------------------------------------
     def _fill_metrics(self, chosen) -> None:
-        keys = shared_metrics([r.path for r in chosen]) if len(chosen) == 2 else []
-        current = self.metric_box.currentText()
+        healthy = [r.path for r in chosen if r.problem is None]
+        if healthy != self.metric_plot.runs:
+            self.metric_plot.set_runs(healthy)
+        keys = self.metric_plot.metrics()
         with signals_blocked(self.metric_box):
             self.metric_box.clear()
             self.metric_box.addItems(keys)
-            if current in keys:
-                self.metric_box.setCurrentText(current)
+            if self.metric_plot.metric in keys:
+                self.metric_box.setCurrentText(self.metric_plot.metric)
         self._draw_comparison()
+
+    def _restyle(self) -> None:
+        self.metric_plot.set_smoothing(self.plot_controls.smoothing)
+        self.metric_plot.set_log_y(self.plot_controls.log_y)
 
     def _draw_comparison(self) -> None:
         self.plot.clear()
         self.plot.setTitle(None)  # the legend names the runs drawn now, or nothing
-        chosen, key = self.selected(), self.metric_box.currentText()
+        plot, chosen = self.metric_plot, self.selected()
         if not self.runs.runs:
             self.compare_note.setText("No runs yet: press Train in the GAN, PixelRNN or VAE workspace, "
                                       "or Add folder… for runs made elsewhere.")
             return
-        if len(chosen) != 2 or not key:
-            self.compare_note.setText("Select two runs (Ctrl-click) to compare their curves."
-                                      if len(chosen) != 2 else "These two runs logged no metric in common.")
+        if not chosen or plot.metric is None:
+            self.compare_note.setText("Select runs (Ctrl-click for several) to compare their curves."
+                                      if not chosen else "The selected runs logged no metric yet.")
             return
+        self.plot.setLogMode(y=plot.log_y)
+        self.plot.setLabel("bottom", X_AXES[plot.x])
         legend = []  # in the title, not a box over the curves
-        for color, (name, (x, y)) in zip(CURVE_COLORS, compare_curves([r.path for r in chosen], key).items()):
-            self.plot.plot(x, y, name=name, pen=pg.mkPen(color, width=1.5),
-                           symbol="o" if key.startswith("val/") else None, symbolSize=5, symbolBrush=color)
-            legend.append(f"<span style='color:{color}'>━ {name}</span>")
+        smoothed = plot.smoothing > 0
+        for curve in plot.curves():
+            symbol = "o" if plot.metric.startswith("val/") else None
+            if smoothed:
+                faint = QColor(curve.colour)
+                faint.setAlpha(RAW_ALPHA)
+                self.plot.plot(curve.x, curve.drawn(plot.log_y, raw=True), name=f"{curve.name} (raw)",
+                               pen=pg.mkPen(faint, width=1), connect="finite")
+            self.plot.plot(curve.x, curve.drawn(plot.log_y), name=curve.name, pen=pg.mkPen(curve.colour, width=1.8),
+                           connect="finite", symbol=symbol, symbolSize=5, symbolBrush=curve.colour)
+            legend.append(f"<span style='color:{curve.colour}'>━ {printable(curve.name)}</span>")
         self.plot.setTitle("&nbsp;&nbsp; ".join(legend), size="9pt")
-        self.compare_note.setText(f"{key} against the step, for {chosen[0].name} and {chosen[1].name}.")
+        hidden = plot.hidden_points()
+        note = f"{plot.metric} of {len(plot.curves())} run{'s' * (len(plot.curves()) != 1)}"
+        if smoothed:
+            note += f", smoothed {plot.smoothing:.2f} (the raw values faint)"
+        if hidden:
+            note += f"; the log scale leaves out {hidden} value{'s' * (hidden != 1)} ≤ 0"
+        self.compare_note.setText(note + ".")
 
-    def compared(self) -> dict[str, np.ndarray]:
-        """{run name: the y values drawn} (for tests)."""
-        return {item.name(): item.yData for item in self.plot.listDataItems()}
+    def compared(self, raw: bool = False) -> dict[str, np.ndarray]:
+        """{run name: the y values drawn} — the smoothed lines, or the faint raw ones (for tests)."""
+        items = self.plot.listDataItems()
+        if raw:
+            return {item.name().removesuffix(" (raw)"): item.yData for item in items
+                    if item.name().endswith(" (raw)")}
+        return {item.name(): item.yData for item in items if not item.name().endswith(" (raw)")}

@@ -48,6 +48,7 @@ from superqt import QCollapsible
 from studio.errors import StudioError
 from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm, RememberedSettings
+from studio.gui.plot_controls import PlotControls, export_png
 from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
 from studio.gui.widgets import Banner, SquareImageView, side_column, signals_blocked
 from studio.gui.workers import GuiThread, run_training
@@ -217,6 +218,15 @@ class TrainingPanel(QWidget):
 
         self.plots = LivePlots(self.plot_specs)
         self.curves = self.plots.curves
+        self.plot_controls = PlotControls(lambda path: export_png(self.plots.scene(), path), self.export_csv,
+                                          name=f"{self.model}-curves")
+        self.plot_controls.set_smoothing(0)  # a live run's few points: raw until the learner asks
+        self.plot_controls.changed.connect(self._restyle_plots)
+        plots_box = QWidget()
+        plots_layout = QVBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addWidget(self.plot_controls)
+        plots_layout.addWidget(self.plots, 1)
         self.sample_view = SquareImageView()
         self.sample_view.setMinimumSize(200, 200)
         self.sample_caption = QLabel(SAMPLE_HINT)
@@ -235,7 +245,7 @@ class TrainingPanel(QWidget):
         side_layout.addWidget(self.latest)
         side_layout.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.plots)
+        splitter.addWidget(plots_box)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -250,6 +260,19 @@ class TrainingPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(left)
         layout.addLayout(right, 1)
+
+    def _restyle_plots(self) -> None:
+        """The smoothing or the scale moved: every plot is drawn again, one a frame."""
+        self.plots.set_style(self.plot_controls.smoothing, self.plot_controls.log_y)
+        self._dirty = True
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def export_csv(self, path) -> Path:
+        """The plotted curves' points (raw and as smoothed), one row a point, as CSV."""
+        from studio.session.plots import write_csv
+
+        return write_csv(path, self.plots.export_curves(self.history), "value", "step", self.plot_controls.log_y)
 
     # --- the monitor's state, mirrored ------------------------------------------------------------
     @property

@@ -3,6 +3,10 @@
 Records are appended as they arrive (O(1) amortised, no drawing); ``LivePlots.redraw()`` is
 called from a QTimer at ~25 Hz and pushes only what changed, so a run that logs hundreds of
 records a second costs the GUI thread one setData per curve per frame.
+
+``set_style(smoothing, log_y)`` applies TensorBoard's smoothing (studio.session.plots: the
+per-step keys smoothed, their raw values faint beneath; held-out points are few and stay raw)
+and a log scale to every plot; ``export_curves`` gives the drawn points for a CSV.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
 
 from studio.session.monitor import MetricHistory, format_seconds
+from studio.session.plots import Curve, curve_from
 
 #: Legend text for common metric keys; a PlotSpec's ``labels`` override these.
 LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
@@ -26,6 +31,7 @@ LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D
           "elbo_bits_per_pixel": "−ELBO bits/pixel", "recon_bits_per_pixel": "reconstruction bits/pixel",
           "kl_bits_per_pixel": "KL bits/pixel", "precision": "precision", "recall": "recall"}
 COLORS = ("#2f7ed8", "#f28e2b", "#3a9e4f", "#e15759", "#9c6ade", "#17a2b8", "#c9a227")
+RAW_ALPHA = 70  # the raw values under a smoothed line: faint, as in TensorBoard
 
 
 class StepAxis(pg.AxisItem):
@@ -74,6 +80,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.specs = specs
         self.items: list[pg.PlotItem] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.raw_curves: dict[str, pg.PlotDataItem] = {}  # the faint raw values under a smoothed line
+        self.smoothing, self.log_y = 0.0, False
         # Up to three plots stack; more go two per row (a last odd one spans the row).
         columns = 1 if len(specs) <= 3 else 2
         for col in range(columns):
@@ -112,6 +120,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     curve = item.plot(name=spec.label(key), pen=pen, symbol="o", symbolSize=6,
                                       symbolBrush=color, symbolPen=None)
                 else:
+                    faint = pg.mkColor(color)
+                    faint.setAlpha(RAW_ALPHA)
+                    self.raw_curves[key] = item.plot(pen=pg.mkPen(faint, width=1))
                     curve = item.plot(name=spec.label(key), pen=pg.mkPen(color, width=1.5))
                 self.curves[key] = curve
             self.items.append(item)
@@ -130,15 +141,44 @@ class LivePlots(pg.GraphicsLayoutWidget):
         i = next((j for j in stale if j >= self._next), stale[0])
         for key in self.specs[i].keys:
             x, y = history.series(key)
-            if len(x):
-                self.curves[key].setData(x, y)
+            if not len(x):
+                continue
+            curve, log_y = self._curve(key, x, y), self.specs[i].log_y or self.log_y
+            self.curves[key].setData(x, curve.drawn(log_y), connect="finite")
+            if key in self.raw_curves:
+                shown = self.smoothing > 0
+                self.raw_curves[key].setData(x if shown else [], curve.drawn(log_y, raw=True) if shown else [],
+                                             connect="finite")
         self._drawn[i] = history.version
         self._next = (i + 1) % len(self.items)
         return len(stale) > 1
 
+    def _curve(self, key: str, x, y) -> Curve:
+        """The key's series as drawn: smoothed unless it is a held-out key (a few points)."""
+        return curve_from(key, x, y, 0.0 if key.startswith("val/") else self.smoothing)
+
+    def set_style(self, smoothing: float, log_y: bool) -> None:
+        """Smoothing and a log scale for every plot; each is redrawn by the next ``redraw`` calls."""
+        self.smoothing, self.log_y = smoothing, log_y
+        for spec, item in zip(self.specs, self.items):
+            item.setLogMode(y=spec.log_y or log_y)
+        self._drawn = [-1] * len(self.items)
+
+    def export_curves(self, history: MetricHistory) -> list[Curve]:
+        """Every plotted key's points as drawn (named by its legend text), for write_csv."""
+        curves = []
+        for spec in self.specs:
+            for key in spec.keys:
+                x, y = history.series(key)
+                if len(x):
+                    curve = self._curve(key, x, y)
+                    curves.append(Curve(f"{spec.title}: {spec.label(key)}", curve.x, curve.raw, curve.smoothed,
+                                        curve.colour))
+        return curves
+
     def clear_curves(self) -> None:
         """Empty every plot for another run, the axes' ranges too (they follow its data again)."""
-        for curve in self.curves.values():
+        for curve in [*self.curves.values(), *self.raw_curves.values()]:
             curve.setData([], [])
         for item in self.items:
             item.enableAutoRange()

@@ -123,8 +123,9 @@ class Latest:
     """
 
     def __init__(self, on_done: Callable[[Any], None], on_error: Callable[[BaseException], None] | None = None,
-                 name: str = "", owner: QObject | None = None):
+                 name: str = "", owner: QObject | None = None, pool: QThreadPool | None = None):
         self._on_done, self._on_error, self._name, self._owner = on_done, on_error, name, owner
+        self._pool = pool
         self._running: Job | None = None
         self._waiting: Callable[[], Any] | None = None
 
@@ -137,7 +138,8 @@ class Latest:
         if self._running is not None:
             self._waiting = fn
         else:
-            self._running = run_in_thread(fn, self._finished, self._failed, name=self._name, owner=self._owner)
+            self._running = run_in_thread(fn, self._finished, self._failed, name=self._name, owner=self._owner,
+                                          pool=self._pool)
 
     def _next(self) -> None:
         self._running = None
@@ -180,6 +182,18 @@ class GuiThread(QObject):
 
 
 _TRAINING_POOL: QThreadPool | None = None
+_VIEW_POOL: QThreadPool | None = None
+
+
+def view_pool() -> QThreadPool:
+    """One thread for work a view does on its own account, to follow the user (what the model
+    thinks of the canvas after an edit): it never takes the global pool's threads from the jobs
+    a user started (a completion, opening runs), however long it runs."""
+    global _VIEW_POOL
+    if _VIEW_POOL is None:
+        _VIEW_POOL = QThreadPool()
+        _VIEW_POOL.setMaxThreadCount(1)
+    return _VIEW_POOL
 
 
 def run_training(work: Callable[[], Any]) -> Job:

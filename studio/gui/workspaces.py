@@ -48,6 +48,7 @@ WORKSPACES: list[tuple[str, str]] = [
     ("Diffusion", "studio.gui.diffusion_workspace:DiffusionWorkspace"),
     ("GAN code space", "studio.gui.gan_explorer:GanExplorerWorkspace"),
     ("Toy GAN", "studio.gui.toygan_workspace:ToyGanWorkspace"),
+    ("Real or fake?", "studio.gui.quiz_workspace:RealOrFakeWorkspace"),
     ("Runs", "studio.gui.runs_workspace:RunsWorkspace"),
 ]
 

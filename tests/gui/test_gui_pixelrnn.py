@@ -22,6 +22,7 @@ from studio.gui.context import StudioContext  # noqa: E402
 from studio.gui.completion_workspace import NO_MODEL_HINT, CompletionWorkspace  # noqa: E402
 from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
+from studio.session.pretrained import shipped_for  # noqa: E402
 from studio.gui.race_panel import SCALE  # noqa: E402
 from studio.session.pretrained import MODEL_TITLES  # noqa: E402
 
@@ -45,6 +46,14 @@ def workspace(qtbot, sprites, tmp_path, monkeypatch):
     qtbot.waitExposed(ws)
     context.set_dataset(sprites)
     return ws
+
+
+def wait_for_shipped(workspace, qtbot, sprites):
+    """The shipped models of this palette join the chooser on a worker (set_dataset): wait for
+    them, so their late arrival (it reopens a model the test chose, redraws the hint) never lands
+    mid-test on a busy machine."""
+    shipped = len(shipped_for(sprites.palette.colors, (sprites.height, sprites.width)))
+    qtbot.waitUntil(lambda: sum(m.path is not None for m in workspace.models.models) >= shipped, timeout=60000)
 
 
 def tiny_task(sprites):
@@ -131,6 +140,7 @@ def hold_at_first_step(workspace) -> tuple[threading.Event, threading.Event]:
 
 
 def test_cancel_midway_changes_nothing_and_stops_the_worker(workspace, qtbot, sprites):
+    wait_for_shipped(workspace, qtbot, sprites)
     workspace.set_task(tiny_task(sprites), "tiny untrained model")
     workspace.tools.actions["cover50"].trigger()
     before = workspace.canvas.state
@@ -255,6 +265,7 @@ def chooser_texts(workspace):
 @pytest.mark.parametrize("model", ["vae", "gan", "diffusion"])
 def test_choosing_the_vae_gan_or_diffusion_completes_the_canvas_with_it(workspace, qtbot, sprites, shipped, model):
     """The canvas completes with any model (studio/models/inpainting.py), keeping the visible pixels."""
+    wait_for_shipped(workspace, qtbot, sprites)
     add_models(workspace, shipped)
     assert chooser_texts(workspace) == ["PixelRNN (built-in creatures)", "Transformer (built-in creatures)", "Diffusion (built-in creatures)",
                                         "VAE (built-in creatures)", "GAN (built-in creatures)"]
@@ -278,6 +289,7 @@ def test_choosing_the_vae_gan_or_diffusion_completes_the_canvas_with_it(workspac
 
 
 def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspace, qtbot, sprites, shipped):
+    wait_for_shipped(workspace, qtbot, sprites)
     add_models(workspace, shipped)
     state, results = press_on_a_hole(workspace, qtbot, workspace.controls.compare_button,
                                      workspace.comparisonEnded, sprite=6, n=2)
@@ -301,7 +313,8 @@ def test_compare_shows_the_best_of_every_model_with_name_score_and_time(workspac
     assert workspace.canvas.state == state
 
 
-def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped):
+def test_compare_reports_progress_and_cancels(workspace, qtbot, shipped, sprites):
+    wait_for_shipped(workspace, qtbot, sprites)
     add_models(workspace, shipped)
     small_hole(workspace)
     before = workspace.canvas.state

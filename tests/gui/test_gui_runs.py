@@ -185,3 +185,37 @@ def test_open_on_a_live_run_follows_it_on_its_models_train_tab(qtbot, tmp_path, 
         run.append_metrics({"step": 10, "epoch": 2.0, "time": 2.0, "d_loss": 1.1, "g_loss": 0.8})
         qtbot.waitUntil(lambda: panel.points("d_loss") == 2, timeout=10_000)
     win.close()
+
+
+def test_any_number_of_runs_smoothed_on_a_log_scale_and_exported(view, monkeypatch, tmp_path):
+    import csv
+
+    import numpy as np
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.session.plots import smooth
+    from studio.session.runs import compare_curves
+
+    view.select("gan-tiny", "vae-tiny", "vae-second")
+    assert len(view.metric_plot.runs) == 3
+    view.metric_box.setCurrentText("loss")  # the two VAE runs logged it; the GAN did not
+    raw = {name: y for name, (_, y) in compare_curves([view.runs.folders[0] / "vae-tiny"], "loss").items()}
+    view.plot_controls.set_smoothing(0)
+    drawn = view.compared()
+    assert set(drawn) == {"vae-tiny", "vae-second"} and np.allclose(drawn["vae-tiny"], raw["vae-tiny"])
+    assert view.compared(raw=True) == {}  # no faint lines without smoothing
+    view.plot_controls.set_smoothing(0.9)
+    assert np.allclose(view.compared()["vae-tiny"], smooth(raw["vae-tiny"], 0.9))
+    assert np.allclose(view.compared(raw=True)["vae-tiny"], raw["vae-tiny"])
+    assert "smoothed 0.90" in view.compare_note.text()
+    view.plot_controls.log_check.setChecked(True)
+    assert view.plot.getPlotItem().ctrl.logYCheck.isChecked() and view.metric_plot.log_y
+    view.metric_box.setCurrentText("d_loss")  # any metric, logged by one run only
+    assert set(view.compared()) == {"gan-tiny"}
+    # Export: the PNG through pyqtgraph, the CSV holds the points drawn.
+    for suffix, button in (("png", view.plot_controls.png_button), ("csv", view.plot_controls.csv_button)):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, s=suffix, **k: (str(tmp_path / f"out.{s}"), ""))
+        button.click()
+    assert (tmp_path / "out.png").read_bytes()[:4] == b"\x89PNG"
+    rows = list(csv.reader((tmp_path / "out.csv").open()))
+    assert rows[0] == ["run", "step", "d_loss", "d_loss (smoothed)"] and {r[0] for r in rows[1:]} == {"gan-tiny"}

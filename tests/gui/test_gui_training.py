@@ -298,3 +298,31 @@ def test_the_may_still_be_training_banner_goes_when_the_followed_run_ends(qtbot,
     # The writer lets go: the banner goes, the bar says the run is over, Resume is offered.
     qtbot.waitUntil(lambda: not panel.error_banner.isVisible(), timeout=WAIT_MS)
     assert "finished" in panel.progress_bar.text() and panel.resume_button.isEnabled()
+
+
+def test_the_monitors_plots_smooth_take_a_log_scale_and_export(qtbot, tiny_set, tiny_runs, tmp_path, monkeypatch):
+    import csv
+
+    import numpy as np
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.session.plots import smooth
+
+    panel = make_panel(qtbot, tiny_set, panel_cls=GanWorkspace, auto_load=False)
+    assert panel.open_run(tiny_runs["gan"], show_settings=False)
+    qtbot.waitUntil(lambda: panel.curves["d_loss"].getData()[0] is not None
+                    and len(panel.curves["d_loss"].getData()[0]) > 1, timeout=WAIT_MS)
+    _, raw = panel.history.series("d_loss")
+    assert np.allclose(panel.curves["d_loss"].getData()[1], raw)  # raw until the learner smooths
+    panel.plot_controls.set_smoothing(0.8)
+    qtbot.waitUntil(lambda: np.allclose(panel.curves["d_loss"].getData()[1], smooth(raw, 0.8)), timeout=WAIT_MS)
+    assert np.allclose(panel.plots.raw_curves["d_loss"].getData()[1], raw)  # the raw values, faint
+    panel.plot_controls.log_check.setChecked(True)
+    assert all(item.ctrl.logYCheck.isChecked() for item in panel.plots.items)
+    for suffix, button in (("png", panel.plot_controls.png_button), ("csv", panel.plot_controls.csv_button)):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, s=suffix, **k: (str(tmp_path / f"m.{s}"), ""))
+        button.click()
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    rows = list(csv.reader((tmp_path / "m.csv").open()))
+    d_rows = [r for r in rows[1:] if r[0].endswith(": D loss")]
+    assert len(d_rows) == len(raw) and float(d_rows[-1][3]) == pytest.approx(smooth(raw, 0.8)[-1])
