@@ -87,7 +87,10 @@ def make(model: str, out: Path, data: str = "builtin", recipes: dict = BUILTIN_R
             shutil.rmtree(target.path)
         target.samples_dir.mkdir(parents=True)
         target.checkpoints_dir.mkdir(parents=True)
-        shutil.copy(run.config_path, target.config_path)
+        config_json = json.loads(run.config_path.read_text())
+        if data != "builtin":  # the course's data by name, not by this machine's path to it
+            config_json["data"]["source"] = "course"
+        target.config_path.write_text(json.dumps(config_json, indent=2) + "\n")
         shutil.copy(run.metrics_path, target.metrics_path)
         last_grid = run.sample_grids()[-1]
         shutil.copy(last_grid, target.samples_dir / last_grid.name)

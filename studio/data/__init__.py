@@ -12,7 +12,7 @@ from studio.data.images import image_files, load_image_folder
 from studio.data.palette import Palette
 from studio.data.sprites import SpriteSet, check_dataset_size, grid_image, save_gif
 
-__all__ = ["DatasetError", "Palette", "SpriteSet", "grid_image", "save_gif", "open_dataset", "find_course_data",
+__all__ = ["COURSE", "DatasetError", "Palette", "SpriteSet", "grid_image", "save_gif", "open_dataset", "find_course_data",
            "BUILTIN", "is_builtin"]
 
 BUILTIN = "builtin"
@@ -20,10 +20,17 @@ COURSE_DATA_ENV = "STUDIO_POKEMON_DIR"
 
 
 def open_dataset(path: str | Path, size: int = 20, frame: str = "center") -> SpriteSet:
-    """``"builtin"``, the course data (its folder or its pixel_color.txt), or a folder of images.
+    """``"builtin"``, the course data (its folder or its pixel_color.txt; ``"course"``: wherever
+    :func:`find_course_data` finds it), or a folder of images.
 
     ``size`` and ``frame`` apply to image folders only; the other two have their own size.
     """
+    if str(path) == COURSE:
+        found = find_course_data()
+        if found is None:
+            raise DatasetError("the course's data is not found beside the studio", COURSE,
+                               hint=f"set {COURSE_DATA_ENV} to its folder, or open the folder itself")
+        return load_course(found)
     if is_builtin(path):
         options = _builtin_options(str(path))
         # Refused before anything is drawn: too small, too large a sprite, no creature, too many pixels.
@@ -70,6 +77,11 @@ def _builtin_options(spec: str) -> dict:
                                "whole numbers, e.g. builtin:n=200,seed=1", spec)
         options[key] = int(value)
     return options
+
+
+#: The course's Pokémon as a dataset name: the folder find_course_data finds (the shipped
+#: Pokémon models name their data so, not by a path of the machine that trained them).
+COURSE = "course"
 
 
 def find_course_data() -> Path | None:

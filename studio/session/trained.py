@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.data import grid_image
+from studio.data import COURSE, grid_image
 from studio.data.course import write_colormap, write_pixels
 from studio.data.files import save_image, write_bytes
 from studio.data.sprites import check_grid_size
@@ -49,12 +49,18 @@ def choose_run(model: str, dataset, runs_dir: str | Path | None = None) -> tuple
 
 def uses_dataset(path: str | Path, dataset) -> bool:
     """Whether the run at ``path`` was trained on ``dataset`` (its source and palette), so a
-    view that has it open can hand it over instead of the run reopening it."""
+    view that has it open can hand it over instead of the run reopening it. A run of the
+    course's data by name (``"course"``: the shipped Pokémon models) matches the course's data
+    wherever it was opened from: the same palette, size and number of sprites."""
     try:
         data = run_config(path)["data"]
     except RunError:
         return False
-    return data.get("source") == (dataset.source or dataset.name) and dataset.palette.colors.tolist() == data.get("palette")
+    same_palette = dataset.palette.colors.tolist() == data.get("palette")
+    if data.get("source") == COURSE:
+        return same_palette and list(data.get("size", ())) == [dataset.height, dataset.width] \
+            and data.get("train", 0) + data.get("held_out", 0) == len(dataset)
+    return data.get("source") == (dataset.source or dataset.name) and same_palette
 
 
 def diffusion_sampling(model: str, steps: int | None = None, schedule: str | None = None) -> dict:

@@ -70,3 +70,25 @@ def test_a_view_keeps_its_run_while_it_fits_and_leaves_it_when_it_does_not(tmp_p
     assert follow_dataset("gan", builtin, current=mine, runs_dir=tmp_path).path == mine
     odd = SpriteSet(np.zeros((4, 20, 20), np.uint8), Palette(builtin.palette.colors[:5]), name="five colours")
     assert not follow_dataset("gan", odd, current=mine, runs_dir=tmp_path)
+
+
+def test_the_course_models_name_their_data_so_any_machine_finds_it(course_dir, monkeypatch, tmp_path):
+    """The shipped Pokémon models say "course", not the path of the machine that trained them:
+    their sprites open wherever the course's data is (STUDIO_POKEMON_DIR), and a view hands
+    over the course's data it has open, from wherever it was opened."""
+    from studio.data import DatasetError
+    from studio.session.trained import open_run, uses_dataset
+
+    shipped = [p for p in shipped_runs() if shipped_set(p) == "pokemon"]
+    if not shipped:
+        pytest.skip("no models of the course's palette in this checkout")
+    monkeypatch.setenv("STUDIO_POKEMON_DIR", str(course_dir))
+    run = open_run(shipped[0])
+    assert run.data_source == "course" and len(run.dataset()) == 792
+    copy = tmp_path / "pokemon-copy"
+    shutil.copytree(course_dir, copy, ignore=shutil.ignore_patterns("images40"))
+    assert uses_dataset(shipped[0], open_dataset(copy))
+    assert not uses_dataset(shipped[0], open_dataset("builtin"))
+    monkeypatch.setenv("STUDIO_POKEMON_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DatasetError, match="STUDIO_POKEMON_DIR"):
+        open_dataset("course")
