@@ -172,9 +172,13 @@ def first_launch(window, timeout_s: int = 120) -> None:
 
     workspace = window.tabs.currentWidget()
     title = window.tabs.tabText(window.tabs.currentIndex())
-    ready = {"PixelRNN": lambda: workspace.task is not None,
-             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None and not workspace.drawing(),
-             "GAN code space": lambda: workspace.line_frames is not None,
+    from studio.session.pretrained import run_fits
+
+    data = window.context.dataset  # the models of its palette: the course's Pokémon get theirs
+    ready = {"PixelRNN": lambda: workspace.task is not None and workspace.models.problem() is None,
+             "VAE": lambda: workspace.explorer is not None and workspace.current_image() is not None
+             and not workspace.drawing() and run_fits(workspace.run_path, data),
+             "GAN code space": lambda: workspace.line_frames is not None and run_fits(workspace.gan.path, data),
              "GAN": lambda: workspace.points("d_loss") > 0}.get(title, lambda: True)
     for _ in range(timeout_s * 10):
         if ready():

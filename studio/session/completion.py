@@ -455,6 +455,9 @@ class CompletionModels:
 
     def _opened(self, choose: Path | None, opened: list[CompletionModel], failed: list) -> None:
         newest = choose is not None and choose == self.choosing  # no later request to choose another
+        if self.shape is not None:  # a shipped model of another palette, opened before the canvas changed
+            opened = [m for m in opened if not (m.path is not None and is_pretrained(m.path)
+                                                and m.problem(self.colours, self.shape) is not None)]
         for model in opened:
             self.add(model, choose=newest and model.path.resolve() == choose.resolve())
         for path, error in failed:
