@@ -447,7 +447,7 @@ def cases(work: Path, runs: dict) -> list[Case]:
         prepare=lambda _: (copy_run(gan, rf / "a"), _insert_line(rf / "a" / "metrics.jsonl", b"{not json")))
     c.append(Case("runs", "list: a name with a terminal escape", expect="ok", run=lambda d: escaped_name(w, gan)))
     add("runs", "--out a folder of the user's files", [*train, "--epochs", "1", "--out", str(w / "userdir")],
-        message="not empty", prepare=lambda _: ((w / "userdir").mkdir(exist_ok=True),
+        message="other file", prepare=lambda _: ((w / "userdir").mkdir(exist_ok=True),
                                                 (w / "userdir" / "notes.txt").write_text("mine")),
         check=lambda _: sorted(p.name for p in (w / "userdir").iterdir()) == ["notes.txt"])
     add("runs", "--out an existing file", [*train, "--epochs", "1", "--out", str(w / "existing.txt")],
