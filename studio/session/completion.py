@@ -253,6 +253,7 @@ class CompletionModels:
         self.colours: np.ndarray | None = None  # the canvas's palette [K, 3] and sprite shape
         self.shape: tuple[int, int] | None = None
         self.choosing: Path | None = None  # the run last asked to complete with, while it opens
+        self._opening: set[Path] = set()  # run folders being opened by the runner (never twice at once)
         self._runner = runner or (lambda work: work())
         self._deliver = deliver or (lambda call: call())
 
@@ -328,7 +329,7 @@ class CompletionModels:
             self.changed.emit("models")
             if current not in keep:
                 self.changed.emit("current")
-        listed = {m.path.resolve() for m in self.models if m.path is not None}
+        listed = {m.path.resolve() for m in self.models if m.path is not None} | self._opening
         missing = [p for p in shipped_for(self.colours, self.shape) if p.resolve() not in listed]
         if missing:
             self.open_runs(missing)
@@ -421,10 +422,11 @@ class CompletionModels:
         choose = Path(choose) if choose is not None else None
         if choose is not None:
             self.choosing = choose
+        self._opening.update(p.resolve() for p in paths)
 
         def work() -> None:
             opened, failed = open_models(paths)
-            self._deliver(lambda: self._opened(choose, opened, failed))
+            self._deliver(lambda: self._opened(choose, opened, failed, paths))
 
         self._runner(work)
 
@@ -453,7 +455,8 @@ class CompletionModels:
         self.open_runs(([Path(run)] if run is not None else []) + shipped, choose=run)
         return run
 
-    def _opened(self, choose: Path | None, opened: list[CompletionModel], failed: list) -> None:
+    def _opened(self, choose: Path | None, opened: list[CompletionModel], failed: list, paths=()) -> None:
+        self._opening.difference_update(p.resolve() for p in paths)
         newest = choose is not None and choose == self.choosing  # no later request to choose another
         if self.shape is not None:  # a shipped model of another palette, opened before the canvas changed
             opened = [m for m in opened if not (m.path is not None and is_pretrained(m.path)
