@@ -272,7 +272,9 @@ class CompletionBox(QGroupBox):
                          "replayed side by side with the time each took")
         self.race_button.setToolTip(self.race_tip)
         self.progress = QProgressBar()
-        self.progress.setFormat("")  # "pixel %v / %m" while completing
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(IDLE_PROGRESS)  # "pixel %v / %m" while completing
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: gray")
@@ -308,6 +310,10 @@ class CompletionBox(QGroupBox):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.progress.setFormat(text)
+
+
+#: What the progress bar says between completions (never an empty box that looks like a text field).
+IDLE_PROGRESS = "Not completing: mask part of the sprite, then Complete"
 
 
 class PaintColourBox(QGroupBox):

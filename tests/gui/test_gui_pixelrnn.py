@@ -386,3 +386,8 @@ def test_the_race_needs_a_raster_and_a_diffusion_model(workspace, shipped):
     assert not workspace.controls.race_button.isEnabled()
     assert "diffusion model" in workspace.controls.race_button.toolTip()
     assert workspace.start_race() is None
+
+
+def test_the_idle_progress_bar_says_what_to_do_not_an_empty_box(workspace):
+    bar = workspace.controls.progress
+    assert bar.text() and "Complete" in bar.text()  # an empty bar reads as a text field
