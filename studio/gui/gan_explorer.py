@@ -24,6 +24,7 @@ from studio.gui.context import StudioContext
 from studio.gui.widgets import PixelImageView, export_folder, remember_export_folder, rgb_to_pixmap
 from studio.gui.workers import run_in_thread
 from studio.session.explorers import GanWalk, LoadedGan
+from studio.gui.workspaces import TrainsNothing
 from studio.session.pretrained import follow_dataset, model_title, run_fits, startup_run
 from studio.session.runs import default_runs_dir
 
@@ -34,7 +35,7 @@ ICON_SCALE = 3
 LAST_RUN_KEY = "models/gan-explorer"  # QSettings: the run shown last, reopened on launch
 
 
-class GanExplorerWorkspace(QWidget):
+class GanExplorerWorkspace(TrainsNothing, QWidget):
     runLoaded = Signal(str)
     framesReady = Signal()
     copiesChecked = Signal()
@@ -178,15 +179,6 @@ class GanExplorerWorkspace(QWidget):
         """Walk the code space of a GAN run (loaded on a worker thread); it trains in the GAN tab."""
         self._open(path)
         return True
-
-    def is_training(self) -> bool:
-        return False
-
-    def show_training(self, model: str) -> bool:
-        return False
-
-    def training_panels(self) -> dict:
-        return {}
 
     def show_checkpoint(self, model: str, path: Path) -> None:
         """Walk the quick GAN from its first checkpoint on, and its newer ones as they come."""

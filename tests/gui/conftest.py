@@ -25,3 +25,25 @@ def settled_workers():
     if app is not None:
         app.processEvents()  # the finished jobs deliver (or drop) their results
     gc.collect()
+
+
+@pytest.fixture
+def completion_workspace(qtbot):
+    """``make(sprites)``: the completion canvas as a user sees it, shown at 1280×760 on
+    ``sprites``, loading no run by itself (the test gives it its models)."""
+
+    def make(sprites):
+        from studio.gui.completion_workspace import CompletionWorkspace
+        from studio.gui.context import StudioContext
+
+        context = StudioContext()
+        workspace = CompletionWorkspace(context, auto_load=False)
+        workspace._context_ref = context  # keep the context alive as long as the widget
+        qtbot.addWidget(workspace)
+        workspace.resize(1280, 760)
+        workspace.show()
+        qtbot.waitExposed(workspace)
+        context.set_dataset(sprites)
+        return workspace
+
+    return make

@@ -18,8 +18,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 from studio.data import open_dataset  # noqa: E402
 from studio.gui.canvas_model import rect_region  # noqa: E402
-from studio.gui.context import StudioContext  # noqa: E402
-from studio.gui.completion_workspace import NO_MODEL_HINT, CompletionWorkspace  # noqa: E402
+from studio.gui.completion_workspace import NO_MODEL_HINT  # noqa: E402
 from studio.models import pixelrnn  # noqa: E402
 from studio.models.completion import Cancelled  # noqa: E402
 from studio.session.pretrained import shipped_for  # noqa: E402
@@ -35,17 +34,9 @@ def sprites():
 
 
 @pytest.fixture
-def workspace(qtbot, sprites, tmp_path, monkeypatch):
+def workspace(completion_workspace, sprites, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    context = StudioContext()
-    ws = CompletionWorkspace(context, auto_load=False)
-    ws._context_ref = context  # keep the context alive as long as the widget
-    qtbot.addWidget(ws)
-    ws.resize(1280, 760)
-    ws.show()
-    qtbot.waitExposed(ws)
-    context.set_dataset(sprites)
-    return ws
+    return completion_workspace(sprites)
 
 
 def wait_for_shipped(workspace, qtbot, sprites):

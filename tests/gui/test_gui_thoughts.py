@@ -14,8 +14,6 @@ pytest.importorskip("pytestqt")
 from PySide6.QtTest import QTest  # noqa: E402
 
 from studio.data import open_dataset  # noqa: E402
-from studio.gui.completion_workspace import CompletionWorkspace  # noqa: E402
-from studio.gui.context import StudioContext  # noqa: E402
 from studio.models import pixelrnn, transformer  # noqa: E402
 from studio.session.beliefs import SpriteInspector  # noqa: E402
 
@@ -29,16 +27,8 @@ def sprites():
 
 
 @pytest.fixture
-def workspace(qtbot, sprites):
-    context = StudioContext()
-    ws = CompletionWorkspace(context, auto_load=False)
-    ws._context_ref = context
-    qtbot.addWidget(ws)
-    ws.resize(1280, 760)
-    ws.show()
-    qtbot.waitExposed(ws)
-    context.set_dataset(sprites)
-    return ws
+def workspace(completion_workspace, sprites):
+    return completion_workspace(sprites)
 
 
 def make_task(module, config, sprites):
