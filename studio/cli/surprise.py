@@ -19,8 +19,9 @@ def register(subparsers) -> None:
         "surprise", help="a sprite beside the model's surprise at each pixel (bits), and the total",
         description="Writes the sprite beside its surprise map: −log2 p(x_t | x_<t), how many bits "
                     "each pixel costs the model given the pixels before it, with a colour scale. "
-                    "The map's sum, printed, is the model's −log2 p(sprite). For PixelRNN and "
-                    "transformer runs.")
+                    "The map's sum, printed, is the model's −log2 p(sprite). For PixelRNN, "
+                    "transformer and diffusion runs (diffusion: each pixel given every other one; "
+                    "the sum is a pseudo-likelihood).")
     surprise.add_argument("run_dir")
     source = surprise.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", type=int_range(0, MAX_INDEX), help="a sprite of the run's dataset, by index")

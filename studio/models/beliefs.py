@@ -28,7 +28,7 @@ The protocol — what a model provides to be looked at this way (:class:`PixelBe
                              (the transformer's START; a diffusion model's mask or time tokens);
                              each row sums to 1
 
-A masked-diffusion model (studio/models/diffusion.py, on its way) implements it with
+The masked-diffusion model (studio/models/diffusion.py) implements it with
 ``sees = "others"``: its ``pixel_log_probs`` masks each pixel in turn (H·W rows of one batch)
 and reads the model's distribution there; ``surprise`` and ``beliefs_of`` then work unchanged.
 """
@@ -68,7 +68,7 @@ def check_beliefs(task, model: str | None = None) -> None:
     if not has_beliefs(task):
         name = model or type(task).__module__.rsplit(".", 1)[-1]
         raise ValueError(f"a {name} model has no distribution for each pixel given the others; "
-                         "open a PixelRNN or transformer run")
+                         "open a PixelRNN, transformer or diffusion run")
 
 
 @dataclass(frozen=True)

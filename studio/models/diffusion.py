@@ -378,12 +378,36 @@ class Task:
     """One denoiser, AdamW, the ELBO's masked cross-entropy; drawing and completing by ``run_sampler``."""
 
     selection_metric = "elbo_bits_per_pixel"  # held-out bound; the engine keeps the best as best.pt
+    sees = "others"  # what a pixel's belief is given (models/beliefs.py): every other pixel
+    BELIEF_BATCH = 100  # one-pixel-masked copies per forward pass in pixel_log_probs
 
     def __init__(self, config: Config, palette: np.ndarray, size: tuple[int, int], device: torch.device):
         self.config, self.size, self.device = config, tuple(size), torch.device(device)
         self.palette = np.asarray(palette, dtype=np.uint8)
         self.net = Denoiser(config, len(self.palette), self.size).to(self.device)
         self.opt = adamw(self.net, config.lr, config.weight_decay, self.device)
+
+    @torch.no_grad()
+    def pixel_log_probs(self, sprites: torch.Tensor) -> torch.Tensor:
+        """log p(x_t = k | every other pixel), [B, H·W, K] nats, in eval mode: each sprite copied
+        H·W times with one pixel [MASK]ed, the network read where it is hidden. Their sum over a
+        sprite is its pseudo-log-likelihood (Besag 1975), not log p(x): the ELBO bounds that."""
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            d = self.size[0] * self.size[1]
+            out = []
+            for sprite in sprites.to(self.device).long().reshape(len(sprites), -1):
+                rows = []
+                for at in torch.arange(d, device=self.device).split(self.BELIEF_BATCH):
+                    copies = sprite.expand(len(at), d).clone()
+                    copies[torch.arange(len(at)), at] = self.net.mask_token
+                    logits = self.net(copies.view(len(at), *self.size), at=at[:, None])  # [m, 1, K]
+                    rows.append(logits[:, 0].float().log_softmax(-1))
+                out.append(torch.cat(rows))
+            return torch.stack(out)
+        finally:
+            self.net.train(was_training)
 
     @property
     def num_colors(self) -> int:

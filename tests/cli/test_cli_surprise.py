@@ -50,7 +50,7 @@ def test_models_without_pixel_odds_and_bad_input_are_one_line(tiny_runs, tmp_pat
     out = str(tmp_path / "x.png")
     assert main(["surprise", str(tiny_runs["vae"]), "--index", "0", "-o", out]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "open a PixelRNN or transformer run" in err and str(tiny_runs["vae"]) in err
+    assert "\n" not in err and "open a PixelRNN, transformer or diffusion run" in err and str(tiny_runs["vae"]) in err
     assert main(["surprise", str(tiny_runs["pixelrnn"]), "--index", "4000", "-o", out]) == 2
     assert "outside the run's 48 sprites" in capsys.readouterr().err
     big = tmp_path / "big.png"
@@ -59,3 +59,10 @@ def test_models_without_pixel_odds_and_bad_input_are_one_line(tiny_runs, tmp_pat
     assert "40×40" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: --index or --image is required
         main(["surprise", str(tiny_runs["pixelrnn"]), "-o", out])
+
+
+def test_surprise_of_a_diffusion_run_is_its_pseudo_likelihood(tmp_path, capsys):
+    out = tmp_path / "map.png"
+    assert main(["surprise", str(pretrained_run("diffusion")), "--index", "3", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "pseudo-" in printed and out.read_bytes()[:4] == b"\x89PNG"

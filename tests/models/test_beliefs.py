@@ -100,7 +100,7 @@ def test_a_sure_model_is_never_surprised():
 def test_models_without_a_per_pixel_distribution_say_so(sprites):
     task = vae.Task(vae.Config(width=8, hidden=16), sprites.palette.colors, (12, 12), torch.device("cpu"))
     assert not beliefs.has_beliefs(task)
-    with pytest.raises(ValueError, match="open a PixelRNN or transformer run"):
+    with pytest.raises(ValueError, match="open a PixelRNN, transformer or diffusion run"):
         beliefs.beliefs_of(task, np.zeros((12, 12), np.int64))
     pixel_task = _trained(*MODELS["pixelrnn-lecture"], sprites)
     assert beliefs.has_beliefs(pixel_task) and not beliefs.has_attention(pixel_task)
@@ -146,3 +146,22 @@ def test_attention_weights_are_the_ones_the_network_used(transformer_task, sprit
             v = attn.c_attn(x).split(c, dim=2)[2].view(b, t, attn.n_head, -1).transpose(1, 2)
             y = (weights[:, layer] @ v).transpose(1, 2).reshape(b, t, c)
             assert torch.allclose(attn.c_proj(y), out, atol=1e-5)
+
+
+def test_a_diffusion_model_believes_each_pixel_given_every_other(sprites):
+    """Diffusion sees both sides: each pixel's distribution is the network's with that pixel
+    alone [MASK]ed, and the map's sum is a pseudo-log-likelihood, said so (not exact)."""
+    from studio.models import diffusion
+
+    task = _trained(diffusion, diffusion.Config(n_layer=1, n_embd=32, n_head=2), sprites)
+    sprite = sprites.indices[2]
+    seen = beliefs.beliefs_of(task, sprite)
+    assert beliefs.has_beliefs(task) and seen.sees == "others" and not seen.exact
+    assert np.allclose(np.exp(seen.log_probs).sum(-1), 1.0, atol=1e-4)
+    task.net.eval()
+    with torch.no_grad():  # pixel (4, 7) by hand: the sprite with that one pixel hidden
+        hidden = torch.from_numpy(sprite[None]).long()
+        hidden[0, 4, 7] = task.net.mask_token
+        direct = task.net(hidden)[0, 4 * sprite.shape[1] + 7].log_softmax(-1).numpy()
+    assert np.allclose(seen.log_probs[4, 7], direct, atol=1e-4)
+    assert seen.total_bits == pytest.approx(seen.surprise_bits.sum())

@@ -55,7 +55,7 @@ def test_the_transformer_shows_where_it_looked(shipped):
 
 
 def test_models_without_pixel_odds_are_refused_in_words(shipped):
-    with pytest.raises(ValueError, match="open a PixelRNN or transformer run"):
+    with pytest.raises(ValueError, match="open a PixelRNN, transformer or diffusion run"):
         SpriteInspector().set_model(shipped["gan"].task)
     with pytest.raises(ValueError, match="choose a PixelRNN"):
         SpriteInspector().compute(np.zeros((20, 20), np.int64))
