@@ -34,19 +34,26 @@ def pixelrnn_compared(window, sprite: int = 3) -> None:
     _wait_for(workspace.comparisonEnded)
 
 
-def _wait_for_shipped(workspace, timeout_s: int = 120) -> None:
-    """Run the event loop until the canvas's chooser lists every shipped model."""
+def _wait_until(ready, timeout_s: int = 120) -> None:
+    """Run the event loop, a tenth of a second at a time, until ``ready()`` or the timeout."""
     import time
 
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from studio.session.pretrained import shipped_runs
-
     end = time.monotonic() + timeout_s
-    while workspace.model_box.chooser.count() < len(shipped_runs()) and time.monotonic() < end:
+    while not ready() and time.monotonic() < end:
         pause = QEventLoop()
         QTimer.singleShot(100, pause.quit)
         pause.exec()
+
+
+def _wait_for_shipped(workspace, timeout_s: int = 120) -> None:
+    """Run the event loop until the canvas's chooser lists every shipped model of its palette."""
+    from studio.session.pretrained import shipped_for
+
+    models = workspace.models
+    expected = len(shipped_for(models.colours, models.shape)) if models.shape is not None else 1
+    _wait_until(lambda: workspace.model_box.chooser.count() >= expected, timeout_s)
 
 
 def pixelrnn_race(window, sprite: int = 3) -> None:
@@ -170,9 +177,10 @@ def first_launch(window, timeout_s: int = 120) -> None:
     its shipped model; PixelRNN then completes a sprite covered 75 %, as a first click would."""
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from studio.session.pretrained import run_fits
+
     workspace = window.tabs.currentWidget()
     title = window.tabs.tabText(window.tabs.currentIndex())
-    from studio.session.pretrained import run_fits
 
     data = window.context.dataset  # the models of its palette: the course's Pokémon get theirs
     ready = {"PixelRNN": lambda: workspace.task is not None and workspace.models.problem() is None,
@@ -180,12 +188,7 @@ def first_launch(window, timeout_s: int = 120) -> None:
              and not workspace.drawing() and run_fits(workspace.run_path, data),
              "GAN code space": lambda: workspace.line_frames is not None and run_fits(workspace.gan.path, data),
              "GAN": lambda: workspace.points("d_loss") > 0}.get(title, lambda: True)
-    for _ in range(timeout_s * 10):
-        if ready():
-            break
-        pause = QEventLoop()
-        QTimer.singleShot(100, pause.quit)
-        pause.exec()
+    _wait_until(ready, timeout_s)
     if title == "PixelRNN":
         workspace.tools.actions["cover75"].trigger()
         workspace.start_completion()
