@@ -252,13 +252,18 @@ class MainWindow(QMainWindow):
         self.quick = QuickModels({m: p.session for m, p in panels.items()}, cpu_minutes=cpu_minutes)
         self.quick.model_started.connect(lambda model, run: self.statusBar().showMessage(
             f"Quick models: training {family_title(model)} ({QUICK_PRESET}); its views update at each checkpoint"))
-        self.quick.checkpoint_written.connect(
-            lambda model, run: [w.show_checkpoint(model, run) for w in workspaces])
+        self.quick.checkpoint_written.connect(self._show_checkpoint)
         self.quick.all_done.connect(self._quick_done)
         self.quick_action.setEnabled(False)
         self.stop_quick_action.setEnabled(True)
         self.statusBar().showMessage(f"Quick models: {self.quick.plan()}")
         self.quick.start(self.context.dataset)
+
+    def _show_checkpoint(self, model: str, run) -> None:
+        """A quick model's newer checkpoint: every view that shows it (or nothing fitting) reopens it."""
+        for widget in self.workspaces.values():
+            if isinstance(widget, Workspace):
+                widget.show_checkpoint(model, run)
 
     def stop_quick_models(self) -> None:
         if self.quick is not None:
