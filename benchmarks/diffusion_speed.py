@@ -8,7 +8,9 @@ median is shown, wall seconds and this process's CPU seconds, one thread):
                 diffusion in K steps (the run's, or --steps);
   draw 1        one new sprite: the same, with no batch to share the per-step cost;
   canvas: MASK  a canvas completion, 8 variants, as the canvas calls it (completer_for: the
-                transformer's SMC with 24 particles where visible pixels follow the hole).
+                transformer's SMC with 24 particles where visible pixels follow the hole;
+                diffusion in its share of the run's K, diffusion.share_of_steps: 4 steps for
+                a quarter of the sprite hidden, 8 for half).
 
     python -m benchmarks.diffusion_speed --diffusion RUN --transformer RUN [--steps 16] [--reps 5]
 """
@@ -24,7 +26,7 @@ import torch
 
 
 from studio.models.completion import centre_hole, random_pixels
-from studio.models.inpainting import DiffusionCompletion, completer_for
+from studio.models.inpainting import completer_for
 from studio.train.trained import TrainedRun
 
 MASKS = {"centre hole 25 %": lambda size: centre_hole(size, 0.25),
@@ -53,8 +55,7 @@ def main() -> int:
     sprites = diffusion.dataset()
     _, held = diffusion.split(sprites)
     sprite, size = sprites.indices[held[0]], diffusion.task.size
-    fill = DiffusionCompletion(diffusion.task, steps=steps)
-    raster = completer_for(transformer.task)
+    fill, raster = completer_for(diffusion.task), completer_for(transformer.task)  # as the canvas makes them
     jobs = {"draw 64": (lambda: transformer.task.draw(64, seed=1), lambda: diffusion.task.draw(64, seed=1, steps=steps)),
             "draw 1": (lambda: transformer.task.draw(1, seed=1), lambda: diffusion.task.draw(1, seed=1, steps=steps))}
     for name, make in MASKS.items():

@@ -82,6 +82,7 @@ class Config:
     n_head: int = 4
     n_embd: int = 128
     patch: int = 2  # pixels per token side: 2 = a token per 2×2 patch, 1 = a token per pixel
+    halo: int = 0  # a token also reads this many pixels around its patch: 1 = a 4×4 window round a 2×2 patch
     dropout: float = 0.0
     copy: bool = True  # favour the visible pixels' colours: see autoregressive.CopyHead
     mirror: bool = True  # flip training sprites left-right at random
@@ -129,24 +130,31 @@ class SelfAttention(CausalSelfAttention):
 
 class PatchInput(GridPositions, nn.Module):
     """Colours [B, H, W] (MASK = K where hidden) → one embedding per p×p patch, [B, H·W/p², C]:
-    the sum of one embedding per (pixel of the patch, its colour or MASK) — the raster models'
+    the sum of one embedding per (pixel of the window, its colour or MASK) — the raster models'
     one-table trick, a patch's pixels in place of a step's neighbours — plus the patch's row
-    and column embeddings."""
+    and column embeddings. The window is the patch and ``halo`` pixels around it (K + 1 outside
+    the frame), so the first layer already sees each patch's surroundings, as a convolution would."""
 
-    def __init__(self, num_colors: int, size: tuple[int, int], patch: int, dim: int):
+    def __init__(self, num_colors: int, size: tuple[int, int], patch: int, dim: int, halo: int = 0):
         super().__init__()
         h, w = size
         if h % patch or w % patch:
             raise ValueError(f"patch {patch} must divide the sprites' size {h}×{w}")
-        self.patch, self.size, self.position = patch, (h // patch, w // patch), "2d"
-        # Pixel j of a patch, colour k (K: MASK) is row j·(K+1) + k.
-        self.embed = nn.Embedding(patch * patch * (num_colors + 1), dim)
-        self.register_buffer("embed_offset", torch.arange(patch * patch) * (num_colors + 1), persistent=False)
+        self.patch, self.halo, self.size, self.position = patch, halo, (h // patch, w // patch), "2d"
+        side = patch + 2 * halo
+        # Pixel j of a window, colour k (K: MASK, K + 1: outside) is row j·(K+2) + k.
+        values = num_colors + (2 if halo else 1)
+        self.embed = nn.Embedding(side * side * values, dim)
+        self.register_buffer("embed_offset", torch.arange(side * side) * values, persistent=False)
+        self.outside = num_colors + 1
         self.init_positions(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, (h, w), p = len(x), self.size, self.patch
-        pixels = x.reshape(b, h, p, w, p).permute(0, 1, 3, 2, 4).reshape(b, h * w, p * p)
+        b, (h, w), p, g = len(x), self.size, self.patch, self.halo
+        if g:
+            x = F.pad(x, (g, g, g, g), value=self.outside)
+        side = p + 2 * g  # windows of side p + 2g, one every p pixels: [B, h, w, side, side]
+        pixels = x.unfold(1, side, p).unfold(2, side, p).reshape(b, h * w, side * side)
         return self.embed(pixels + self.embed_offset).sum(2) + self.position_table()
 
 
@@ -157,7 +165,7 @@ class Denoiser(nn.Module):
         super().__init__()
         self.config, self.num_colors, self.size = config, num_colors, tuple(size)
         c, p = config.n_embd, config.patch
-        self.input = PatchInput(num_colors, size, p, c)
+        self.input = PatchInput(num_colors, size, p, c, config.halo)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config, SelfAttention) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(c)

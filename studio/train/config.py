@@ -272,6 +272,7 @@ OLD_RUN_DEFAULTS = {
             "d_head": "linear", "mirror": False},
     "vae": {"width": 64, "kl_warmup_steps": 500, "lr": 1e-3, "blocks": 0, "upsample": "transposed",
             "free_bits": 0.0, "mirror": False, "dropout": 0.0, "decoder": "conv", "grad_clip": 0.0},
+    "diffusion": {"halo": 0},
 }
 
 
