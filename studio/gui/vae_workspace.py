@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
 from studio.gui.latent_pad import LatentPad
