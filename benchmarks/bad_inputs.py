@@ -558,6 +558,8 @@ def relative_data(w: Path, train: list[str]) -> Result:
 
 
 def tmpfs_prefix() -> list[str] | None:
+    """A command prefix that runs its argument in a 1 MiB tmpfs mounted at $MNT (unprivileged
+    user and mount namespaces: ``unshare -rm``), or None where the platform has none."""
     if sys.platform != "linux" or not shutil.which("unshare"):
         return None
     probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],

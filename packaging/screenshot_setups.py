@@ -10,41 +10,60 @@ def dataset_selected(window, sprite: int = 5) -> None:
     window.show_workspace("Dataset").select(sprite)
 
 
-def _wait_for(signal, timeout_s: int = 300) -> None:
-    """Run the event loop until ``signal`` fires (or ``timeout_s`` passes)."""
+def _wait_for(*signals, timeout_s: int = 300, start=None) -> None:
+    """Run the event loop until one of ``signals`` fires (or ``timeout_s`` passes); ``start``,
+    if given, is called once they are connected (so a signal it causes is not missed)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
-    signal.connect(loop.quit)
+    for signal in signals:
+        signal.connect(loop.quit)
     QTimer.singleShot(timeout_s * 1000, loop.quit)
+    if start is not None:
+        start()
     loop.exec()
+
+
+def _pause(ms: int) -> None:
+    """Run the event loop for ``ms`` milliseconds (a real event loop: training threads need the GIL too)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _screenshot_run(variable: str, model: str, setup: str):
+    """The run a setup shows: $``variable``, else the newest ``model`` run in the runs folder."""
+    import os
+
+    from studio.session.pretrained import newest_run
+    from studio.train.run import default_runs_dir
+
+    run = os.environ.get(variable) or newest_run(default_runs_dir(), (model,))
+    if run is None:
+        raise SystemExit(f"{setup}: no {model.upper()} run; set {variable}=RUN_DIR")
+    return run
 
 
 def pixelrnn_compared(window, sprite: int = 3) -> None:
     """PixelRNN tab with the shipped models (a new HOME: no runs): sprite ``sprite`` covered
     50 %, completed by the chosen PixelRNN, then Compare all models: the chooser's five models'
     best variants in one row, with their scores and times."""
-    workspace = window.show_workspace("PixelRNN")
-    _wait_for_shipped(workspace)
-    workspace.browser.select(sprite)
-    workspace.tools.actions["cover50"].trigger()
+    workspace = _shipped_sprite_covered(window, sprite)
     workspace.start_completion()
     _wait_for(workspace.completionEnded)
     workspace.start_comparison()
     _wait_for(workspace.comparisonEnded)
 
 
-def _wait_until(ready, timeout_s: int = 120) -> None:
-    """Run the event loop, a tenth of a second at a time, until ``ready()`` or the timeout."""
+def _wait_until(ready, timeout_s: int | None = 120, every_ms: int = 100) -> None:
+    """Run the event loop, ``every_ms`` at a time, until ``ready()`` or the timeout (None: none)."""
     import time
 
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    end = time.monotonic() + timeout_s
-    while not ready() and time.monotonic() < end:
-        pause = QEventLoop()
-        QTimer.singleShot(100, pause.quit)
-        pause.exec()
+    end = None if timeout_s is None else time.monotonic() + timeout_s
+    while not ready() and (end is None or time.monotonic() < end):
+        _pause(every_ms)
 
 
 def _wait_for_shipped(workspace, timeout_s: int = 120) -> None:
@@ -56,13 +75,19 @@ def _wait_for_shipped(workspace, timeout_s: int = 120) -> None:
     _wait_until(lambda: workspace.model_box.chooser.count() >= expected, timeout_s)
 
 
-def pixelrnn_race(window, sprite: int = 3) -> None:
-    """PixelRNN tab with the shipped models: sprite ``sprite`` covered 50 %, then Race: the
-    PixelRNN's raster order against diffusion's confidence order, replayed to the end, both times shown."""
+def _shipped_sprite_covered(window, sprite: int):
+    """The PixelRNN tab once its chooser has the shipped models, sprite ``sprite`` covered 50 %."""
     workspace = window.show_workspace("PixelRNN")
     _wait_for_shipped(workspace)
     workspace.browser.select(sprite)
     workspace.tools.actions["cover50"].trigger()
+    return workspace
+
+
+def pixelrnn_race(window, sprite: int = 3) -> None:
+    """PixelRNN tab with the shipped models: sprite ``sprite`` covered 50 %, then Race: the
+    PixelRNN's raster order against diffusion's confidence order, replayed to the end, both times shown."""
+    workspace = _shipped_sprite_covered(window, sprite)
     workspace.start_race()
     _wait_for(workspace.raceEnded)
     _wait_for(workspace.race_panel.played)
@@ -97,39 +122,21 @@ def gan_training(window, seconds: float | None = None) -> None:
     (built-in) dataset, default model, batch 32."""
     import os
 
-    from PySide6.QtCore import QEventLoop, QTimer
-
     seconds = seconds or float(os.environ.get("GAN_SHOT_SECONDS", 150))
     panel = window.show_workspace("GAN")
     panel.epochs_box.setValue(200)  # still running at the grab: progress, rate and ETA show
     panel.batch_box.setValue(32)
     panel.settings_overrides = {"sample_every": 20}  # fresh samples in the shot
     panel.start_training()
-    loop = QEventLoop()  # a real event loop: the training thread needs the GIL too
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
+    _pause(int(seconds * 1000))
 
 
 def vae_explorer(window, sprite: int = 12) -> None:
     """VAE tab on a trained run ($STUDIO_SCREENSHOT_RUN, else the newest VAE run in the runs
     folder), the other dimensions fixed to a sprite's code, the sliders on a grid cell."""
-    import os
-
-    from PySide6.QtCore import QEventLoop, QTimer
-
     ws = window.show_workspace("VAE")
-    loop = QEventLoop()
-    ws.runLoaded.connect(loop.quit)
-    ws.runFailed.connect(loop.quit)
-    QTimer.singleShot(120_000, loop.quit)
-    from studio.session.pretrained import newest_run
-    from studio.train.run import default_runs_dir
-
-    run = os.environ.get("STUDIO_SCREENSHOT_RUN") or newest_run(default_runs_dir(), ("vae",))
-    if run is None:
-        raise SystemExit("vae_explorer: no VAE run; set STUDIO_SCREENSHOT_RUN=RUN_DIR")
-    ws.load_run(run)
-    loop.exec()
+    run = _screenshot_run("STUDIO_SCREENSHOT_RUN", "vae", "vae_explorer")
+    _wait_for(ws.runLoaded, ws.runFailed, timeout_s=120, start=lambda: ws.load_run(run))
     ws.sprite_spin.setValue(sprite)
     ws.fix_box.setCurrentText("Dataset sprite")
     ws.set_values(1.5, -0.75)
@@ -137,37 +144,19 @@ def vae_explorer(window, sprite: int = 12) -> None:
 
 def toygan_trained(window, steps: int = 1500) -> None:
     """Toy GAN tab after ``steps`` training steps on two gaussians: G's density on the data."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
     ws = window.show_workspace("Toy GAN")
     ws.speed_box.setValue(100)
     ws.set_playing(True)
-    while ws.snapshot.step < steps:
-        loop = QEventLoop()  # a real event loop: the training thread needs the GIL too
-        QTimer.singleShot(200, loop.quit)
-        loop.exec()
+    _wait_until(lambda: ws.snapshot.step >= steps, timeout_s=None, every_ms=200)
     ws.set_playing(False)
 
 
 def gan_code_space(window) -> None:
     """GAN code space tab on a trained run ($STUDIO_SCREENSHOT_GAN_RUN, else the newest GAN run
     in the runs folder), half-way between two codes, with the memorisation check filled in."""
-    import os
-
-    from PySide6.QtCore import QEventLoop, QTimer
-
     ws = window.show_workspace("GAN code space")
-    loop = QEventLoop()
-    ws.framesReady.connect(loop.quit)
-    QTimer.singleShot(120_000, loop.quit)
-    from studio.session.pretrained import newest_run
-    from studio.train.run import default_runs_dir
-
-    run = os.environ.get("STUDIO_SCREENSHOT_GAN_RUN") or newest_run(default_runs_dir(), ("gan",))
-    if run is None:
-        raise SystemExit("gan_code_space: no GAN run; set STUDIO_SCREENSHOT_GAN_RUN=RUN_DIR")
-    ws.open_run(run)
-    loop.exec()
+    run = _screenshot_run("STUDIO_SCREENSHOT_GAN_RUN", "gan", "gan_code_space")
+    _wait_for(ws.framesReady, timeout_s=120, start=lambda: ws.open_run(run))
     ws.slider.setValue(45)
     ws.check_copies()
 
@@ -175,8 +164,6 @@ def gan_code_space(window) -> None:
 def first_launch(window, timeout_s: int = 120) -> None:
     """The shown workspace as a new user finds it (no runs, no settings): wait until it has
     its shipped model; PixelRNN then completes a sprite covered 75 %, as a first click would."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from studio.session.pretrained import run_fits
 
     workspace = window.tabs.currentWidget()
@@ -191,11 +178,7 @@ def first_launch(window, timeout_s: int = 120) -> None:
     _wait_until(ready, timeout_s)
     if title == "PixelRNN":
         workspace.tools.actions["cover75"].trigger()
-        workspace.start_completion()
-        done = QEventLoop()
-        workspace.completionEnded.connect(done.quit)
-        QTimer.singleShot(timeout_s * 1000, done.quit)
-        done.exec()
+        _wait_for(workspace.completionEnded, timeout_s=timeout_s, start=workspace.start_completion)
 
 
 def training_form_advanced(window) -> None:
@@ -232,7 +215,7 @@ def _thoughts(window, model: str, sprite: int, row: int, col: int, surprise: boo
     pixel (row, col) hovered: what the model thinks there; with ``surprise`` the map too."""
     workspace = window.show_workspace("PixelRNN")
     while workspace.models.current is None or len(workspace.models.models) < 4:
-        _wait_for(workspace.modelChanged, 60)
+        _wait_for(workspace.modelChanged, timeout_s=60)
     titles = [m.title for m in workspace.models.models]
     index = next(i for i, t in enumerate(titles) if t.startswith(model))
     workspace.browser.select(sprite)
@@ -240,7 +223,7 @@ def _thoughts(window, model: str, sprite: int, row: int, col: int, surprise: boo
     if workspace.models.index != index:
         workspace.models.choose(index)
     if workspace.thoughts.inspector.inspection is None or workspace.thoughts.latest_busy():
-        _wait_for(workspace.thoughts.inspected, 60)
+        _wait_for(workspace.thoughts.inspected, timeout_s=60)
     workspace.thoughts_box.surprise_check.setChecked(surprise)
     workspace.thoughts.hover(row, col)
 
@@ -258,22 +241,14 @@ def thoughts_attention(window) -> None:
 def toygan_ring(window, steps: int = 1200) -> None:
     """Toy GAN tab on the ring of 8 Gaussians after ``steps`` steps (non-saturating loss), the
     arrows on: D's heat map under the data and G's points."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
     ws = window.show_workspace("Toy GAN")
     ws.mixture_box.setCurrentText("ring")
     ws.arrows_check.setChecked(True)
     ws.speed_box.setValue(50)
     ws.set_playing(True)
-    while ws.snapshot.step < steps:
-        loop = QEventLoop()
-        QTimer.singleShot(200, loop.quit)
-        loop.exec()
+    _wait_until(lambda: ws.snapshot.step >= steps, timeout_s=None, every_ms=200)
     ws.set_playing(False)
-    while ws.busy():
-        loop = QEventLoop()
-        QTimer.singleShot(100, loop.quit)
-        loop.exec()
+    _wait_until(lambda: not ws.busy(), timeout_s=None)
 
 
 def runs_compared(window) -> None:

@@ -134,7 +134,6 @@ def usage_error(err: Exception):
     return err if isinstance(err, StudioError) else StudioError(str(err).splitlines()[0])
 
 
-
 def add_diffusion_sampling(parser) -> None:
     """--steps and --schedule: how a diffusion run draws or completes (its own K and schedule unless given)."""
     from studio.session.trained import DIFFUSION_MAX_STEPS, DIFFUSION_SCHEDULES
@@ -143,3 +142,20 @@ def add_diffusion_sampling(parser) -> None:
                         help=f"diffusion: sampling steps 1..{DIFFUSION_MAX_STEPS} (default: the run's, 16 for its presets)")
     parser.add_argument("--schedule", choices=sorted(DIFFUSION_SCHEDULES),
                         help="diffusion: cosine (MaskGIT: the most confident pixels first) or random (D3PM's order)")
+
+
+def add_checkpoint(parser, device: bool = True) -> None:
+    """--checkpoint (which of a run's checkpoints opens) and, with ``device``, --device (where
+    its model runs): every command that reads a trained run spells them so."""
+    parser.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
+    if device:
+        parser.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+
+
+def add_sprite_source(parser):
+    """--index or --image, one of them required: the sprite a command reads. Returns the group
+    (a command may add another source to it)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--index", type=int_range(0, MAX_INDEX), help="a sprite of the dataset, by index")
+    source.add_argument("--image", help="a sprite PNG of the model's size, mapped to its palette")
+    return source

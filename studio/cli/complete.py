@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import MAX_INDEX, add_diffusion_sampling, SCALE, SEED, float_range, int_range, positive_float, positive_int, sprite_output
+from studio.cli.args import (SCALE, SEED, add_checkpoint, add_diffusion_sampling, add_sprite_source, float_range,
+                             positive_float, positive_int, sprite_output)
 from studio.session import MODEL_NAMES
 
 
@@ -26,9 +27,7 @@ def register(subparsers) -> None:
     complete.add_argument("--data", help="without a RUN_DIR: a course folder, image folder or 'builtin'")
     complete.add_argument("--model", choices=MODEL_NAMES, default="pixelrnn",
                           help="with --data: which family completes (default pixelrnn)")
-    source = complete.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int_range(0, MAX_INDEX), help="a sprite of the dataset, by index")
-    source.add_argument("--image", help="a sprite PNG of the model's size, mapped to its palette")
+    source = add_sprite_source(complete)
     source.add_argument("--held-out", action="store_true",
                         help="every held-out sprite of the run's split: the likeliest completion of "
                              "each, one line each, to -o FILE.txt")
@@ -51,8 +50,7 @@ def register(subparsers) -> None:
     add_diffusion_sampling(complete)
     complete.add_argument("--seed", type=SEED)
     complete.add_argument("--scale", type=SCALE, default=4)
-    complete.add_argument("--checkpoint", default="best")
-    complete.add_argument("--device")
+    add_checkpoint(complete)
     complete.set_defaults(func=cmd_complete)
 
 

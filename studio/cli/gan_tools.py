@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.cli.args import MAX_FRAMES, SEED, image_output, int_range, positive_float, positive_int
+from studio.cli.args import MAX_FRAMES, SEED, add_checkpoint, image_output, int_range, positive_float, positive_int
 
 
 def register(subparsers) -> None:
@@ -24,8 +24,7 @@ def register(subparsers) -> None:
                       help="follow great circles between codes (slerp; the default)")
     walk.add_argument("--linear", dest="spherical", action="store_false",
                       help="straight lines between codes (lerp)")
-    walk.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
-    walk.add_argument("--device")
+    add_checkpoint(walk)
     walk.set_defaults(func=cmd_walk)
 
     toy = subparsers.add_parser("toygan", help="train the toy GAN (1-D or 2-D data) and draw data, G and D")

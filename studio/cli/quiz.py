@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import SEED, image_output, int_range, positive_int
+from studio.cli.args import SEED, add_checkpoint, image_output, int_range, positive_int
 
 RIGHT, WRONG = (40, 160, 60), (210, 40, 40)
 
@@ -29,8 +29,7 @@ def register(subparsers) -> None:
     quiz.add_argument("--scores", help="the scores file (default: real-or-fake.json beside the runs folder)")
     quiz.add_argument("--c2st", action="store_true",
                       help="also compute the classifier's c2st for this model (about a minute) if not known")
-    quiz.add_argument("--checkpoint", default="best")
-    quiz.add_argument("--device")
+    add_checkpoint(quiz)
     quiz.set_defaults(func=cmd_quiz)
 
 

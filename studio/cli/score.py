@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from studio.cli.args import MAX_SCORE_SAMPLES, SEED, positive_int
+from studio.cli.args import MAX_SCORE_SAMPLES, SEED, add_checkpoint, positive_int
 
 
 def register(subparsers) -> None:
@@ -21,8 +21,7 @@ def register(subparsers) -> None:
     score.add_argument("--data", help="the real sprites: a course folder or 'builtin' "
                                       "(default for a run: its own data; required for a file)")
     score.add_argument("--palette", help="a file's colormap.txt (default: the data's palette)")
-    score.add_argument("--checkpoint", default="best", help="a run's checkpoint: best, last or a file")
-    score.add_argument("--device")
+    add_checkpoint(score)
     score.set_defaults(func=cmd_score)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import MAX_INDEX, image_output, int_range, positive_int
+from studio.cli.args import add_checkpoint, add_sprite_source, image_output, positive_int
 
 #: Matplotlib's "inferno" at 0, ¼, ½, ¾, 1: dark = expected, bright = surprising; it reads in
 #: grey too and is the same for colour-blind readers.
@@ -23,13 +23,10 @@ def register(subparsers) -> None:
                     "transformer and diffusion runs (diffusion: each pixel given every other one; "
                     "the sum is a pseudo-likelihood).")
     surprise.add_argument("run_dir")
-    source = surprise.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=int_range(0, MAX_INDEX), help="a sprite of the run's dataset, by index")
-    source.add_argument("--image", help="a sprite PNG of the run's size, mapped to the run's palette")
+    add_sprite_source(surprise)
     surprise.add_argument("-o", "--output", required=True, type=image_output(), help="the picture (PNG) to write")
     surprise.add_argument("--scale", type=positive_int(max=64), default=12, help="pixels per sprite pixel (default 12)")
-    surprise.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
-    surprise.add_argument("--device")
+    add_checkpoint(surprise)
     surprise.set_defaults(func=cmd_surprise)
 
 

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from studio.cli.args import (MAX_SCORE_SAMPLES, add_diffusion_sampling, MAX_SPRITES, MAX_STEPS, SCALE, SEED, int_range, positive_float,
-                             positive_int, sprite_output)
+from studio.cli.args import (MAX_SCORE_SAMPLES, MAX_SPRITES, MAX_STEPS, SCALE, SEED, add_checkpoint, add_diffusion_sampling,
+                             int_range, positive_float, positive_int, sprite_output)
 from studio.session import MODEL_NAMES
 from studio.session.monitor import metrics_of
 from studio.session.runs import MAX_RUN_NAME, run_model
@@ -62,8 +62,7 @@ def register(subparsers) -> None:
 
     evaluate = subparsers.add_parser("eval", help="held-out metrics of a run, as one JSON object")
     evaluate.add_argument("run_dir")
-    evaluate.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
-    evaluate.add_argument("--device")
+    add_checkpoint(evaluate)
     evaluate.add_argument("-n", type=int_range(0, MAX_SCORE_SAMPLES), default=512,
                           help="samples the yardstick scores (see `studio score`; 0: none)")
     evaluate.set_defaults(func=cmd_eval)
@@ -83,8 +82,7 @@ def register(subparsers) -> None:
     add_diffusion_sampling(sample)
     sample.add_argument("--seed", type=SEED, default=0)
     sample.add_argument("--scale", type=SCALE, default=4)
-    sample.add_argument("--checkpoint", default="best")
-    sample.add_argument("--device")
+    add_checkpoint(sample)
     sample.set_defaults(func=cmd_sample)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.cli.args import MAX_INDEX, SCALE, SEED, image_output, int_range, positive_float, usage_error
+from studio.cli.args import MAX_INDEX, SCALE, SEED, add_checkpoint, image_output, int_range, positive_float, usage_error
 
 
 def register(subparsers) -> None:
@@ -44,7 +44,7 @@ def _run_arguments(parser) -> None:
     parser.add_argument("run_dir", help="a trained VAE run folder")
     parser.add_argument("-o", "--output", required=True, type=image_output())
     parser.add_argument("--scale", type=SCALE, default=4, help="pixels per sprite pixel (default 4)")
-    parser.add_argument("--checkpoint", default="best", help="best, last or a file in checkpoints/")
+    add_checkpoint(parser, device=False)  # the explorer decodes on the CPU
 
 
 def _explorer(args):

@@ -20,9 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from studio.data.sprites import SpriteSet, grid_image, indices_to_image
 from studio.errors import DatasetError, RunError, describe_error
@@ -34,7 +34,7 @@ from studio.gui.completion_panels import CompletionBox, CompletionResults, Model
 from studio.gui.context import StudioContext
 from studio.gui.race_panel import RacePanel
 from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.widgets import export_folder, remember_export_folder, side_column
+from studio.gui.widgets import export_folder, remember_export_folder, side_column, splitter
 from studio.gui.workers import GuiThread, report_bug, run_in_thread
 from studio.session.completion import Cancelled, CompletionJob, CompletionModel, CompletionModels
 from studio.session.pretrained import MODEL_TITLES, startup_run
@@ -190,14 +190,8 @@ class CompletionWorkspace(QWidget):
 
         scroll = side_column((self.model_box, self.controls, self.thoughts_box, self.paint_box), min_width=290)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(sprite_box)
-        splitter.addWidget(centre)
-        splitter.addWidget(scroll)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([190, 760, 300])
         page = QWidget()
-        QVBoxLayout(page).addWidget(splitter)
+        QVBoxLayout(page).addWidget(splitter(sprite_box, centre, scroll, stretch=(0, 1, 0), sizes=(190, 760, 300)))
         return page
 
     # --- the sprite on the canvas ---------------------------------------------------------------------

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from studio.data.sprites import SpriteSet
 from studio.gui.context import StudioContext
 from studio.gui.workspaces import TrainsNothing
 from studio.gui.dataset_model import FILTERS, SpriteSheet
-from studio.gui.widgets import PaletteView, PixelImageView, rgb_to_pixmap, side_column
+from studio.gui.widgets import PaletteView, PixelImageView, group_box, rgb_to_pixmap, side_column, splitter
 
 PREVIEW_SCALE = 8
 
@@ -52,8 +52,7 @@ class DatasetWorkspace(TrainsNothing, QWidget):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        dataset_box = QGroupBox("Dataset")
-        QVBoxLayout(dataset_box).addWidget(self.summary_label)
+        dataset_box = group_box("Dataset", self.summary_label)
 
         self.preview = QLabel()
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -69,32 +68,19 @@ class DatasetWorkspace(TrainsNothing, QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             form.addRow(key + ":", label)
-        sprite_box = QGroupBox("Selected sprite")
-        sprite_layout = QVBoxLayout(sprite_box)
-        sprite_layout.addWidget(self.preview)
-        sprite_layout.addWidget(self.placeholder)
-        sprite_layout.addLayout(form)
+        sprite_box = group_box("Selected sprite", self.preview, self.placeholder, form)
 
         self.palette_view = PaletteView(swatch=15)
         self.palette_caption = QLabel()
         self.palette_caption.setStyleSheet("color: gray")
         self.palette_caption.setWordWrap(True)
-        self.palette_box = QGroupBox("Palette")
-        palette_layout = QVBoxLayout(self.palette_box)
-        palette_layout.addWidget(self.palette_view)
-        palette_layout.addWidget(self.palette_caption)
+        self.palette_box = group_box("Palette", self.palette_view, self.palette_caption)
 
         scroll = side_column((dataset_box, sprite_box, self.palette_box), min_width=310, margin=6)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(scroll)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 0)
-        splitter.setSizes([900, 330])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(splitter)
+        layout.addWidget(splitter(left, scroll, stretch=(1, 0), sizes=(900, 330)))
 
         self.filter_box.currentTextChanged.connect(self._rebuild_sheet)
         self.fit_button.clicked.connect(self.view.auto_range)

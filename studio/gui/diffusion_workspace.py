@@ -17,17 +17,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QSpinBox, QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from studio.errors import describe_error
 from studio.gui.context import StudioContext
-from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.widgets import PixelImageView, side_column, signals_blocked
+from studio.gui.training import PlotSpec
+from studio.gui.widgets import PixelImageView, group_box, side_column, signals_blocked, splitter
 from studio.gui.workers import Latest
 from studio.session.diffusion_view import MAX_STEPS, SCHEDULES, DiffusionView, checkpoint_stamp, open_diffusion
 from studio.gui.workspaces import ViewAndTrainTab
-from studio.session.pretrained import model_title, startup_run
+from studio.session.pretrained import model_title
 
 LAST_RUN_KEY = "models/diffusion"  # QSettings: the run shown last, shown again on launch
 WATCH_MS = 2000  # how often the trained run's checkpoints are looked at
@@ -63,15 +63,8 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         self._drawer = Latest(self._show_drawn, self._failed, name="draw with diffusion", owner=self)
         self._loader = Latest(self._show_run, self._failed, name="open diffusion run", owner=self)
 
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self._build_watch_page(), "Watch it draw")
-        self.training = TrainingPanel(context, model="diffusion", plots=PLOTS, intro=INTRO,
-                                      sample_caption="Samples at step {step}.")
-        self.training.trainingFinished.connect(self._on_training_finished)
-        self.tabs.addTab(self.training, "Train")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        self._add_tabs(self._build_watch_page(), "Watch it draw", auto_load, plots=PLOTS, intro=INTRO,
+                       sample_caption="Samples at step {step}.")
         self.view.changed.connect(self._on_view)
         self._watch_timer = QTimer(self)
         self._watch_timer.setInterval(WATCH_MS)
@@ -79,22 +72,9 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         self._watch_timer.start()
         self._play_timer = QTimer(self)
         self._play_timer.timeout.connect(self._play_step)
-        self._set_enabled(False)
-        if auto_load:
-            QTimer.singleShot(0, self.load_startup_run)
-            context.datasetChanged.connect(self.follow_dataset)
 
     # --- layout ------------------------------------------------------------------------------------
     def _build_watch_page(self) -> QWidget:
-        self.run_label = QLabel("No diffusion run loaded: open one, or train one in the Train tab.")
-        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_button = QPushButton("Open run…")
-        self.open_button.setToolTip("A run folder written by `studio train diffusion` or the Train tab")
-        self.open_button.clicked.connect(self.choose_run)
-        top = QHBoxLayout()
-        top.addWidget(self.run_label, 1)
-        top.addWidget(self.open_button)
-
         self.steps_slider = QSlider(Qt.Orientation.Horizontal)
         self.steps_spin = QSpinBox()
         for control in (self.steps_slider, self.steps_spin):
@@ -127,10 +107,7 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         form.addRow("Steps K", k_row)
         form.addRow("Schedule", self.schedule_box)
         form.addRow("Seed", self.seed_spin)
-        sampling = QGroupBox("Sampling")
-        sampling_layout = QVBoxLayout(sampling)
-        sampling_layout.addLayout(form)
-        sampling_layout.addWidget(self.status)
+        sampling = group_box("Sampling", form, self.status)
         intro = QLabel(WATCH_INTRO)
         intro.setWordWrap(True)
         left = side_column([intro, sampling], min_width=260)
@@ -152,20 +129,12 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         centre = _column(_caption("The samples after step k"), self.frame_view, timeline_row, self.step_label)
 
         self.order_view, self.confidence_view = PixelImageView(), PixelImageView()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(_column(_caption("<b>Order</b>: when each pixel was committed, dark first, yellow last"),
-                                self.order_view))
-        right.addWidget(_column(_caption("<b>Confidence</b>: p(its colour) when committed, dark unsure, "
-                                         "yellow sure"), self.confidence_view))
-        splitter = QSplitter()
-        for widget in (left, centre, right):
-            splitter.addWidget(widget)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 2)
-        page = QWidget()
-        page_layout = QVBoxLayout(page)
-        page_layout.addLayout(top)
-        page_layout.addWidget(splitter, 1)
+        right = splitter(_column(_caption("<b>Order</b>: when each pixel was committed, dark first, yellow last"),
+                                 self.order_view),
+                         _column(_caption("<b>Confidence</b>: p(its colour) when committed, dark unsure, "
+                                          "yellow sure"), self.confidence_view),
+                         orientation=Qt.Orientation.Vertical)
+        page = self._view_page(splitter(left, centre, right, stretch=(0, 3, 2)))
         self._controls = [self.steps_slider, self.steps_spin, self.schedule_box, self.seed_spin,
                           self.play_button, self.timeline]
         return page
@@ -175,30 +144,20 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
             widget.setEnabled(on)
 
     # --- the Workspace protocol ------------------------------------------------------------------
-
-
-
     def show_checkpoint(self, model: str, path: Path) -> None:
         pass  # check_checkpoint watches the Train tab's run already
-
 
     def shutdown(self) -> bool:
         self._watch_timer.stop()
         self._play_timer.stop()
-        return self.training.shutdown()
+        return super().shutdown()
 
     # --- the model shown -----------------------------------------------------------------------------
-    def load_startup_run(self) -> None:
-        """On launch: the run shown last, else the newest diffusion run, else the shipped one."""
-        path = startup_run("diffusion", QSettings().value(LAST_RUN_KEY, "", type=str),
-                           self.training.session.runs_folder)
-        if path is not None and self.view.run is None:
-            self.open_run(path, show_settings=False)
-
+    def has_model(self) -> bool:
+        return self.view.run is not None
 
     def choose_run(self) -> None:
-        start = str(self.run_path.parent if self.run_path else self.training.session.runs_folder)
-        folder = QFileDialog.getExistingDirectory(self, "Open a diffusion run folder", start)
+        folder = self._ask_run_folder()
         if folder:
             self.open_run(folder)
 
@@ -230,10 +189,6 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         same = self.run_path is not None and Path(path).resolve() == self.run_path.resolve()
         if stamp is not None and (not same or stamp != self._stamp):
             self.load_run(path)
-
-    def _on_training_finished(self, summary: dict) -> None:
-        if summary.get("checkpoint") and summary.get("run"):
-            self.load_run(summary["run"])
 
     def _failed(self, error: BaseException) -> None:
         self.status.setText(f"Could not draw: {describe_error(error)}")

@@ -21,12 +21,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QInputDialog, QLabel, QMessageBox, QPushButton, QSplitter, QTableWidget,
+                               QInputDialog, QLabel, QMessageBox, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
 from studio.gui.plot_controls import PlotControls, export_png
-from studio.gui.widgets import signals_blocked
+from studio.gui.widgets import signals_blocked, splitter
 from studio.gui.workspaces import TrainsNothing
 from studio.session.display import printable
 from studio.session.plots import X_AXES, MetricPlot
@@ -126,16 +126,11 @@ class RunsWorkspace(TrainsNothing, QWidget):
         compare_layout.addWidget(self.plot, 1)
         compare_layout.addWidget(self.compare_note)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.table)
-        splitter.addWidget(compare)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.folder_note)
         layout.addLayout(row)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(splitter(self.table, compare, stretch=(3, 2)), 1)
         self._update_buttons()
 
     def showEvent(self, event) -> None:  # the list is read when the tab is shown, not at launch

@@ -42,7 +42,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
                                QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
-                               QSplitter, QStyle, QVBoxLayout, QWidget)
+                               QStyle, QVBoxLayout, QWidget)
 from superqt import QCollapsible
 
 from studio.errors import StudioError
@@ -50,7 +50,7 @@ from studio.gui.context import StudioContext
 from studio.gui.training_form import ConfigForm, RememberedSettings
 from studio.gui.plot_controls import PlotControls, export_png
 from studio.gui.training_plots import LABELS, YARDSTICK_PLOTS, LatestValues, LivePlots, PlotSpec  # noqa: F401
-from studio.gui.widgets import Banner, SquareImageView, side_column, signals_blocked
+from studio.gui.widgets import Banner, SquareImageView, group_box, side_column, signals_blocked, splitter
 from studio.gui.workers import GuiThread, run_training
 from studio.session.monitor import STOPPING_TEXT, WarningRule
 from studio.session.pretrained import is_pretrained
@@ -233,10 +233,7 @@ class TrainingPanel(QWidget):
         self.sample_caption.setStyleSheet("color: gray")
         self.sample_caption.setWordWrap(True)
         self.sample_caption.setFixedHeight(2 * self.sample_caption.fontMetrics().lineSpacing() + 4)
-        samples_box = QGroupBox("Samples")
-        samples_layout = QVBoxLayout(samples_box)
-        samples_layout.addWidget(self.sample_view)
-        samples_layout.addWidget(self.sample_caption)
+        samples_box = group_box("Samples", self.sample_view, self.sample_caption)
         self.latest = LatestValues(self.plot_specs)
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -244,18 +241,13 @@ class TrainingPanel(QWidget):
         side_layout.addWidget(samples_box)
         side_layout.addWidget(self.latest)
         side_layout.addStretch(1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(plots_box)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([600, 380])
-        splitter.setChildrenCollapsible(False)
+        plots_and_side = splitter(plots_box, side, stretch=(3, 2), sizes=(600, 380))
+        plots_and_side.setChildrenCollapsible(False)
         right = QVBoxLayout()
         right.addLayout(status)
         right.addWidget(self.warning_banner)
         right.addWidget(self.error_banner)
-        right.addWidget(splitter, 1)
+        right.addWidget(plots_and_side, 1)
 
         layout = QHBoxLayout(self)
         layout.addWidget(left)

@@ -25,18 +25,17 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+                               QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.gui.context import StudioContext
 from studio.gui.latent_pad import LatentPad
-from studio.gui.training import PlotSpec, TrainingPanel
-from studio.gui.widgets import PixelImageView, rgb_to_pixmap, signals_blocked
+from studio.gui.training import PlotSpec
+from studio.gui.widgets import PixelImageView, group_box, rgb_to_pixmap, signals_blocked, splitter
 from studio.gui.widgets import export_folder, remember_export_folder
 from studio.gui.workers import Latest, run_in_thread
 from studio.session.explorers import FIX_LABELS, FIX_MODES, LatentState, open_vae
 from studio.gui.workspaces import ViewAndTrainTab
-from studio.session.pretrained import model_title, run_fits, startup_run
+from studio.session.pretrained import model_title, run_fits
 from studio.session.trained import uses_dataset
 
 SLIDER_STEPS = 100  # slider ticks per unit of the code
@@ -79,31 +78,11 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
         self._gridder = Latest(self._show_grid, self._decode_failed, name="decode the grid", owner=self)
         self._load_task = None
 
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self._build_explorer(), "Explore")
-        self.training = TrainingPanel(context, model="vae", plots=PLOTS, intro=INTRO)
-        self.training.trainingFinished.connect(self._on_training_finished)
-        self.tabs.addTab(self.training, "Train")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        self._add_tabs(self._build_explorer(), "Explore", auto_load, plots=PLOTS, intro=INTRO)
         self.state.changed.connect(self._on_state)
-        self._set_enabled(False)
-        if auto_load:
-            QTimer.singleShot(0, self.load_latest_run)
-            context.datasetChanged.connect(self.follow_dataset)
 
     # --- layout ----------------------------------------------------------------------------------
     def _build_explorer(self) -> QWidget:
-        self.run_label = QLabel("No VAE run loaded: open one, or train one in the Train tab.")
-        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_button = QPushButton("Open run…")
-        self.open_button.setToolTip("A run folder written by `studio train vae` or the Train tab")
-        self.open_button.clicked.connect(self.choose_run)
-        top = QHBoxLayout()
-        top.addWidget(self.run_label, 1)
-        top.addWidget(self.open_button)
-
         # Left: which dimensions, and where on them.
         self.x_box, self.y_box = QComboBox(), QComboBox()
         self.x_slider, self.y_slider = self._slider(), self._slider()
@@ -161,11 +140,7 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
         thumbs.addWidget(self.recon_label, 0, 1)
         thumbs.addWidget(_caption("original"), 1, 0)
         thumbs.addWidget(_caption("reconstruction"), 1, 1)
-        fix_group = QGroupBox("The other dimensions")
-        fix_layout = QVBoxLayout(fix_group)
-        fix_layout.addLayout(fix_row)
-        fix_layout.addLayout(sprite_row)
-        fix_layout.addLayout(thumbs)
+        fix_group = group_box("The other dimensions", fix_row, sprite_row, thumbs)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -193,10 +168,7 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
         walk_form.addRow("From sprite:", self.walk_from)
         walk_form.addRow("To sprite:", self.walk_to)
         walk_form.addRow("Steps:", self.walk_steps)
-        walk_box = QGroupBox("Walk between two sprites")
-        walk_layout = QVBoxLayout(walk_box)
-        walk_layout.addLayout(walk_form)
-        walk_layout.addWidget(self.save_walk_button)
+        walk_box = group_box("Walk between two sprites", walk_form, self.save_walk_button)
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)
@@ -230,16 +202,7 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
         right_layout.addWidget(self.grid_view, 1)
         right_layout.addWidget(self.grid_caption)
 
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(middle)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 2)
-        splitter.setStretchFactor(2, 3)
-        page = QWidget()
-        page_layout = QVBoxLayout(page)
-        page_layout.addLayout(top)
-        page_layout.addWidget(splitter, 1)
+        page = self._view_page(splitter(left, middle, right, stretch=(0, 2, 3)))
         self._controls = [self.x_box, self.y_box, self.x_slider, self.y_slider, self.pad, self.fix_box,
                           self.reroll_button, self.sprite_spin, self.save_sprite_button, self.walk_from,
                           self.walk_to, self.walk_steps, self.save_walk_button, self.grid_size,
@@ -260,13 +223,9 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
 
     # --- loading a run ---------------------------------------------------------------------------
     def choose_run(self) -> None:
-        start = str(self.run_path.parent if self.run_path else self.training.session.runs_folder)
-        folder = QFileDialog.getExistingDirectory(self, "Open a VAE run folder", start)
+        folder = self._ask_run_folder()
         if folder:
             self.load_run(folder)
-
-
-
 
     def show_checkpoint(self, model: str, path: Path) -> None:
         """Explore the quick VAE from its first checkpoint on, and its newer ones as they come."""
@@ -274,14 +233,8 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
                                or not run_fits(self.run_path, self.context.dataset)):
             self.load_run(path)
 
-
-
-    def load_latest_run(self) -> None:
-        """On launch: the model shown last, else the newest VAE run, else the shipped one."""
-        last = QSettings().value(LAST_RUN_KEY, "", type=str)
-        path = startup_run("vae", last, self.training.session.runs_folder)
-        if path is not None and self.explorer is None:
-            self.open_run(path, show_settings=False)
+    def has_model(self) -> bool:
+        return self.explorer is not None
 
     def load_run(self, path: str | Path):
         """Load a run on a worker thread; returns the task (its ``finished``/``failed`` signals)."""
@@ -333,8 +286,8 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
         self.runLoaded.emit(str(path) if path else "")
 
     def _on_training_finished(self, summary: dict) -> None:
+        super()._on_training_finished(summary)
         if summary.get("checkpoint") and summary.get("run"):
-            self.load_run(summary["run"])
             self.context.show_message(f"Loaded the new VAE run into the explorer: {summary['run']}")
 
     # --- the state, mirrored ---------------------------------------------------------------------
@@ -509,9 +462,6 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
             a, b = self.walk_from.value(), self.walk_to.value()
             self.state.save_walk(path, a, b, self.walk_steps.value())
             self.context.show_message(f"Saved the walk from sprite {a} to {b} to {path}")
-
-    def shutdown(self) -> bool:
-        return self.training.shutdown()
 
 
 def _caption(text: str) -> QLabel:

@@ -11,8 +11,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
-                               QToolButton, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QGraphicsRectItem, QGroupBox, QHBoxLayout, QLabel, QLayout, QScrollArea,
+                               QSizePolicy, QSplitter, QToolButton, QToolTip, QVBoxLayout, QWidget)
 
 
 class PixelImageView(pg.GraphicsView):
@@ -222,6 +222,33 @@ def side_column(widgets, min_width: int, margin: int = 4) -> QScrollArea:
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setMinimumWidth(min_width)
     return scroll
+
+
+def group_box(title: str, *items: QWidget | QLayout) -> QGroupBox:
+    """A titled box of ``items``, widgets and layouts, stacked top to bottom."""
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    for item in items:
+        if isinstance(item, QLayout):
+            layout.addLayout(item)
+        else:
+            layout.addWidget(item)
+    return box
+
+
+def splitter(*widgets: QWidget, stretch=(), sizes=None,
+             orientation: Qt.Orientation = Qt.Orientation.Horizontal) -> QSplitter:
+    """``widgets`` side by side (or stacked, ``orientation``) with borders the user drags:
+    ``stretch``, each one's share of the room a resize adds (Qt's stretch factors, in order);
+    ``sizes``, their first widths (or heights)."""
+    split = QSplitter(orientation)
+    for widget in widgets:
+        split.addWidget(widget)
+    for i, factor in enumerate(stretch):
+        split.setStretchFactor(i, factor)
+    if sizes:
+        split.setSizes(list(sizes))
+    return split
 
 
 class Banner(QFrame):

@@ -55,12 +55,85 @@ WORKSPACES: list[tuple[str, str]] = [
 
 class ViewAndTrainTab:
     """The Workspace protocol for a workspace with a view of one run's model and a Train tab
-    (the VAE's, the diffusion model's). The class sets ``MODEL`` and ``LAST_RUN_KEY``; the
-    instance has ``tabs``, ``training`` (its TrainingPanel), ``run_path``, ``run_label`` and
-    ``load_run(path)`` (opens the model for the view, on a worker)."""
+    (the VAE's, the diffusion model's), and what building one takes. The class sets ``MODEL``
+    and ``LAST_RUN_KEY``; the instance has ``context``, ``run_path``, ``load_run(path)`` (opens
+    the model for the view, on a worker), ``has_model()`` and ``_set_enabled(on)`` (the view's
+    controls), and builds ``tabs`` and ``training`` (its TrainingPanel) with ``_add_tabs``, the
+    view's tab with ``_view_page``."""
 
     MODEL = ""
     LAST_RUN_KEY = ""
+
+    # --- building it ---------------------------------------------------------------------------
+    def _add_tabs(self, view, view_title: str, auto_load: bool, **panel_options) -> None:
+        """The view's tab and a Train tab for MODEL (``panel_options``: the TrainingPanel's),
+        filling the workspace. The view's controls start off; with ``auto_load`` the startup run
+        is opened once the event loop runs, and the view follows the open dataset."""
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QTabWidget, QVBoxLayout
+
+        from studio.gui.training import TrainingPanel
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(view, view_title)
+        self.training = TrainingPanel(self.context, model=self.MODEL, **panel_options)
+        self.training.trainingFinished.connect(self._on_training_finished)
+        self.tabs.addTab(self.training, "Train")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self._set_enabled(False)
+        if auto_load:
+            QTimer.singleShot(0, self.load_startup_run)
+            self.context.datasetChanged.connect(self.follow_dataset)
+
+    def _view_page(self, body):
+        """The view's tab: a row that says which run it shows (``run_label``) with Open run…
+        (``open_button``), above ``body``."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+        from studio.session.pretrained import family_title
+
+        self.run_label = QLabel(f"No {family_title(self.MODEL)} run loaded: open one, or train one in the Train tab.")
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_button = QPushButton("Open run…")
+        self.open_button.setToolTip(f"A run folder written by `studio train {self.MODEL}` or the Train tab")
+        self.open_button.clicked.connect(self.choose_run)
+        row = QHBoxLayout()
+        row.addWidget(self.run_label, 1)
+        row.addWidget(self.open_button)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addLayout(row)
+        layout.addWidget(body, 1)
+        return page
+
+    def _ask_run_folder(self) -> str:
+        """A run folder the user picks (from beside the run shown, else the runs folder); "" if none."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from studio.session.pretrained import family_title
+
+        start = str(self.run_path.parent if self.run_path else self.training.session.runs_folder)
+        return QFileDialog.getExistingDirectory(self, f"Open a {family_title(self.MODEL)} run folder", start)
+
+    # --- the run shown -------------------------------------------------------------------------
+    def load_startup_run(self) -> None:
+        """On launch: the run shown last, else the newest run of MODEL, else the shipped one."""
+        from PySide6.QtCore import QSettings
+
+        from studio.session.pretrained import startup_run
+
+        path = startup_run(self.MODEL, QSettings().value(self.LAST_RUN_KEY, "", type=str),
+                           self.training.session.runs_folder)
+        if path is not None and not self.has_model():
+            self.open_run(path, show_settings=False)
+
+    def _on_training_finished(self, summary: dict) -> None:
+        """A training that wrote a checkpoint ended: show its run's model in the view."""
+        if summary.get("checkpoint") and summary.get("run"):
+            self.load_run(summary["run"])
 
     def open_run(self, path: str | Path, resume: bool = False, show_settings: bool = True) -> bool:
         """Show the run's model in the view and its curves on the Train tab (continuing its
@@ -74,6 +147,9 @@ class ViewAndTrainTab:
 
     def is_training(self) -> bool:
         return self.training.is_training()
+
+    def shutdown(self) -> bool:
+        return self.training.shutdown()
 
     def show_training(self, model: str) -> bool:
         if model == self.MODEL:

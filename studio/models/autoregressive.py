@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from studio.models.mirror import flip
+from studio.models.single_net import SingleNetTask
 
 CONTEXTS = {
     # (dy, dx) of the pixels a step reads; "previous" is the raster predecessor (dy, dx) = (0, -1)
@@ -216,34 +217,12 @@ class RasterNet(nn.Module):
         return -F.cross_entropy(logits.float().transpose(1, 2), canvas, reduction="none")
 
 
-class RasterTask:
+class RasterTask(SingleNetTask):
     """What the engine trains, for either raster model: maximum likelihood with teacher forcing.
-    A subclass sets ``make_net(config, num_colors, size)`` and ``make_optimizer()``; its config
+    A subclass sets ``Net`` and ``make_optimizer()`` (see SingleNetTask); its config
     has ``mirror`` and ``grad_clip``."""
 
     selection_metric = "bits_per_pixel"  # held-out; the engine keeps the best as best.pt
-
-    def __init__(self, config, palette: np.ndarray, size: tuple[int, int], device: torch.device):
-        self.config, self.size, self.device = config, tuple(size), torch.device(device)
-        self.palette = np.asarray(palette, dtype=np.uint8)
-        self.net = self.make_net(config, len(self.palette), self.size).to(self.device)
-        self.opt = self.make_optimizer()
-
-    def make_net(self, config, num_colors: int, size: tuple[int, int]) -> nn.Module:
-        raise NotImplementedError
-
-    def make_optimizer(self) -> torch.optim.Optimizer:
-        raise NotImplementedError
-
-    @property
-    def num_colors(self) -> int:
-        return len(self.palette)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"net": self.net}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"net": self.opt}
 
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         net = nets["net"]
@@ -252,12 +231,9 @@ class RasterTask:
         canvas = batch.reshape(len(batch), -1)
         logits, _ = net(self.net.context(self.net.pad(canvas), 0, self.net.num_pixels))
         loss = F.cross_entropy(logits.float().reshape(-1, self.num_colors), canvas.reshape(-1))
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
-        self.opt.step()
+        grad_norm = self.update(loss)
         loss = loss.detach()
-        return {"loss": loss, "bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm.detach()}
+        return {"loss": loss, "bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm}
 
     @torch.no_grad()
     def log_likelihood(self, sprites: torch.Tensor) -> torch.Tensor:

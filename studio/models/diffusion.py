@@ -61,6 +61,7 @@ from studio.models import check_sizes, mirror
 from studio.models.autoregressive import CopyHead, GridPositions, bits_per_pixel, check_choice
 from studio.models.completion import Cancelled, make_generator
 from studio.models.completion import _sample as sample_colours  # inverse-CDF, temperature and top-k
+from studio.models.single_net import SingleNetTask
 from studio.models.transformer import Block, CausalSelfAttention, _init_weights, adamw
 
 SCHEDULES = {
@@ -382,18 +383,17 @@ def run_sampler(net: Denoiser, sprite: np.ndarray, hidden: np.ndarray, n: int, *
 
 
 # --- what the engine trains -------------------------------------------------------------------------
-class Task:
+class Task(SingleNetTask):
     """One denoiser, AdamW, the ELBO's masked cross-entropy; drawing and completing by ``run_sampler``."""
 
     selection_metric = "elbo_bits_per_pixel"  # held-out bound; the engine keeps the best as best.pt
     sees = "others"  # what a pixel's belief is given (models/beliefs.py): every other pixel
     BELIEF_BATCH = 100  # one-pixel-masked copies per forward pass in pixel_log_probs
 
-    def __init__(self, config: Config, palette: np.ndarray, size: tuple[int, int], device: torch.device):
-        self.config, self.size, self.device = config, tuple(size), torch.device(device)
-        self.palette = np.asarray(palette, dtype=np.uint8)
-        self.net = Denoiser(config, len(self.palette), self.size).to(self.device)
-        self.opt = adamw(self.net, config.lr, config.weight_decay, self.device)
+    Net = Denoiser
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        return adamw(self.net, self.config.lr, self.config.weight_decay, self.device)
 
     @torch.no_grad()
     def pixel_log_probs(self, sprites: torch.Tensor) -> torch.Tensor:
@@ -417,16 +417,6 @@ class Task:
         finally:
             self.net.train(was_training)
 
-    @property
-    def num_colors(self) -> int:
-        return len(self.palette)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"net": self.net}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"net": self.opt}
-
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.config.mirror:  # Pokémon are roughly symmetric: flip half the batch left-right
             batch = mirror.flip(batch)
@@ -434,12 +424,9 @@ class Task:
         hidden, t = mask_sprites(x)
         logits = nets["net"](torch.where(hidden, self.net.mask_token, x).reshape(batch.shape))
         loss = elbo_terms(logits, x, hidden, t).mean()  # nats per pixel: the bound, one t per sprite
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
-        self.opt.step()
+        grad_norm = self.update(loss)
         loss = loss.detach()
-        return {"loss": loss, "elbo_bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm.detach()}
+        return {"loss": loss, "elbo_bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm}
 
     @torch.no_grad()
     def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:

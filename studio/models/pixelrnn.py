@@ -199,8 +199,7 @@ def _split_state(state, copy: bool):
 class Task(RasterTask):
     """What the engine trains: one PixelRNN, Adam, maximum likelihood with teacher forcing."""
 
-    def make_net(self, config: Config, num_colors: int, size: tuple[int, int]) -> PixelRNN:
-        return PixelRNN(config, num_colors, size)
+    Net = PixelRNN
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.net.parameters(), self.config.lr, fused=self.device.type == "cuda")

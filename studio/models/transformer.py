@@ -226,8 +226,7 @@ def _init_weights(module: nn.Module) -> None:
 class Task(RasterTask):
     """What the engine trains: one transformer, AdamW, maximum likelihood with teacher forcing."""
 
-    def make_net(self, config: Config, num_colors: int, size: tuple[int, int]) -> Transformer:
-        return Transformer(config, num_colors, size)
+    Net = Transformer
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         return adamw(self.net, self.config.lr, self.config.weight_decay, self.device)

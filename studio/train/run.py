@@ -126,26 +126,20 @@ def check_out_folder(path: str | Path, model: str) -> str:
                       path, hint="give --out a new or empty folder, so the run's files do not mix with yours")
 
 
+def _inside(name: str) -> property:
+    """A RunDir's path to ``name`` in its folder."""
+    return property(lambda run: run.path / name, doc=f"the run folder's {name}")
+
+
 class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
     # --- layout ----------------------------------------------------------------------
-    @property
-    def config_path(self) -> Path:
-        return self.path / "config.json"
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.path / "metrics.jsonl"
-
-    @property
-    def samples_dir(self) -> Path:
-        return self.path / "samples"
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.path / "checkpoints"
+    config_path = _inside("config.json")
+    metrics_path = _inside("metrics.jsonl")
+    samples_dir = _inside("samples")
+    checkpoints_dir = _inside("checkpoints")
 
     @property
     def best_checkpoint(self) -> Path:

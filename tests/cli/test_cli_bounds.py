@@ -56,8 +56,24 @@ def test_score_help_shows_the_bounds(capsys):
     (["train", "gan", "--steps", "10000000000"], "must be at most 1000000000"),
     (["reconstruct", "RUN", "--index", "99999999999", "-o", "r.png"], "must be at most 1048576"),
     (["complete", "RUN", "--index", "99999999999", "-o", "c.png"], "must be at most 1048576"),
+    (["data", "preview", "builtin", "-o", "x.png", "--scale", "100000"], "--scale: must be at most 64"),
+    (["data", "preview", "builtin", "-o", "x.png", "--count", "0"], "--count: must be 1 or more"),
+    (["data", "info", "builtin", "--size", "100000"], "--size: must be at most 256"),
+    (["walk", "r", "-o", "w.gif", "--steps", "2000000000"], "--steps: must be at most 2000"),
+    (["walk", "r", "-o", "w.gif", "--steps", "0"], "--steps: must be 1 or more"),
+    (["walk", "r", "-o", "w.png"], "must end in .gif"),
+    (["train", "gan", "--batch-size", "-4"], "--batch-size: must be 1 or more"),
+    (["train", "gan", "--steps", "0"], "--steps: must be 1 or more"),
+    (["train", "gan", "--cpu-minutes", "nan"], "expected a finite number"),
+    (["train", "gan", "--seed", "-1"], "--seed: must be 0 or more"),
+    (["sample", "r", "-n", "-3", "-o", "x.png"], "-n: must be 1 or more"),
+    (["sample", "r", "-o", "x.png", "--temperature", "0"], "--temperature: must be more than 0"),
+    (["sample", "r", "-o", "x.xyz"], "unknown image format '.xyz'"),
+    (["latent", "r", "-o", "x.png", "--grid", "100000"], "--grid: must be at most 64"),
+    (["complete", "r", "--index", "0", "--cover", "1.5", "-o", "x.png"], "--cover: must be at most 1"),
+    (["toygan", "-o", "t.png", "--steps", "ten"], "expected a whole number, got 'ten'"),
 ])
-def test_a_count_out_of_bounds_is_one_line_before_any_work(argv, expected, capsys, tiny_runs):
+def test_a_bad_number_is_one_line_before_any_work(argv, expected, capsys, tiny_runs):
     argv = [str(tiny_runs["gan"]) if a == "RUN" else a for a in argv]
     with pytest.raises(SystemExit) as exit_:
         main(argv)

@@ -67,65 +67,28 @@ def test_save_then_load_gives_the_same_sprites(tmp_path, builtin_set):
 
 
 # --- bad input: each names the file and the line ---------------------------------------------
-def test_a_line_with_the_wrong_count_of_numbers(tmp_path):
-    folder = write_course(tmp_path, "0 1 2 0\n1 1 0\n2 2 2 2")
+@pytest.mark.parametrize("pixels, colormap, file, line, says", [
+    pytest.param("0 1 2 0\n1 1 0\n2 2 2 2", GOOD_COLORMAP, PIXELS_FILE, 2, ["expected 4 numbers", "found 3"],
+                 id="a line with the wrong count of numbers"),
+    pytest.param("0 1 2\n1 1 0", GOOD_COLORMAP, PIXELS_FILE, 1, [], id="a first line that is not a square sprite"),
+    pytest.param("0 1 2 0\n1 1 0 0\n2 2 3 2", GOOD_COLORMAP, PIXELS_FILE, 3, ["3", "0..2"],
+                 id="an index outside the palette"),
+    pytest.param("0 1 2 0\n1 x 0 0\n2 2 2 2", GOOD_COLORMAP, PIXELS_FILE, 2, ["'x'"], id="a non-numeric token"),
+    pytest.param("", GOOD_COLORMAP, PIXELS_FILE, None, ["no sprites"], id="an empty pixel file"),
+    pytest.param(GOOD_PIXELS, None, COLORMAP_FILE, None, ["missing"], id="a missing colormap"),
+    pytest.param(GOOD_PIXELS, "255 255 255\n0 0\n200 40 40", COLORMAP_FILE, 2, ["expected 3 numbers"],
+                 id="a colormap line with the wrong count"),
+    pytest.param(GOOD_PIXELS, "255 255 255\n0 0 0\n200 256 40", COLORMAP_FILE, 3, ["0..255"],
+                 id="a colormap value above 255"),
+    pytest.param(GOOD_PIXELS, "255 255 255\n0 zero 0\n200 40 40", COLORMAP_FILE, 2, ["'zero'"],
+                 id="a non-numeric colormap value"),
+])
+def test_bad_input_is_one_error_naming_the_file_and_line(tmp_path, pixels, colormap, file, line, says):
+    folder = write_course(tmp_path, pixels, colormap)
     err = load_error(folder)
-    assert_names(err, folder / PIXELS_FILE, line=2)
-    assert "expected 4 numbers" in str(err) and "found 3" in str(err)
-
-
-def test_a_first_line_that_is_not_a_square_sprite(tmp_path):
-    folder = write_course(tmp_path, "0 1 2\n1 1 0")
-    assert_names(load_error(folder), folder / PIXELS_FILE, line=1)
-
-
-def test_an_index_outside_the_palette(tmp_path):
-    folder = write_course(tmp_path, "0 1 2 0\n1 1 0 0\n2 2 3 2")
-    err = load_error(folder)
-    assert_names(err, folder / PIXELS_FILE, line=3)
-    assert "3" in str(err) and "0..2" in str(err)
-
-
-def test_a_non_numeric_token(tmp_path):
-    folder = write_course(tmp_path, "0 1 2 0\n1 x 0 0\n2 2 2 2")
-    err = load_error(folder)
-    assert_names(err, folder / PIXELS_FILE, line=2)
-    assert "'x'" in str(err)
-
-
-def test_an_empty_pixel_file(tmp_path):
-    folder = write_course(tmp_path, "")
-    err = load_error(folder)
-    assert_names(err, folder / PIXELS_FILE)
-    assert "no sprites" in str(err)
-
-
-def test_a_missing_colormap(tmp_path):
-    folder = write_course(tmp_path, colormap=None)
-    err = load_error(folder)
-    assert_names(err, folder / COLORMAP_FILE)
-    assert "missing" in str(err)
-
-
-def test_a_colormap_line_with_the_wrong_count(tmp_path):
-    folder = write_course(tmp_path, colormap="255 255 255\n0 0\n200 40 40")
-    err = load_error(folder)
-    assert_names(err, folder / COLORMAP_FILE, line=2)
-    assert "expected 3 numbers" in str(err)
-
-
-def test_a_colormap_value_above_255(tmp_path):
-    folder = write_course(tmp_path, colormap="255 255 255\n0 0 0\n200 256 40")
-    err = load_error(folder)
-    assert_names(err, folder / COLORMAP_FILE, line=3)
-    assert "0..255" in str(err)
-
-
-def test_a_non_numeric_colormap_value(tmp_path):
-    folder = write_course(tmp_path, colormap="255 255 255\n0 zero 0\n200 40 40")
-    err = load_error(folder)
-    assert_names(err, folder / COLORMAP_FILE, line=2)
-    assert "'zero'" in str(err)
+    assert_names(err, folder / file, line=line)
+    for piece in says:
+        assert piece in str(err)
 
 
 def test_a_folder_without_pixel_file(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmarks.bad_inputs import tmpfs_prefix
 from studio.data.builtin import builtin_creatures
 from studio.data.course import save_course
 from studio.errors import OutputError
@@ -178,18 +178,9 @@ def test_kill_9_then_resume_logs_no_step_twice(tmp_path):
 
 
 # --- a full disk ----------------------------------------------------------------------------------------
-def _small_filesystem_command() -> list[str] | None:
-    """A command prefix that runs its argument in a 1 MiB tmpfs mounted at $MNT, or None."""
-    if sys.platform != "linux" or not shutil.which("unshare"):
-        return None
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
-                           capture_output=True)
-    return ["unshare", "-rm", "sh", "-c"] if probe.returncode == 0 else None
-
-
 @pytest.mark.slow
 def test_a_full_disk_mid_checkpoint_is_one_error_and_keeps_the_last_good_one(tmp_path):
-    prefix = _small_filesystem_command()
+    prefix = tmpfs_prefix()
     if prefix is None:
         pytest.skip("needs Linux with unprivileged user and mount namespaces (unshare -rm) for a small tmpfs")
     script = tmp_path / "fill.py"
