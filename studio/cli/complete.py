@@ -13,16 +13,18 @@ from studio.cli.args import (SCALE, SEED, add_checkpoint, add_diffusion_sampling
 from studio.session import MODEL_NAMES
 
 
+HELP = "complete a partly hidden sprite with a trained model (any family)"
+DESCRIPTION = ("Writes one row: the sprite, the sprite with its hidden pixels shown as a grey "
+               "checker, then the completions, best first. With a RUN_DIR, that run's model; "
+               "with --data instead, the newest run of your own that fits the data, else the "
+               "shipped model (stderr says which). With --held-out, the best completion of every "
+               "held-out sprite of the run, one line of H·W colour indices each (the course's "
+               "pixel_color.txt format, HW4's submission format): "
+               "studio complete RUN --first 0.6 --held-out -o out.txt")
+
+
 def register(subparsers) -> None:
-    complete = subparsers.add_parser(
-        "complete", help="complete a partly hidden sprite with a trained model (any family)",
-        description="Writes one row: the sprite, the sprite with its hidden pixels shown as a grey "
-                    "checker, then the completions, best first. With a RUN_DIR, that run's model; "
-                    "with --data instead, the newest run of your own that fits the data, else the "
-                    "shipped model (stderr says which). With --held-out, the best completion of every "
-                    "held-out sprite of the run, one line of H·W colour indices each (the course's "
-                    "pixel_color.txt format, HW4's submission format): "
-                    "studio complete RUN --first 0.6 --held-out -o out.txt")
+    complete = subparsers.add_parser("complete", help=HELP, description=DESCRIPTION)
     complete.add_argument("run_dir", nargs="?", help="a trained run folder (or give --data)")
     complete.add_argument("--data", help="without a RUN_DIR: a course folder, image folder or 'builtin'")
     complete.add_argument("--model", choices=MODEL_NAMES, default="pixelrnn",

@@ -13,13 +13,15 @@ from studio.cli.args import SEED, add_checkpoint, image_output, int_range, posit
 RIGHT, WRONG = (40, 160, 60), (210, 40, 40)
 
 
+HELP = "Real or fake?: pick the sprites a model drew from among real ones"
+DESCRIPTION = ("Each round writes OUTPUT: sprites numbered 1..SIZE, half held-out real ones, half "
+               "drawn by the run's model. Type the numbers of those you think are fake; the answers "
+               "are written beside it (OUTPUT-answers), each fake above its nearest training sprite. "
+               "Your accuracy over rounds is kept per model and shown beside the classifier's c2st.")
+
+
 def register(subparsers) -> None:
-    quiz = subparsers.add_parser(
-        "quiz", help="Real or fake?: pick the sprites a model drew from among real ones",
-        description="Each round writes OUTPUT: sprites numbered 1..SIZE, half held-out real ones, half "
-                    "drawn by the run's model. Type the numbers of those you think are fake; the answers "
-                    "are written beside it (OUTPUT-answers), each fake above its nearest training sprite. "
-                    "Your accuracy over rounds is kept per model and shown beside the classifier's c2st.")
+    quiz = subparsers.add_parser("quiz", help=HELP, description=DESCRIPTION)
     quiz.add_argument("run_dir", help="a run folder of any model (a shipped one too)")
     quiz.add_argument("-o", "--output", required=True, type=image_output(".png"), help="the round's picture (PNG)")
     quiz.add_argument("--rounds", type=positive_int(max=1000), default=1, help="rounds to play (default 1)")

@@ -14,14 +14,16 @@ from studio.cli.args import add_checkpoint, add_sprite_source, image_output, pos
 INFERNO = np.array([(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)], float)
 
 
+HELP = "a sprite beside the model's surprise at each pixel (bits), and the total"
+DESCRIPTION = ("Writes the sprite beside its surprise map: −log2 p(x_t | x_<t), how many bits "
+               "each pixel costs the model given the pixels before it, with a colour scale. "
+               "The map's sum, printed, is the model's −log2 p(sprite). For PixelRNN, "
+               "transformer and diffusion runs (diffusion: each pixel given every other one; "
+               "the sum is a pseudo-likelihood).")
+
+
 def register(subparsers) -> None:
-    surprise = subparsers.add_parser(
-        "surprise", help="a sprite beside the model's surprise at each pixel (bits), and the total",
-        description="Writes the sprite beside its surprise map: −log2 p(x_t | x_<t), how many bits "
-                    "each pixel costs the model given the pixels before it, with a colour scale. "
-                    "The map's sum, printed, is the model's −log2 p(sprite). For PixelRNN, "
-                    "transformer and diffusion runs (diffusion: each pixel given every other one; "
-                    "the sum is a pseudo-likelihood).")
+    surprise = subparsers.add_parser("surprise", help=HELP, description=DESCRIPTION)
     surprise.add_argument("run_dir")
     add_sprite_source(surprise)
     surprise.add_argument("-o", "--output", required=True, type=image_output(), help="the picture (PNG) to write")

@@ -66,6 +66,7 @@ FIELD_BOUNDS: dict[str, Bounds] = {
     "latent_dim": Bounds(2, 512), "slots": Bounds(1, 256),
     "layers": Bounds(1, 16), "n_layer": Bounds(1, 24), "n_head": Bounds(1, 64), "blocks": Bounds(0, 16),
     "patch": Bounds(1, 4), "steps": Bounds(1, 400),  # diffusion: pixels per token side, sampling steps K
+    "halo": Bounds(0, 4),  # diffusion: pixels read around each patch
     # Learning rates and their schedules.
     "lr": _RATE, "lr_g": _RATE, "lr_d": _RATE, "lr_min": Bounds(0, 1), "lr_end": Bounds(0, 1),
     "lr_decay_steps": _STEPS, "kl_warmup_steps": _STEPS,
