@@ -43,7 +43,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--diffusion", required=True, help="a diffusion run folder")
     parser.add_argument("--transformer", required=True, help="a transformer run folder")
-    parser.add_argument("--steps", type=int, help="diffusion's K (default: the run's)")
+    parser.add_argument("--steps", type=int, help="diffusion's K in the draw rows (default: the run's; "
+                        "the canvas rows take their share of the run's K, as the canvas does)")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()

@@ -151,7 +151,9 @@ class PatchInput(GridPositions, nn.Module):
             raise ValueError(f"patch {patch} must divide the sprites' size {h}×{w}")
         self.patch, self.halo, self.size, self.position = patch, halo, (h // patch, w // patch), "2d"
         side = patch + 2 * halo
-        # Pixel j of a window, colour k (K: MASK, K + 1: outside) is row j·(K+2) + k.
+        # Pixel j of a window, colour k (K: MASK, K + 1: outside the frame) is row j·V + k, V the
+        # values a pixel takes: K + 2 with a halo, K + 1 without (no pixel of a patch is outside,
+        # and runs made before the halo have that table).
         values = num_colors + (2 if halo else 1)
         self.embed = nn.Embedding(side * side * values, dim)
         self.register_buffer("embed_offset", torch.arange(side * side) * values, persistent=False)
