@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from studio.data import grid_image, open_dataset
+from studio.data.palette import Palette
 from studio.models import references, scores
 
 ROWS = ("real", "halves", "shuffled", "scrambled", "resampled", "blurred")
@@ -210,7 +211,8 @@ VARIANTS = {
 }
 
 
-def choose_table(data: str, samples: list[str], variants: list[str], n: int) -> list[dict]:
+def choose_sets(data: str, samples: list[str], n: int) -> tuple[dict, Palette]:
+    """The rows choose scores every variant on, {label: (fake, real)}, and the data's palette."""
     from studio.train.trained import TrainedRun
 
     sprites = open_dataset(data)
@@ -231,6 +233,10 @@ def choose_table(data: str, samples: list[str], variants: list[str], n: int) -> 
         name, run = item.split("=", 1)
         drawn = np.asarray(TrainedRun.open(run).task.draw(n, seed=0))
         sets[name] = (drawn, second)  # against the same half as the broken sets
+    return sets, palette
+
+
+def choose_table(sets: dict, palette: Palette, variants: list[str]) -> list[dict]:
     rows = []
     with torch.random.fork_rng(devices=[]):
         torch.set_num_threads(1)
@@ -257,14 +263,10 @@ def choose_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def same_colour_inside(data: str) -> str:
+def same_colour_inside(fake: np.ndarray, real: np.ndarray) -> str:
     """How flat a real inside is: per sprite, the share of neighbouring pairs of inside pixels
-    (creature, not outline) that share a colour, for one half of the training sprites and
-    for the other half scrambled — and how well one threshold on it tells them apart."""
-    sprites = open_dataset(data)
-    train = sprites.indices[sprites.split()[0]]
-    first, second = references.halves(train, np.random.default_rng(0))
-    fake = references.scramble_interior(first, np.random.default_rng(0))
+    (creature, not outline) that share a colour, for ``real`` sprites and for ``fake``
+    (scrambled) ones — and how well one threshold on it tells them apart."""
 
     def share(batch):
         inside = (batch != 0) & ~references.outline(batch)
@@ -273,7 +275,7 @@ def same_colour_inside(data: str) -> str:
         same = sum((equal & both).sum((1, 2)) for equal, both in pairs)
         return same / np.maximum(sum(both.sum((1, 2)) for _, both in pairs), 1)
 
-    real, scrambled = share(second), share(fake)
+    real, scrambled = share(real), share(fake)
     best = max(((real > t).mean() + (scrambled <= t).mean()) / 2 for t in np.linspace(0, 1, 201))
     return (f"inside pixels sharing a neighbour's colour: real median {np.median(real):.0%} "
             f"(5th percentile {np.percentile(real, 5):.0%}), scrambled median {np.median(scrambled):.0%}; "
@@ -318,9 +320,10 @@ def main(argv=None) -> int:
         result = run_table(args.runs, args.n, args.seed, grids)
         print(run_markdown(result))
     else:
-        result = choose_table(args.data, args.samples, args.variants, args.n)
+        sets, palette = choose_sets(args.data, args.samples, args.n)
+        result = choose_table(sets, palette, args.variants)
         print(choose_markdown(result))
-        print(same_colour_inside(args.data))
+        print(same_colour_inside(*sets["scrambled (seed 0)"]))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     return 0
