@@ -3,7 +3,8 @@
 For each K and schedule, ``-n`` sprites are drawn from the run's best checkpoint (seed 0) and
 scored by the yardstick (studio/models/scores.py, as `studio score` scores a run: against the
 run's own training sprites, held-out ones setting the copy threshold). Columns: c2st (0.5 =
-indistinguishable from real), precision, recall, copy rate, and the CPU seconds of the draw
+indistinguishable from real) with its 95 % interval, precision, recall, copy rate, MMD² (the
+colour statistics), and the CPU seconds of the draw
 (this process, one thread). The reference rows score real held-out sprites (the floor) the
 same way.
 
@@ -26,6 +27,11 @@ from studio.models.scores import reference_rows, score_samples
 from studio.train.trained import TrainedRun
 
 
+def _row(score: dict) -> str:
+    return (f"{score['c2st']:.3f} [{score['c2st_low']:.2f}, {score['c2st_high']:.2f}] | {score['precision']:.3f} "
+            f"| {score['recall']:.3f} | {score['copy_rate']:.3f} | {score['mmd2']:.4f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, help="a diffusion run folder")
@@ -43,8 +49,8 @@ def main() -> int:
     train, held = (sprites.indices[i] for i in run.split(sprites))
     rows = []
     print(f"{args.n} samples of {run.path.name} ({run.checkpoint.name}), temperature {args.temperature}\n")
-    print("| K | schedule | c2st | precision | recall | copy rate | CPU s (all samples) |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| K | schedule | c2st [95 % interval] | precision | recall | copy rate | MMD² | CPU s (all samples) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for schedule in args.schedules.split(","):
         for steps in map(int, args.steps.split(",")):
             start = time.process_time()
@@ -53,11 +59,9 @@ def main() -> int:
             cpu = time.process_time() - start
             score = score_samples(samples, train, held, sprites.palette, n=args.n, seed=args.seed)
             rows.append({"steps": steps, "schedule": schedule, "cpu_seconds": cpu, **score})
-            print(f"| {steps} | {schedule} | {score['c2st']:.3f} | {score['precision']:.3f} | {score['recall']:.3f} "
-                  f"| {score['copy_rate']:.3f} | {cpu:.1f} |", flush=True)
+            print(f"| {steps} | {schedule} | {_row(score)} | {cpu:.1f} |", flush=True)
     real = reference_rows(train, held, sprites.palette, n=args.n, seed=args.seed)["real"]
-    print(f"| — | real held-out sprites | {real['c2st']:.3f} | {real['precision']:.3f} | {real['recall']:.3f} "
-          f"| {real['copy_rate']:.3f} | — |")
+    print(f"| — | real held-out sprites | {_row(real)} | — |")
     if args.json:
         Path(args.json).write_text(json.dumps({"run": args.run, "rows": rows, "real": real}, indent=1))
     return 0
