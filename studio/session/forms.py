@@ -43,6 +43,9 @@ HELP = {
         "dropout": "Switch off this share of the units at random while training, so the model "
                    "cannot memorise the 713 training sprites.",
         "grad_clip": "Cap on the size of a step's gradient: a rare spike then cannot wreck the weights.",
+        "lr_decay_steps": "Lower the learning rate along a half cosine over this many steps (0: keep it "
+                          "constant): big steps first, small ones to settle at the end.",
+        "lr_min": "The learning rate that decay ends at.",
         "context": "Which earlier pixels a step looks at: the previous one (the lecture), or also "
                    "the three above (2d), or more (2d-wide).",
         "copy": "Let the model reuse colours the sprite already has: a sprite uses about 27 of the "

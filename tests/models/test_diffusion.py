@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -196,6 +197,25 @@ def test_the_race_shows_raster_order_pixel_by_pixel_and_diffusion_step_by_step(t
     # The frame shown last is the variant the canvas ranks first.
     assert np.array_equal(race_frames(task, sprite, mask, n=4, seed=0).sprite,
                           completer_for(task).complete(sprite, mask, n=4, seed=0)[0].sprite)
+
+
+def test_a_decaying_learning_rate_follows_its_cosine_and_a_resumed_run_goes_on_where_it_stopped(sprites):
+    cfg = dataclasses.replace(TINY, lr=1e-2, lr_min=1e-3, lr_decay_steps=4)
+    batch = torch.from_numpy(sprites.indices[:16]).long()
+    cosine = [1e-3 + 9e-3 * 0.5 * (1 + math.cos(math.pi * k / 4)) for k in range(4)] + [1e-3, 1e-3]
+    first = diffusion.Task(cfg, sprites.palette.colors, (sprites.height, sprites.width), torch.device("cpu"))
+    lrs = [float(first.train_step(first.modules(), batch)["lr"]) for _ in range(3)]
+    # What a checkpoint keeps of the task: its network and its optimiser's state.
+    resumed = diffusion.Task(cfg, sprites.palette.colors, (sprites.height, sprites.width), torch.device("cpu"))
+    resumed.net.load_state_dict(first.net.state_dict())
+    resumed.opt.load_state_dict(first.opt.state_dict())
+    lrs += [float(resumed.train_step(resumed.modules(), batch)["lr"]) for _ in range(3)]
+    assert lrs == pytest.approx(cosine)
+    constant = diffusion.Task(TINY, sprites.palette.colors, (sprites.height, sprites.width), torch.device("cpu"))
+    assert "lr" not in constant.train_step(constant.modules(), batch)  # reported only when it decays
+    assert constant.opt.param_groups[0]["lr"] == TINY.lr
+    with pytest.raises(ValueError, match="lr_min"):
+        dataclasses.replace(TINY, lr_min=1.0)
 
 
 # --- the commands ----------------------------------------------------------------------------------
