@@ -50,8 +50,9 @@ BUILTIN_RECIPES = {
 #: c2st as 4,000: 0.974); about 20 for PixelRNN and diffusion, still improving at 10 (18,000
 #: diffusion steps at a constant learning rate, 33 CPU-minutes, held-out bound 2.195 against
 #: 2.202, scored no better: c2st 0.935 [0.90, 0.97] against 0.922 [0.91, 0.94]; nor did 3 layers
-#: × 96 for 7,000 steps: 2.198, 0.925; the decay below did); and 40 for the VAE, whose held-out −ELBO bottoms at step 1,705 (2.238 bits/px) and
-#: rises after: best.pt, the checkpoint shipped, is that step's.
+#: × 96 for 7,000 steps: 2.198, 0.925; the decay below did); and 40 for the VAE, whose held-out
+#: −ELBO bottoms at step 1,705 (2.238 bits/px) and rises after: best.pt, the checkpoint shipped,
+#: is that step's.
 COURSE_RECIPES = {
     # About 20 CPU-minutes (the network is small, its steps cheap), the learning rate decayed to a
     # tenth over them: held-out bound 2.164 bits/px against 2.202 at a constant rate.

@@ -416,7 +416,8 @@ class Task(SingleNetTask):
     def steps_taken(self) -> int:
         """Optimiser steps so far, from AdamW's own count, which checkpoints keep: a resumed run
         goes on along its learning-rate decay where it stopped."""
-        return max((int(state["step"]) for state in self.opt.state.values() if "step" in state), default=0)
+        state = next(iter(self.opt.state.values()), {})  # every parameter steps together: one will do
+        return int(state["step"]) if "step" in state else 0
 
     @torch.no_grad()
     def pixel_log_probs(self, sprites: torch.Tensor) -> torch.Tensor:
@@ -447,16 +448,15 @@ class Task(SingleNetTask):
         hidden, t = mask_sprites(x)
         logits = nets["net"](torch.where(hidden, self.net.mask_token, x).reshape(batch.shape))
         loss = elbo_terms(logits, x, hidden, t).mean()  # nats per pixel: the bound, one t per sprite
+        metrics = {}
         if self.config.lr_decay_steps:
+            lr = cosine_decay(self.config.lr, self.config.lr_min, self.config.lr_decay_steps, self.steps_taken())
             for group in self.opt.param_groups:
-                group["lr"] = cosine_decay(self.config.lr, self.config.lr_min, self.config.lr_decay_steps,
-                                           self.steps_taken())
+                group["lr"] = lr
+            metrics["lr"] = torch.tensor(lr)
         grad_norm = self.update(loss)
         loss = loss.detach()
-        metrics = {"loss": loss, "elbo_bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm}
-        if self.config.lr_decay_steps:
-            metrics["lr"] = torch.tensor(self.opt.param_groups[0]["lr"])
-        return metrics
+        return {"loss": loss, "elbo_bits_per_pixel": bits_per_pixel(loss), "grad_norm": grad_norm, **metrics}
 
     @torch.no_grad()
     def evaluate(self, sprites: torch.Tensor) -> dict[str, float]:
