@@ -14,8 +14,10 @@ What keeps the snap output crisp (the default, ``crisp``): VQ-VAE's commitment t
 RGB onto the palette colour it snaps to, β Σ |rgb − sg(snap(rgb))|², so a pixel no longer sits
 on the border between two colours, where each step flips it (speckle); D max-pools its feature
 map before scoring, so one stray pixel counts wherever it is; and real sprites are mirrored at
-random, twice the poses from the same 713. What was tried and measured worse (DiffAugment, R1,
-minibatch std, Gumbel and per-sprite-palette outputs, a learning-rate decay) is in
+random, twice the poses from the same 713. For a long run (the shipped course model), D also
+sees every sprite shifted by up to two pixels (``shift``, DiffAugment's translation), which
+keeps it from learning the sprites by heart. What was tried and measured worse (DiffAugment's
+cutout, R1, minibatch std, Gumbel and per-sprite-palette outputs, a learning-rate decay) is in
 docs/history.md.
 
 Losses (``Config.loss``), with D(x) the discriminator's raw score (a logit):
@@ -38,7 +40,7 @@ from torch.optim.swa_utils import AveragedModel
 from studio.data.palette import Palette
 from studio.models import UPSAMPLES, check_sizes, gan_signals, upsampling
 from studio.models.codes import PROGRESS_SEED, first_codes, seeded_codes
-from studio.models.mirror import flip
+from studio.models.mirror import flip, shift
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 OUTPUTS = ("rgb", "snap", "palette")
@@ -82,6 +84,11 @@ class Config:
     # Real sprites also mirrored left-right at random: a Pokémon facing the other way is one
     # too, so G sees twice the poses (713 sprites are few).
     mirror: bool = True
+    # DiffAugment's translation: D sees real and generated sprites alike moved by up to this
+    # many pixels (0: off), so it cannot learn 713 sprites pixel by pixel and the game stays
+    # even for longer. It slows the start — at 10 CPU-minutes the presets are better without it
+    # — and pays in a long run: the shipped course model (docs/models.md).
+    shift: int = 0
 
     def __post_init__(self):
         check_sizes(self, "z_dim", "width")
@@ -93,6 +100,8 @@ class Config:
             raise ValueError(f"unknown GAN output {self.output!r}; choose one of {', '.join(OUTPUTS)}")
         if self.d_head not in D_HEADS:
             raise ValueError(f"unknown discriminator head {self.d_head!r}; choose one of {', '.join(D_HEADS)}")
+        if not 0 <= self.shift <= 4:
+            raise ValueError(f"shift must be 0 (off) to 4 pixels, got {self.shift}")
         if self.commitment < 0 or (self.commitment and self.output != "snap"):
             raise ValueError(f"commitment must not be negative and needs the snap output, got {self.commitment} "
                              f"with output {self.output!r}")
@@ -247,18 +256,22 @@ class Task:
         # palette: the expected colour Σ_k softmax(ℓ)_k · palette_k
         return torch.einsum("bkhw,kc->bchw", (cfg.logit_scale * out).softmax(1), self.palette_rgb)
 
+    def seen(self, rgb: torch.Tensor) -> torch.Tensor:
+        """Sprites [B, 3, H, W] as D sees them in training: shifted by up to ``shift`` pixels."""
+        return shift(rgb, self.config.shift, self.palette_rgb[0]) if self.config.shift else rgb
+
     def train_step(self, nets: dict, batch: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg, g, d = self.config, nets["g"], nets["d"]
         if cfg.mirror:
             batch = flip(batch)
-        real = self.to_rgb(batch)
+        real = self.seen(self.to_rgb(batch))
         z = torch.randn(len(batch), cfg.z_dim, device=self.device)
         out = g(z)
         fake = self.colours(out)
 
         # Discriminator: real and fake in one forward, so spectral norm's power iteration and
         # DDP see one call per step.
-        fake_seen = fake.detach()
+        fake_seen = self.seen(fake.detach())
         scores = d(torch.cat([real, fake_seen])).float()
         d_real, d_fake = scores[:len(batch)], scores[len(batch):]
         d_loss = discriminator_loss(cfg.loss, d_real, d_fake)
@@ -270,7 +283,7 @@ class Task:
         self.opt_d.step()
 
         # Generator: through the freshly updated D, as in the DCGAN reference loop.
-        g_loss = generator_loss(cfg.loss, d(fake).float())
+        g_loss = generator_loss(cfg.loss, d(self.seen(fake)).float())
         # fake is the snapped colour forward: the commitment needs no second nearest-colour search.
         commitment = (out - fake.detach()).pow(2).sum((1, 2, 3)).mean() if cfg.commitment > 0 else None
         self.opt_g.zero_grad(set_to_none=True)

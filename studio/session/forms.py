@@ -65,6 +65,8 @@ HELP = {
         "commitment": "Pull G's colours onto palette colours, so pixels stop flickering between "
                       "near-identical ones (speckle).",
         "d_head": "How D sums up what it saw: max-pool keeps the one give-away spot wherever it is.",
+        "shift": "Show D every sprite moved by up to this many pixels, real and generated alike, "
+                 "so it cannot learn the training sprites by heart: slower at first, better in a long run.",
     },
     "vae": {
         "latent_dim": "Length of the code c (the lecture's 10): the sliders move two of its dimensions.",
