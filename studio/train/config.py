@@ -76,6 +76,8 @@ FIELD_BOUNDS: dict[str, Bounds] = {
     "beta": Bounds(0, 100), "free_bits": Bounds(0, 100), "commitment": Bounds(0, 100),
     "gp_weight": _WEIGHT, "r1_weight": _WEIGHT, "logit_scale": Bounds(0, 1000, low_open=True),
     "grad_clip": Bounds(0, 10**6),
+    # Augmentation.
+    "shift": Bounds(0, 4),
     # Training settings (TrainSettings); the CLI's maxima are the same.
     "epochs": Bounds(1, 10**7), "batch_size": Bounds(1, 65536), "seed": Bounds(0, 2**32 - 1),
     "max_steps": Bounds(1, 10**9), "cpu_budget": Bounds(0, 6 * 10**8, low_open=True),
