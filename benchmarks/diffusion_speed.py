@@ -5,12 +5,13 @@ Rows (each timed --reps times, the two models alternating, so both see the same 
 median is shown, wall seconds and this process's CPU seconds, one thread):
 
   draw 64       64 new sprites: the transformer pixel by pixel (400 steps, KV cache) against
-                diffusion in K steps (the run's, or --steps);
+                diffusion in K steps (the run's, or --steps) alone, and with the run's
+                corrector passes after them (what `studio sample` draws by default);
   draw 1        one new sprite: the same, with no batch to share the per-step cost;
   canvas: MASK  a canvas completion, 8 variants, as the canvas calls it (completer_for: the
                 transformer's SMC with 24 particles where visible pixels follow the hole;
                 diffusion in its share of the run's K, diffusion.share_of_steps: 4 steps for
-                a quarter of the sprite hidden, 8 for half).
+                a quarter of the sprite hidden, 8 for half; a completion takes no corrector passes).
 
     python -m benchmarks.diffusion_speed --diffusion RUN --transformer RUN [--steps 16] [--reps 5]
 """
@@ -57,8 +58,13 @@ def main() -> int:
     _, held = diffusion.split(sprites)
     sprite, size = sprites.indices[held[0]], diffusion.task.size
     fill, raster = completer_for(diffusion.task), completer_for(transformer.task)  # as the canvas makes them
-    jobs = {"draw 64": (lambda: transformer.task.draw(64, seed=1), lambda: diffusion.task.draw(64, seed=1, steps=steps)),
-            "draw 1": (lambda: transformer.task.draw(1, seed=1), lambda: diffusion.task.draw(1, seed=1, steps=steps))}
+    passes = diffusion.task.config.corrector
+    jobs = {}
+    for n in (64, 1):
+        jobs[f"draw {n}, K steps alone"] = (lambda n=n: transformer.task.draw(n, seed=1),
+                                            lambda n=n: diffusion.task.draw(n, seed=1, steps=steps, corrector=0))
+        jobs[f"draw {n}, K steps and {passes} corrector passes"] = (
+            lambda n=n: transformer.task.draw(n, seed=1), lambda n=n: diffusion.task.draw(n, seed=1, steps=steps))
     for name, make in MASKS.items():
         mask = make(size)
         jobs[f"canvas: {name}, 8 variants"] = (lambda m=mask: raster.complete(sprite, m, 8, seed=1),
@@ -66,7 +72,7 @@ def main() -> int:
     for first, second in jobs.values():  # warm-up: first calls allocate
         first(), second()
     print(f"{args.reps} repetitions, {args.threads} thread(s), diffusion K = {steps} "
-          f"({diffusion.task.config.schedule}); medians\n")
+          f"({diffusion.task.config.schedule}), corrector passes {passes}; medians\n")
     print("| job | transformer wall s | diffusion wall s | ratio (wall) | transformer CPU s | diffusion CPU s "
           "| ratio (CPU) |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -5,10 +5,12 @@ scored by the yardstick (studio/models/scores.py, as `studio score` scores a run
 run's own training sprites, held-out ones setting the copy threshold). Columns: c2st (0.5 =
 indistinguishable from real) with its 95 % interval, precision, recall, copy rate, MMD² (the
 colour statistics), and the CPU seconds of the draw
-(this process, one thread). The reference rows score real held-out sprites (the floor) the
+(this process, one thread). The K steps alone by default; ``--corrector R`` adds R corrector
+passes after them (the run's own: ``--corrector run``). The reference rows score real held-out sprites (the floor) the
 same way.
 
-    python -m benchmarks.diffusion_steps --run RUN [--steps 4,8,16,32,64] [--schedules cosine,random] [-n 512]
+    python -m benchmarks.diffusion_steps --run RUN [--steps 4,8,16,32,64] [--schedules cosine,random] [-n 512] \
+        [--corrector 0]
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def main() -> int:
     parser.add_argument("--steps", default="4,8,16,32,64", help="the K to try, comma-separated")
     parser.add_argument("--schedules", default="cosine,random")
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--corrector", default="0", help="corrector passes after the K steps, or 'run' (the run's own)")
     parser.add_argument("-n", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     add_arguments(parser, data=False, device=False)
@@ -48,14 +51,16 @@ def main() -> int:
     sprites = run.dataset()
     train, held = (sprites.indices[i] for i in run.split(sprites))
     rows = []
-    print(f"{args.n} samples of {run.path.name} ({run.checkpoint.name}), temperature {args.temperature}\n")
+    corrector = run.task.config.corrector if args.corrector == "run" else int(args.corrector)
+    print(f"{args.n} samples of {run.path.name} ({run.checkpoint.name}), temperature {args.temperature}, "
+          f"{corrector} corrector passes after the K steps\n")
     print("| K | schedule | c2st [95 % interval] | precision | recall | copy rate | MMD² | CPU s (all samples) |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for schedule in args.schedules.split(","):
         for steps in map(int, args.steps.split(",")):
             start = time.process_time()
             samples = run.task.draw(args.n, seed=args.seed, temperature=args.temperature, steps=steps,
-                                    schedule=schedule)
+                                    schedule=schedule, corrector=corrector)
             cpu = time.process_time() - start
             score = score_samples(samples, train, held, sprites.palette, n=args.n, seed=args.seed)
             rows.append({"steps": steps, "schedule": schedule, "cpu_seconds": cpu, **score})

@@ -135,13 +135,17 @@ def usage_error(err: Exception):
 
 
 def add_diffusion_sampling(parser) -> None:
-    """--steps and --schedule: how a diffusion run draws or completes (its own K and schedule unless given)."""
+    """--steps, --schedule and --corrector: how a diffusion run draws or completes (its own unless given)."""
     from studio.session.trained import DIFFUSION_MAX_STEPS, DIFFUSION_SCHEDULES
 
     parser.add_argument("--steps", type=int_range(1, DIFFUSION_MAX_STEPS), metavar="K",
                         help=f"diffusion: sampling steps 1..{DIFFUSION_MAX_STEPS} (default: the run's, 16 for its presets)")
     parser.add_argument("--schedule", choices=sorted(DIFFUSION_SCHEDULES),
                         help="diffusion: cosine (MaskGIT: the most confident pixels first) or random (D3PM's order)")
+    parser.add_argument("--corrector", type=int_range(0, DIFFUSION_MAX_STEPS), metavar="R",
+                        help=f"diffusion: passes after the K steps, each redrawing a random tenth of the drawn "
+                             f"pixels given the rest, 0..{DIFFUSION_MAX_STEPS} (default: the run's for a draw, "
+                             f"32 for its presets; none for a completion)")
 
 
 def add_checkpoint(parser, device: bool = True) -> None:

@@ -79,7 +79,7 @@ def cmd_complete(args) -> int:
         run_dir = args.run_dir
     model = CompletionModel.open(run_dir, args.checkpoint, args.device)
     size, palette = tuple(model.task.size), model.run.palette
-    sampling = {"steps": args.steps, "schedule": args.schedule}
+    sampling = {"steps": args.steps, "schedule": args.schedule, "corrector": args.corrector}
     for kind in ("cover", "first", "hole", "random"):
         if getattr(args, kind) is not None:
             mask = make_mask(kind, getattr(args, kind), size, seed=0 if args.seed is None else args.seed)

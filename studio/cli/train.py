@@ -313,6 +313,6 @@ def cmd_sample(args) -> int:
 
     run = open_run(args.run_dir, args.checkpoint, args.device)
     sprites = draw(run, args.n, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
-                   steps=args.steps, schedule=args.schedule)
+                   steps=args.steps, schedule=args.schedule, corrector=args.corrector)
     print(f"wrote {write_sprites(sprites, run.palette, args.output, scale=args.scale)}")
     return 0

@@ -1,10 +1,11 @@
 """The Diffusion workspace: watch masked diffusion draw, step by step, or train it.
 
-Watch: eight sprites drawn from fixed seeds in K steps on a schedule (the controls on the
-left; the sprites are re-drawn when they change). The timeline scrubs through the unmasking —
-frame k is the sprites after step k, still-hidden pixels as a grey checker — and Play runs it.
-Beside them, for the same step: *when* each pixel was committed (dark first, yellow last) and
-how sure the model was of its colour then (dark unsure, yellow sure). The state and the
+Watch: eight sprites drawn from fixed seeds in K steps on a schedule, then R corrector passes
+(the controls on the left; the sprites are re-drawn when they change). The timeline scrubs
+through the unmasking and the corrections — frame k is the sprites after step or pass k,
+still-hidden pixels as a grey checker — and Play runs it. Beside them, for the same frame:
+*when* each pixel was first committed (dark first, yellow last) and how sure the model was of
+its colour when last drawn (dark unsure, yellow sure). The state and the
 pictures live in :class:`studio.session.diffusion_view.DiffusionView`; a draw (seconds at
 K = 400) runs on a worker, at most one at a time (workers.Latest), so dragging K never blocks.
 
@@ -41,7 +42,8 @@ INTRO = ("<b>Diffusion</b> (masked, discrete): hide pixels, more and more, until
          "starts all-hidden and commits a few pixels per step, the surest first. The loss is a bound on "
          "bits per pixel (D3PM's ELBO).")
 WATCH_INTRO = ("Eight sprites from fixed seeds, drawn in <b>K</b> steps: each step guesses every hidden "
-               "pixel and keeps some. Scrub the timeline to watch them appear.")
+               "pixel and keeps some. Then <b>corrector</b> passes redraw a random tenth at a time, seeing "
+               "the rest. Scrub the timeline to watch them appear.")
 
 
 class DiffusionWorkspace(ViewAndTrainTab, QWidget):
@@ -92,6 +94,12 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
                                      "; ".join(f"{k}: {v}" for k, v in SCHEDULES.items()))
         self.schedule_box.currentIndexChanged.connect(
             lambda: self.view.set_sampling(schedule=self.schedule_box.currentData()))
+        self.corrector_spin = QSpinBox()
+        self.corrector_spin.setRange(0, MAX_STEPS)
+        self.corrector_spin.setToolTip("Corrector passes after the K steps: each hides a random tenth of the drawn "
+                                       "pixels again and redraws them seeing all the rest, so a stray colour "
+                                       "drawn early can be fixed. 0: none")
+        self.corrector_spin.valueChanged.connect(lambda r: self.view.set_sampling(corrector=r))
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 9999)
         self.seed_spin.setToolTip("The samples' seed: the same seed draws the same sprites from the same model, "
@@ -106,6 +114,7 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         form = QFormLayout()
         form.addRow("Steps K", k_row)
         form.addRow("Schedule", self.schedule_box)
+        form.addRow("Corrector", self.corrector_spin)
         form.addRow("Seed", self.seed_spin)
         sampling = group_box("Sampling", form, self.status)
         intro = QLabel(WATCH_INTRO)
@@ -131,11 +140,11 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         self.order_view, self.confidence_view = PixelImageView(), PixelImageView()
         right = splitter(_column(_caption("<b>Order</b>: when each pixel was committed, dark first, yellow last"),
                                  self.order_view),
-                         _column(_caption("<b>Confidence</b>: p(its colour) when committed, dark unsure, "
+                         _column(_caption("<b>Confidence</b>: p(its colour) when last drawn, dark unsure, "
                                           "yellow sure"), self.confidence_view),
                          orientation=Qt.Orientation.Vertical)
         page = self._view_page(splitter(left, centre, right, stretch=(0, 3, 2)))
-        self._controls = [self.steps_slider, self.steps_spin, self.schedule_box, self.seed_spin,
+        self._controls = [self.steps_slider, self.steps_spin, self.schedule_box, self.corrector_spin, self.seed_spin,
                           self.play_button, self.timeline]
         return page
 
@@ -198,9 +207,10 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
     def _on_view(self, what: str) -> None:
         view = self.view
         if what == "run":
-            with signals_blocked(self.steps_spin, self.steps_slider, self.schedule_box):
+            with signals_blocked(self.steps_spin, self.steps_slider, self.schedule_box, self.corrector_spin):
                 self.steps_spin.setValue(view.steps)
                 self.steps_slider.setValue(view.steps)
+                self.corrector_spin.setValue(view.corrector)
                 self.schedule_box.setCurrentIndex(self.schedule_box.findData(view.schedule))
         if what in ("run", "sampling"):
             self._schedule_draw()
@@ -224,7 +234,8 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
     def draw_now(self) -> None:
         self._draw_pending = False
         if self.view.run is not None:
-            self.status.setText(f"Drawing with K = {self.view.steps} ({self.view.schedule}) …")
+            self.status.setText(f"Drawing with K = {self.view.steps} ({self.view.schedule}) and "
+                                f"{self.view.corrector} corrector passes …")
             self._drawer.request(self.view.draw)
 
     def drawing(self) -> bool:
@@ -236,8 +247,9 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
             return  # drawn with a model replaced since
         self.view.set_trajectory(drawn)
         seconds = drawn.trajectory.seconds[-1]
-        self.status.setText(f"Drew {self.view.n} sprites in {drawn.steps} steps ({drawn.schedule}, seed "
-                            f"{drawn.seed}) in {seconds:.2f} s." if self.view.current else "Drawing …")
+        self.status.setText(f"Drew {self.view.n} sprites in {drawn.steps} steps ({drawn.schedule}) and "
+                            f"{drawn.corrector} corrector passes, seed {drawn.seed}, in {seconds:.2f} s."
+                            if self.view.current else "Drawing …")
 
     def _show_step(self) -> None:
         view = self.view

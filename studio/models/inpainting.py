@@ -277,13 +277,14 @@ class DiffusionCompletion:
 
     score_name = "log p(colours as committed), nats"
 
-    def __init__(self, task, steps: int | None = None, schedule: str | None = None):
-        self.task, self.steps, self.schedule = task, steps, schedule
+    def __init__(self, task, steps: int | None = None, schedule: str | None = None, corrector: int = 0):
+        self.task, self.steps, self.schedule, self.corrector = task, steps, schedule, corrector
 
     def complete(self, sprite, mask, n=8, seed=None, temperature=1.0, *, progress=None, cancel=None):
         sprite, hidden = completion.check_inputs(self.task, sprite, mask, n)
         found = self.task.trajectory(sprite, hidden.reshape(self.task.size), n, seed=seed, temperature=temperature,
-                                     steps=self.steps, schedule=self.schedule, progress=progress, cancel=cancel)
+                                     steps=self.steps, schedule=self.schedule, corrector=self.corrector,
+                                     progress=progress, cancel=cancel)
         return _rank(found.sprites, found.log_p, n)
 
 

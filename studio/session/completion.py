@@ -108,11 +108,12 @@ class CompletionModel:
     def complete(self, sprite: np.ndarray, mask: np.ndarray, n: int = 8, seed: int | None = None,
                  temperature: float = 1.0, *, progress: Callable[[int, int], None] | None = None,
                  cancel: Callable[[], bool] | None = None, steps: int | None = None,
-                 schedule: str | None = None) -> ModelResult:
+                 schedule: str | None = None, corrector: int | None = None) -> ModelResult:
         """``n`` variants of ``sprite`` with ``mask``'s pixels filled in, best first, timed;
         ``cancel()`` returning True raises ``Cancelled`` between two steps. A diffusion model
-        fills in ``steps`` steps on ``schedule`` (by default its run's K's share, its schedule)."""
-        sampling = diffusion_sampling(self.model, steps, schedule)
+        fills in ``steps`` steps on ``schedule`` (by default its run's K's share, its schedule),
+        then ``corrector`` passes (none by default)."""
+        sampling = diffusion_sampling(self.model, steps, schedule, corrector)
         completer = DiffusionCompletion(self.task, **sampling) if sampling else completer_for(self.task)
         start = time.perf_counter()
         variants = completer.complete(sprite, mask, n, seed=seed, temperature=temperature,

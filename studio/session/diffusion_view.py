@@ -72,52 +72,59 @@ class Drawn:
     steps: int
     schedule: str
     seed: int
+    corrector: int = 0
 
 
 class DiffusionView:
-    #: what changed: "run" (another model), "sampling" (K, the schedule or the seed),
+    #: what changed: "run" (another model), "sampling" (K, the schedule, the corrector or the seed),
     #: "trajectory" (new sprites drawn), "step" (the timeline moved)
     changed = Signal(str)
 
-    def __init__(self, n: int = 8, seed: int = 0, steps: int = 16, schedule: str = "cosine"):
-        self.n, self.seed, self.steps, self.schedule = n, seed, steps, schedule
+    def __init__(self, n: int = 8, seed: int = 0, steps: int = 16, schedule: str = "cosine", corrector: int = 0):
+        self.n, self.seed, self.steps, self.schedule, self.corrector = n, seed, steps, schedule, corrector
         self.run: TrainedRun | None = None
         self.drawn: Drawn | None = None  # the last draw shown
         self.step = 0  # the timeline: frames 0 (all hidden) .. K (finished)
 
     # --- what to draw ----------------------------------------------------------------------
     def set_run(self, run: TrainedRun) -> None:
-        """Draw with ``run``'s model from now on; K and the schedule start at the run's own."""
+        """Draw with ``run``'s model from now on; K, the schedule and the corrector start at the run's own."""
         if run.model != "diffusion":
             raise ValueError(f"{run.path}: a {run.model} run; this view shows diffusion runs")
         first = self.run is None
         self.run = run
         if first:
-            self.steps, self.schedule = run.task.config.steps, run.task.config.schedule
+            config = run.task.config
+            self.steps, self.schedule, self.corrector = config.steps, config.schedule, config.corrector
         self.changed.emit("run")
 
-    def set_sampling(self, steps: int | None = None, schedule: str | None = None, seed: int | None = None) -> None:
+    def set_sampling(self, steps: int | None = None, schedule: str | None = None, seed: int | None = None,
+                     corrector: int | None = None) -> None:
         steps = self.steps if steps is None else int(steps)
         schedule = schedule or self.schedule
+        corrector = self.corrector if corrector is None else int(corrector)
         if not 1 <= steps <= MAX_STEPS:
             raise ValueError(f"K must be in 1..{MAX_STEPS}, got {steps}")
         if schedule not in SCHEDULES:
             raise ValueError(f"no schedule {schedule!r}; there are {', '.join(SCHEDULES)}")
-        new = (steps, schedule, self.seed if seed is None else int(seed))
-        if new != (self.steps, self.schedule, self.seed):
-            self.steps, self.schedule, self.seed = new
+        if not 0 <= corrector <= MAX_STEPS:
+            raise ValueError(f"corrector passes must be in 0..{MAX_STEPS}, got {corrector}")
+        new = (steps, schedule, self.seed if seed is None else int(seed), corrector)
+        if new != (self.steps, self.schedule, self.seed, self.corrector):
+            self.steps, self.schedule, self.seed, self.corrector = new
             self.changed.emit("sampling")
 
     def draw(self) -> Drawn | None:
         """The view's ``n`` sprites drawn now with every step kept (seconds at K = 400: call it
         off the GUI thread); None without a run. It reads the settings once, so a draw started
         before the user moved a control is simply an older one."""
-        run, steps, schedule, seed = self.run, self.steps, self.schedule, self.seed
+        run, steps, schedule, seed, corrector = self.run, self.steps, self.schedule, self.seed, self.corrector
         if run is None:
             return None
         blank, everything = np.zeros(run.task.size, np.uint8), np.ones(run.task.size, bool)
-        trajectory = run.task.trajectory(blank, everything, self.n, seed=seed, steps=steps, schedule=schedule)
-        return Drawn(trajectory, run, steps, schedule, seed)
+        trajectory = run.task.trajectory(blank, everything, self.n, seed=seed, steps=steps, schedule=schedule,
+                                         corrector=corrector)
+        return Drawn(trajectory, run, steps, schedule, seed, corrector)
 
     def set_trajectory(self, drawn: Drawn) -> None:
         """Show ``drawn``; the timeline goes to its last frame (the finished sprites)."""
@@ -129,13 +136,13 @@ class DiffusionView:
     def current(self) -> bool:
         """The shown draw is of the current run and settings (no re-draw is due)."""
         d = self.drawn
-        return d is not None and d.run is self.run and (d.steps, d.schedule, d.seed) == (self.steps, self.schedule,
-                                                                                         self.seed)
+        return d is not None and d.run is self.run and (d.steps, d.schedule, d.seed, d.corrector) == (
+            self.steps, self.schedule, self.seed, self.corrector)
 
     # --- the timeline ------------------------------------------------------------------------
     @property
     def last_step(self) -> int:
-        """K of the shown draw (0 before one)."""
+        """K + R of the shown draw: its steps and corrector passes (0 before one)."""
         return self.drawn.trajectory.steps if self.drawn is not None else 0
 
     def set_step(self, step: int) -> None:
@@ -159,19 +166,19 @@ class DiffusionView:
 
     # --- the three pictures at the timeline's step, as heat values and as RGB grids -------------
     def order(self) -> np.ndarray:
-        """[n, H, W] when each pixel was committed, 0 (first step) .. 1 (step K); NaN while still hidden."""
+        """[n, H, W] when each pixel was first committed, 0 (first step) .. 1 (step K); NaN while still hidden."""
         t = self.drawn.trajectory
-        values = (t.committed_at - 1) / max(t.steps - 1, 1)
+        values = (t.committed_at - 1) / max(t.draw_steps - 1, 1)
         return np.where(self.hidden(), np.nan, values)
 
     def confidence(self) -> np.ndarray:
-        """[n, H, W] p_θ(the colour committed) when it was committed; NaN while still hidden."""
+        """[n, H, W] p_θ(the colour it has) when last drawn; NaN while still hidden."""
         return np.where(self.hidden(), np.nan, self.drawn.trajectory.confidence)
 
     def frame_rgb(self) -> np.ndarray:
         """The sprites after the timeline's step, still-hidden pixels as a grey checker: one grid."""
         t, hidden = self.drawn.trajectory, self.hidden()
-        shown = np.where(hidden, 0, t.sprites)
+        shown = np.where(hidden, 0, t.frame(self.step))
         return self._grid([show_hidden(rgb, h) for rgb, h in zip(self.drawn.run.palette.to_rgb(shown), hidden)])
 
     def order_rgb(self) -> np.ndarray:
@@ -192,6 +199,10 @@ class DiffusionView:
         k, last, t = self.step, self.last_step, self.drawn.trajectory
         if k == 0:
             return f"Step 0 of {last}: every pixel hidden."
+        if k > t.draw_steps:
+            return (f"Step {k} of {last}: corrector pass {k - t.draw_steps} of {last - t.draw_steps}, "
+                    f"{t.redrawn.shape[2]} pixels hidden again and redrawn · {self.seconds() * 1000:.0f} ms "
+                    f"of {t.seconds[-1] * 1000:.0f} ms")
         left = int(self.hidden()[0].sum())
         return (f"Step {k} of {last}: {self.committed()} pixels committed in this step, {left} still hidden "
                 f"· {self.seconds() * 1000:.0f} ms of {t.seconds[-1] * 1000:.0f} ms")

@@ -83,7 +83,10 @@ HELP = {
                     "n_embd": "The size of each pixel's vector inside the transformer.",
                     "n_head": "How many attention patterns each block looks with."},
     "diffusion": {"n_layer": "How many attention blocks are stacked.",
-                  "n_embd": "The size of each pixel's vector inside the transformer."},
+                  "n_embd": "The size of each pixel's vector inside the transformer.",
+                  "steps": "K: how many passes of the network draw a sprite (more: slower, more careful).",
+                  "corrector": "Passes after the K steps that hide a random tenth of the drawn pixels "
+                               "again and redraw them seeing all the rest, so early mistakes get fixed."},
 }
 
 #: How a learner says how long to train, and what each unit sets in TrainSettings.

@@ -63,21 +63,22 @@ def uses_dataset(path: str | Path, dataset) -> bool:
     return data.get("source") == (dataset.source or dataset.name) and same_palette
 
 
-def diffusion_sampling(model: str, steps: int | None = None, schedule: str | None = None) -> dict:
-    """{steps, schedule}, those given, for drawing or completing with a diffusion run; a
-    ConfigError for another family (they draw in one way only)."""
-    given = {k: v for k, v in (("steps", steps), ("schedule", schedule)) if v is not None}
+def diffusion_sampling(model: str, steps: int | None = None, schedule: str | None = None,
+                       corrector: int | None = None) -> dict:
+    """{steps, schedule, corrector}, those given, for drawing or completing with a diffusion
+    run; a ConfigError for another family (they draw in one way only)."""
+    given = {k: v for k, v in (("steps", steps), ("schedule", schedule), ("corrector", corrector)) if v is not None}
     if given and model != "diffusion":
         raise ConfigError(f"{next(iter(given))} is for diffusion runs; this is a {model} run", hint="drop it")
     return given
 
 
 def draw(run: TrainedRun, n: int, seed: int = 0, temperature: float = 1.0, top_k: int | None = None,
-         steps: int | None = None, schedule: str | None = None) -> np.ndarray:
+         steps: int | None = None, schedule: str | None = None, corrector: int | None = None) -> np.ndarray:
     """``n`` new sprites [n, H, W] uint8 from ``run``'s model; a diffusion run in ``steps``
-    steps on ``schedule`` (its own unless given)."""
+    steps on ``schedule`` with ``corrector`` passes after them (its own unless given)."""
     check_grid_size(n, *run.task.size)
-    sampling = diffusion_sampling(run.model, steps, schedule)
+    sampling = diffusion_sampling(run.model, steps, schedule, corrector)
     return np.asarray(run.task.draw(n, seed=seed, temperature=temperature, top_k=top_k, **sampling), dtype=np.uint8)
 
 

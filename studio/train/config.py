@@ -67,6 +67,7 @@ FIELD_BOUNDS: dict[str, Bounds] = {
     "layers": Bounds(1, 16), "n_layer": Bounds(1, 24), "n_head": Bounds(1, 64), "blocks": Bounds(0, 16),
     "patch": Bounds(1, 4), "steps": Bounds(1, 400),  # diffusion: pixels per token side, sampling steps K
     "halo": Bounds(0, 4),  # diffusion: pixels read around each patch
+    "corrector": Bounds(0, 400),  # diffusion: passes redrawing a tenth of the drawn pixels after the K steps
     # Learning rates and their schedules.
     "lr": _RATE, "lr_g": _RATE, "lr_d": _RATE, "lr_min": Bounds(0, 1), "lr_end": Bounds(0, 1),
     "lr_decay_steps": _STEPS, "kl_warmup_steps": _STEPS,

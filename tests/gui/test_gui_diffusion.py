@@ -44,34 +44,52 @@ def settle(qtbot, ws):
 
 def test_it_opens_the_shipped_model_and_shows_the_finished_samples(workspace):
     assert workspace.steps_spin.value() == workspace.view.steps == 16  # the run's own K
-    assert workspace.timeline.maximum() == workspace.timeline.value() == 16
+    assert workspace.corrector_spin.value() == workspace.view.corrector == 32  # and its corrector passes
+    assert workspace.timeline.maximum() == workspace.timeline.value() == 16 + 32
     assert "shipped Diffusion" in workspace.run_label.text()
     assert workspace.frame_view.image_shape() == workspace.view.frame_rgb().shape[:2]
-    assert "0 still hidden" in workspace.step_label.text()
+    assert "corrector pass 32 of 32" in workspace.step_label.text()
 
 
 def test_k_and_the_schedule_redraw_the_samples(workspace, qtbot):
     before = workspace.view.drawn.trajectory.sprites
     workspace.steps_spin.setValue(4)
     settle(qtbot, workspace)
-    assert workspace.steps_slider.value() == 4 and workspace.timeline.maximum() == 4
+    assert workspace.steps_slider.value() == 4 and workspace.timeline.maximum() == 4 + 32
     assert workspace.view.drawn.steps == 4 and not np.array_equal(workspace.view.drawn.trajectory.sprites, before)
     workspace.schedule_box.setCurrentIndex(workspace.schedule_box.findData("random"))
     settle(qtbot, workspace)
     assert workspace.view.drawn.schedule == "random" and "random" in workspace.status.text()
 
 
+def test_the_corrector_redraws_and_its_passes_are_frames_after_step_k(workspace, qtbot):
+    workspace.corrector_spin.setValue(4)
+    settle(qtbot, workspace)
+    drawn = workspace.view.drawn.trajectory
+    assert workspace.view.drawn.corrector == 4 and workspace.timeline.maximum() == 16 + 4
+    assert "4 corrector passes" in workspace.status.text()
+    workspace.timeline.setValue(16)  # K done: the sprites as the steps drew them, nothing hidden
+    assert np.array_equal(workspace.view.frame_rgb(), workspace.view._grid(
+        [workspace.view.drawn.run.palette.to_rgb(s) for s in drawn.drafted]))
+    workspace.timeline.setValue(18)
+    assert workspace.step_label.text().startswith("Step 18 of 20: corrector pass 2 of 4, 40 pixels")
+    workspace.corrector_spin.setValue(0)
+    settle(qtbot, workspace)
+    assert workspace.timeline.maximum() == 16
+    assert np.array_equal(workspace.view.drawn.trajectory.sprites, workspace.view.drawn.trajectory.drafted)
+
+
 def test_dragging_k_draws_once_with_where_it_stopped(workspace, qtbot):
     for k in range(20, 41):
         workspace.steps_slider.setValue(k)
     settle(qtbot, workspace)
-    assert workspace.view.drawn.steps == 40 and workspace.timeline.maximum() == 40
+    assert workspace.view.drawn.steps == 40 and workspace.timeline.maximum() == 40 + 32
 
 
 def test_the_timeline_shows_frame_k_with_hidden_pixels_as_a_checker(workspace, qtbot):
     workspace.timeline.setValue(3)
     assert workspace.view.step == 3
-    assert workspace.step_label.text().startswith("Step 3 of 16")
+    assert workspace.step_label.text().startswith("Step 3 of 48")
     shown = workspace.frame_view.image_item.image
     assert np.array_equal(shown, workspace.view.frame_rgb())
     hidden = workspace.view.drawn.trajectory.committed_at[0] > 3
@@ -84,7 +102,7 @@ def test_the_timeline_shows_frame_k_with_hidden_pixels_as_a_checker(workspace, q
 def test_play_runs_the_timeline_to_the_end(workspace, qtbot):
     workspace.timeline.setValue(0)
     workspace.play_button.click()
-    qtbot.waitUntil(lambda: workspace.view.step == 16, timeout=10000)
+    qtbot.waitUntil(lambda: workspace.view.step == 16 + 32, timeout=20000)
     qtbot.waitUntil(lambda: not workspace.play_button.isChecked(), timeout=2000)
 
 

@@ -14,7 +14,7 @@ from studio.cli import main as studio_main
 from studio.data import open_dataset
 from studio.models import diffusion, transformer
 from studio.models.completion import centre_hole, random_pixels
-from studio.models.inpainting import completer_for
+from studio.models.inpainting import DiffusionCompletion, completer_for
 from studio.models.race import race_frames
 from studio.train.engine import Trainer, TrainSettings
 from studio.train.trained import TrainedRun
@@ -114,7 +114,7 @@ def test_the_same_seed_draws_the_same_sprites(task):
 def test_a_trajectory_records_when_each_pixel_was_committed_and_how_sure_the_model_was(task, schedule):
     h, w = task.size
     found = task.trajectory(np.zeros((h, w), np.uint8), np.ones((h, w), bool), n=3, seed=0, steps=5,
-                            schedule=schedule)
+                            schedule=schedule, corrector=0)
     frames = found.frames()
     assert frames.shape == (6, 3, h, w) and found.steps == 5 and len(found.seconds) == 6
     assert (frames[0] == task.num_colors).all() and np.array_equal(frames[-1], found.sprites)
@@ -124,6 +124,29 @@ def test_a_trajectory_records_when_each_pixel_was_committed_and_how_sure_the_mod
     assert ((found.confidence > 0) & (found.confidence <= 1)).all()
     assert np.allclose(found.log_p, np.log(found.confidence).sum(axis=(1, 2)), rtol=1e-4)
     assert list(np.diff(found.seconds) >= 0) == [True] * 5
+
+
+def test_corrector_passes_redraw_a_tenth_of_the_drawn_pixels_after_the_k_steps(task):
+    h, w = task.size
+    blank, everything = np.zeros((h, w), np.uint8), np.ones((h, w), bool)
+    found = task.trajectory(blank, everything, n=3, seed=0, steps=5, corrector=6)
+    assert found.draw_steps == 5 and found.steps == 11 and len(found.seconds) == 12
+    assert found.redrawn.shape == found.recoloured.shape == (6, 3, round(diffusion.CORRECTOR_SHARE * h * w))
+    frames = found.frames()
+    assert np.array_equal(frames[5], found.drafted) and np.array_equal(frames[-1], found.sprites)
+    assert (frames[5:] < task.num_colors).all()  # nothing hidden once the K steps are done
+    for r in range(6):  # pass r changes the pixels it redrew and no other
+        changed = (frames[6 + r] != frames[5 + r]).reshape(3, -1)
+        for sprite in range(3):
+            assert set(np.flatnonzero(changed[sprite])) <= set(found.redrawn[r, sprite].tolist())
+    assert np.allclose(found.log_p, np.log(found.confidence).sum(axis=(1, 2)), rtol=1e-4)
+    # The corrector changes sprites; the same seed, the same ones; none: the K steps' sprites.
+    assert not np.array_equal(found.sprites, found.drafted)
+    assert np.array_equal(found.sprites, task.trajectory(blank, everything, n=3, seed=0, steps=5, corrector=6).sprites)
+    plain = task.trajectory(blank, everything, n=3, seed=0, steps=5, corrector=0)
+    assert np.array_equal(plain.sprites, plain.drafted) and np.array_equal(plain.drafted, found.drafted)
+    with pytest.raises(ValueError, match="corrector"):
+        task.trajectory(blank, everything, corrector=401)
 
 
 def test_the_logits_of_a_few_pixels_are_those_of_the_whole_pass(task, sprites):
@@ -156,8 +179,13 @@ def test_completion_never_changes_a_visible_pixel(task, sprites, make_mask):
     assert all(np.array_equal(a.sprite, b.sprite) for a, b in zip(variants, again))
     found = task.trajectory(sprite, mask, n=2, seed=1)
     assert (found.committed_at[:, ~mask] == 0).all() and (found.committed_at[:, mask] >= 1).all()
-    # A hole takes the run's K's share: as many pixels a step as a full draw.
+    # A hole takes the run's K's share: as many pixels a step as a full draw; no corrector unless asked.
     assert found.steps == min(diffusion.share_of_steps(TINY.steps, int(mask.sum()), mask.size), int(mask.sum()))
+    corrected = DiffusionCompletion(task, corrector=3).complete(sprite, mask, n=4, seed=1)
+    assert all(np.array_equal(v.sprite[~mask], sprite[~mask]) for v in corrected)
+    found = task.trajectory(sprite, mask, n=2, seed=1, corrector=3)
+    assert found.steps - found.draw_steps == (3 if mask.any() else 0)
+    assert mask.reshape(-1)[found.redrawn].all()  # the corrector redraws only pixels of the hole
 
 
 # --- checkpoints, the engine -------------------------------------------------------------------------
@@ -232,7 +260,15 @@ def test_the_commands_train_sample_complete_eval_and_score_a_diffusion_run(tmp_p
     assert studio_main(["sample", str(run), "-n", "4", "--steps", "9", "--schedule", "random",
                         "-o", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (4, 10, 10)
-    assert studio_main(["complete", str(run), "--index", "2", "--random", "0.5", "-n", "3",
+    # The run's corrector passes by default; --corrector 0 leaves the K steps' sprites as they are.
+    for passes, name in ((None, "with.npy"), ("0", "without.npy"), ("0", "again.npy")):
+        assert studio_main(["sample", str(run), "-n", "4", "-o", str(tmp_path / name)]
+                           + (["--corrector", passes] if passes else [])) == 0
+    assert np.array_equal(np.load(tmp_path / "without.npy"), np.load(tmp_path / "again.npy"))
+    assert not np.array_equal(np.load(tmp_path / "with.npy"), np.load(tmp_path / "without.npy"))
+    with pytest.raises(SystemExit):
+        studio_main(["sample", str(run), "-n", "4", "--corrector", "401", "-o", str(tmp_path / "x.npy")])
+    assert studio_main(["complete", str(run), "--index", "2", "--random", "0.5", "-n", "3", "--corrector", "2",
                         "-o", str(tmp_path / "c.txt")]) == 0
     assert studio_main(["complete", str(run), "--index", "2", "--hole", "0.3", "--steps", "2",
                         "-o", str(tmp_path / "c.png")]) == 0
@@ -250,3 +286,6 @@ def test_steps_are_refused_for_a_model_that_has_none(tmp_path, capsys, sprites):
     assert studio_main(["sample", str(tmp_path / "tf"), "-n", "2", "--steps", "8",
                         "-o", str(tmp_path / "s.png")]) == 2
     assert "steps is for diffusion runs" in capsys.readouterr().err
+    assert studio_main(["sample", str(tmp_path / "tf"), "-n", "2", "--corrector", "8",
+                        "-o", str(tmp_path / "s.png")]) == 2
+    assert "corrector is for diffusion runs" in capsys.readouterr().err

@@ -22,7 +22,7 @@ def run():
 def view(run):
     view = DiffusionView(n=4, seed=0)
     view.set_run(run)
-    view.set_sampling(steps=8, schedule="cosine")
+    view.set_sampling(steps=8, schedule="cosine", corrector=0)
     view.set_trajectory(view.draw())
     return view
 
@@ -31,10 +31,11 @@ def test_a_view_starts_at_the_runs_own_k_and_schedule_and_shows_the_finished_spr
     view, seen = DiffusionView(n=4), []
     view.changed.connect(seen.append)
     view.set_run(run)
-    assert (view.steps, view.schedule) == (run.task.config.steps, run.task.config.schedule)
+    config = run.task.config
+    assert (view.steps, view.schedule, view.corrector) == (config.steps, config.schedule, config.corrector)
     assert not view.current
     view.set_trajectory(view.draw())
-    assert view.current and view.step == view.last_step == run.task.config.steps
+    assert view.current and view.step == view.last_step == config.steps + config.corrector
     assert seen == ["run", "trajectory"]
     assert not view.hidden().any()
 
@@ -56,6 +57,23 @@ def test_k_and_the_schedule_change_the_drawing(view):
         view.set_sampling(steps=401)
     with pytest.raises(ValueError):
         view.set_sampling(schedule="linear")
+    with pytest.raises(ValueError):
+        view.set_sampling(corrector=-1)
+
+
+def test_the_corrector_passes_are_frames_after_the_k_steps(view):
+    view.set_sampling(corrector=2)
+    assert not view.current
+    view.set_trajectory(view.draw())
+    t = view.drawn.trajectory
+    assert view.current and view.last_step == 8 + 2 and t.draw_steps == 8
+    view.set_step(8)  # the K steps done: the sprites as they drew them, nothing hidden
+    assert not view.hidden().any()
+    assert np.array_equal(view.frame_rgb(), view._grid([view.drawn.run.palette.to_rgb(s) for s in t.drafted]))
+    view.set_step(10)
+    assert np.array_equal(view.frame_rgb(), view._grid([view.drawn.run.palette.to_rgb(s) for s in t.sprites]))
+    assert view.describe_step().startswith("Step 10 of 10: corrector pass 2 of 2, 40 pixels hidden again")
+    assert np.nanmax(view.order()) == 1.0  # the order map still spans the K steps
 
 
 def test_frame_k_shows_what_the_first_k_steps_committed_and_a_checker_elsewhere(view):
