@@ -128,7 +128,7 @@ def test_a_shifting_discriminator_trains_and_reloads_and_only_the_long_preset_sh
     assert TrainedRun.open(tmp_path / "run", "last", device="cpu").task.config.shift == 2
     # slower at a learner's budget; the long preset is the shipped course model's recipe
     assert {name for name, c in gan.CONFIGS.items() if c.shift} == {"long"}
-    assert default_settings("gan", "long").cpu_budget == 2250
+    assert default_settings("gan", "long").cpu_budget > default_settings("gan", "crisp").cpu_budget
     with pytest.raises(ValueError, match="shift"):
         gan.Config(shift=5)
 
