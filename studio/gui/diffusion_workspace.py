@@ -165,6 +165,13 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
     def has_model(self) -> bool:
         return self.view.run is not None
 
+    def drop_model(self) -> None:
+        self._loader.cancel()
+        self.run_path = None
+        self.play(False)
+        self.view.clear()  # → "cleared": the pictures go; a draw still running is of a model gone
+        self._set_enabled(False)
+
     def choose_run(self) -> None:
         folder = self._ask_run_folder()
         if folder:
@@ -224,6 +231,13 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
             with signals_blocked(self.timeline):
                 self.timeline.setValue(view.step)
             self._show_step()
+        elif what == "cleared":
+            for picture in (self.frame_view, self.order_view, self.confidence_view):
+                picture.clear()
+            with signals_blocked(self.timeline):
+                self.timeline.setRange(0, 0)
+            self.step_label.setText("")
+            self.status.setText("")
 
     def _schedule_draw(self) -> None:
         # Coalesce: a drag of K sends many values in one pass; draw once, with the last.

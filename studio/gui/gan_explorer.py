@@ -47,7 +47,7 @@ class GanExplorerWorkspace(TrainsNothing, QWidget):
         self.line_frames: np.ndarray | None = None  # [SLIDER_STEPS + 1, H, W, 3]
         self.walk_frames: np.ndarray | None = None  # palette indices [WALK_FRAMES, H, W]
         self._walk_index = 0
-        self._decode_task = None
+        self._decode_task = self._open_task = None
         self._build()
         # On launch: the model shown last, else the newest GAN run, else the shipped one.
         run = startup_run("gan", QSettings().value(LAST_RUN_KEY, "", type=str), default_runs_dir())
@@ -62,6 +62,7 @@ class GanExplorerWorkspace(TrainsNothing, QWidget):
         choice = follow_dataset("gan", dataset, current, QSettings().value(LAST_RUN_KEY, "", type=str),
                                 default_runs_dir())
         if choice.path is None:
+            self.drop_model()  # the last dataset's GAN draws in another palette
             self.run_label.setText(f"{choice.reason}: train one in the GAN tab (or Train quick models).")
         elif current is None or choice.path.resolve() != Path(current).resolve():
             self.open_run(choice.path)
@@ -190,8 +191,22 @@ class GanExplorerWorkspace(TrainsNothing, QWidget):
     def _open(self, path: str | Path):
         self.set_playing(False)
         self.run_label.setText(f"Loading {path}…")
-        return run_in_thread(lambda: LoadedGan(path), on_done=self._loaded, on_error=self._load_failed,
-                             name="open GAN run", owner=self)
+        self._open_task = run_in_thread(lambda: LoadedGan(path), on_done=self._loaded, on_error=self._load_failed,
+                                        name="open GAN run", owner=self)
+        return self._open_task
+
+    def drop_model(self) -> None:
+        """Show no GAN (none fits the open dataset) until one is opened."""
+        for task in (self._open_task, self._decode_task):
+            if task is not None:
+                task.cancel()
+        self._open_task = self._decode_task = None
+        self.set_playing(False)
+        self.walk, self.line_frames, self.walk_frames = None, None, None
+        for picture in (self.view_a, self.view_b, self.view):
+            picture.clear()
+        self.copies.setRowCount(0)
+        self._set_enabled(False)
 
     @property
     def gan(self) -> LoadedGan | None:

@@ -236,6 +236,13 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
     def has_model(self) -> bool:
         return self.explorer is not None
 
+    def drop_model(self) -> None:
+        if self._load_task is not None:
+            self._load_task.cancel()
+        self.run_path = None
+        self.state.clear()  # → "explorer": the pictures go; decodes still running are of a model gone
+        self._set_enabled(False)
+
     def load_run(self, path: str | Path):
         """Load a run on a worker thread; returns the task (its ``finished``/``failed`` signals)."""
         path = Path(path)
@@ -313,7 +320,14 @@ class VaeWorkspace(ViewAndTrainTab, QWidget):
 
     def _on_state(self, what: str) -> None:
         state = self.state
-        if what == "dims":
+        if what == "explorer" and state.explorer is None:
+            self._image, self._grid_n = None, 0
+            for picture in (self.sprite_view, self.grid_view):
+                picture.clear()
+            for label in (self.original_label, self.recon_label):
+                label.clear()
+            self.code_label.setText("")
+        elif what == "dims":
             with signals_blocked(self.x_box, self.y_box):
                 for box, d in zip((self.x_box, self.y_box), state.dims):
                     box.setCurrentIndex(box.findData(d))

@@ -58,6 +58,12 @@ class PixelImageView(pg.GraphicsView):
         """(height, width) of the shown image."""
         return self._shape
 
+    def clear(self) -> None:
+        """Show nothing (the model the image came from is gone)."""
+        self.image_item.clear()
+        self._shape = (0, 0)
+        self.clear_highlight()
+
     def auto_range(self) -> None:
         """Zoom so the whole image fits."""
         h, w = self._shape

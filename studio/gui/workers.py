@@ -128,6 +128,7 @@ class Latest:
         self._pool = pool
         self._running: Job | None = None
         self._waiting: Callable[[], Any] | None = None
+        self._ignore_running = False  # cancel(): the running call's result is no longer wanted
 
     @property
     def busy(self) -> bool:
@@ -138,22 +139,30 @@ class Latest:
         if self._running is not None:
             self._waiting = fn
         else:
+            self._ignore_running = False
             self._running = run_in_thread(fn, self._finished, self._failed, name=self._name, owner=self._owner,
                                           pool=self._pool)
 
-    def _next(self) -> None:
+    def cancel(self) -> None:
+        """Forget the waiting request and the running call's result (the call itself runs on)."""
+        self._waiting = None
+        self._ignore_running = self._running is not None
+
+    def _next(self) -> bool:
+        """Start the waiting request, if any; → whether the call that ended is still wanted."""
+        wanted = not self._ignore_running
         self._running = None
         if self._waiting is not None:
             fn, self._waiting = self._waiting, None
             self.request(fn)
+        return wanted
 
     def _finished(self, result: Any) -> None:
-        self._next()
-        self._on_done(result)
+        if self._next():
+            self._on_done(result)
 
     def _failed(self, error: BaseException) -> None:
-        self._next()
-        if self._on_error is not None:
+        if self._next() and self._on_error is not None:
             self._on_error(error)
 
 

@@ -57,8 +57,8 @@ class ViewAndTrainTab:
     """The Workspace protocol for a workspace with a view of one run's model and a Train tab
     (the VAE's, the diffusion model's), and what building one takes. The class sets ``MODEL``
     and ``LAST_RUN_KEY``; the instance has ``context``, ``run_path``, ``load_run(path)`` (opens
-    the model for the view, on a worker), ``has_model()`` and ``_set_enabled(on)`` (the view's
-    controls), and builds ``tabs`` and ``training`` (its TrainingPanel) with ``_add_tabs``, the
+    the model for the view, on a worker), ``has_model()``, ``drop_model()`` (show none: no model
+    fits the open dataset) and ``_set_enabled(on)`` (the view's controls), and builds ``tabs`` and ``training`` (its TrainingPanel) with ``_add_tabs``, the
     view's tab with ``_view_page``."""
 
     MODEL = ""
@@ -171,6 +171,7 @@ class ViewAndTrainTab:
         choice = follow_dataset(self.MODEL, dataset, self.run_path, QSettings().value(self.LAST_RUN_KEY, "", type=str),
                                 self.training.session.runs_folder)
         if choice.path is None:
+            self.drop_model()  # the last dataset's model cannot draw this one's sprites
             self.run_label.setText(f"{choice.reason}: train one in the Train tab (or Train quick models).")
         elif self.run_path is None or choice.path.resolve() != self.run_path.resolve():
             self.open_run(choice.path, show_settings=False)

@@ -77,7 +77,7 @@ class Drawn:
 
 class DiffusionView:
     #: what changed: "run" (another model), "sampling" (K, the schedule, the corrector or the seed),
-    #: "trajectory" (new sprites drawn), "step" (the timeline moved)
+    #: "trajectory" (new sprites drawn), "step" (the timeline moved), "cleared" (no model)
     changed = Signal(str)
 
     def __init__(self, n: int = 8, seed: int = 0, steps: int = 16, schedule: str = "cosine", corrector: int = 0):
@@ -93,10 +93,16 @@ class DiffusionView:
             raise ValueError(f"{run.path}: a {run.model} run; this view shows diffusion runs")
         first = self.run is None
         self.run = run
-        if first:
+        if first:  # the first model, or the first since a clear()
             config = run.task.config
             self.steps, self.schedule, self.corrector = config.steps, config.schedule, config.corrector
         self.changed.emit("run")
+
+    def clear(self) -> None:
+        """No model (none fits the open dataset): nothing drawn until the next ``set_run``,
+        which starts again at that run's own K, schedule and corrector."""
+        self.run, self.drawn, self.step = None, None, 0
+        self.changed.emit("cleared")
 
     def set_sampling(self, steps: int | None = None, schedule: str | None = None, seed: int | None = None,
                      corrector: int | None = None) -> None:

@@ -48,7 +48,7 @@ FIX_LABELS = {"zeros": "Zeros", "random": "Random", "sprite": "Dataset sprite"}
 
 
 class LatentState:
-    #: what changed: "explorer" (a new model), "dims", "base" (the fixed code), "point" (x, y)
+    #: what changed: "explorer" (a new model, or none), "dims", "base" (the fixed code), "point" (x, y)
     changed = Signal(str)
 
     def __init__(self):
@@ -69,6 +69,11 @@ class LatentState:
         self.changed.emit("explorer")
         self._rebuild_base()
         self.changed.emit("dims")
+
+    def clear(self) -> None:
+        """No model (none fits the open dataset): the views show nothing until the next one."""
+        self.explorer, self.base = None, None
+        self.changed.emit("explorer")
 
     def set_mode(self, mode: str) -> None:
         if mode not in FIX_MODES:

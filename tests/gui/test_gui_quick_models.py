@@ -85,3 +85,30 @@ def test_the_course_data_opens_on_models_of_its_palette(qtbot, isolated_app, cou
     assert "(Pokémon)" in canvas.model_box.chooser.currentText()
     assert all(pokemon(m.path) for m in canvas.models.models)  # no model of another palette offered
     assert "shipped VAE model (Pokémon)" in vae.run_label.text()
+
+
+@pytest.mark.slow  # the shipped models opened, then the user's folder, then the shipped ones again
+def test_a_dataset_no_model_fits_clears_the_last_datasets_pictures_until_one_does(qtbot, isolated_app, own_palette):
+    win = create_main_window()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.show()
+    diffusion, vae, walk = win.workspaces["Diffusion"], win.workspaces["VAE"], win.workspaces["GAN code space"]
+    qtbot.waitUntil(lambda: diffusion.view.drawn is not None and not diffusion.drawing() and vae.explorer is not None
+                    and walk.line_frames is not None, timeout=WAIT_MS)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.open_dataset(str(own_palette))
+    # The built-in creatures' models draw in another palette: nothing of theirs stays on screen.
+    assert "no Diffusion model fits mine" in diffusion.run_label.text()
+    assert diffusion.view.run is None and diffusion.frame_view.image_shape() == (0, 0)
+    assert not diffusion.steps_spin.isEnabled() and diffusion.status.text() == ""
+    assert vae.explorer is None and vae.sprite_view.image_shape() == (0, 0) and not vae.x_slider.isEnabled()
+    assert walk.gan is None and walk.view.image_shape() == (0, 0) and not walk.slider.isEnabled()
+    qtbot.wait(500)  # a draw or decode that was still running is not shown either
+    assert diffusion.frame_view.image_shape() == (0, 0) and vae.sprite_view.image_shape() == (0, 0)
+    with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
+        win.open_dataset("builtin")
+    qtbot.waitUntil(lambda: diffusion.view.drawn is not None and vae.explorer is not None
+                    and walk.line_frames is not None, timeout=WAIT_MS)
+    assert diffusion.steps_spin.isEnabled() and diffusion.frame_view.image_shape() != (0, 0)
+    assert diffusion.corrector_spin.value() == diffusion.view.corrector == 32  # the run's own again

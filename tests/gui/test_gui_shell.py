@@ -186,6 +186,28 @@ def test_latest_skips_requests_overtaken_while_one_runs_and_shows_the_newest(qtb
     assert shown == [0, 9]  # the view ends on the newest request
 
 
+def test_latest_cancel_drops_the_running_result_and_the_waiting_request(qtbot):
+    import threading
+
+    release, calls, shown = threading.Event(), [], []
+    latest = Latest(shown.append)
+
+    def decode(value):
+        calls.append(value)
+        release.wait(5)
+        return value
+
+    latest.request(lambda: decode("old model"))
+    latest.request(lambda: decode("waiting"))
+    latest.cancel()  # the model they were for is gone
+    release.set()
+    qtbot.waitUntil(lambda: not latest.busy)
+    assert calls == ["old model"] and shown == []
+    latest.request(lambda: decode("new model"))  # a request after the cancel is shown
+    qtbot.waitUntil(lambda: not latest.busy)
+    assert shown == ["new model"]
+
+
 def test_pick_device():
     assert pick_device("cpu").type == "cpu"
     assert pick_device().type in ("cuda", "mps", "cpu")

@@ -119,3 +119,13 @@ def test_a_new_checkpoint_changes_the_stamp(tmp_path):
     first = checkpoint_stamp(tmp_path)
     (tmp_path / "checkpoints" / "best.pt").write_bytes(b"b")
     assert first[0] == "step_0000010.pt" and checkpoint_stamp(tmp_path)[0] == "best.pt"
+
+
+def test_clearing_shows_no_model_until_the_next_which_starts_at_its_own_sampling(view, run):
+    seen = []
+    view.changed.connect(seen.append)
+    view.clear()
+    assert seen == ["cleared"] and view.run is None and view.drawn is None and view.last_step == 0
+    assert view.draw() is None  # nothing to draw with
+    view.set_run(run)
+    assert (view.steps, view.corrector) == (run.task.config.steps, run.task.config.corrector)  # not the 8 and 0 set before
