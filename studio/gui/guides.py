@@ -48,13 +48,15 @@ GUIDES = {
         "<h3>Diffusion</h3><p>Masked discrete diffusion: noise hides pixels behind a [MASK] token, and a "
         "transformer learns to guess hidden pixels from the visible ones. A sprite is drawn from an "
         "all-hidden frame in K steps; each step guesses every hidden pixel and commits some of them, the "
-        "surest first (cosine schedule, MaskGIT) or at random (D3PM).</p>"
+        "surest first (cosine schedule, MaskGIT) or at random (D3PM). Then <i>corrector</i> passes hide a "
+        "random tenth of the pixels again and redraw them, now seeing every other pixel.</p>"
         "<p><b>Watch it draw:</b> the timeline shows the sprites after each step; the <i>order</i> map "
         "shows when each pixel was committed, the <i>confidence</i> map how sure the model was of its "
         "colour then. <b>Plots (Train tab):</b> the bound on bits per pixel (an upper bound: compare it "
         "with PixelRNN's exact score in one direction only).</p>"
         "<p><b>Try:</b> K = 1 (every pixel at once: speckled), 16, then 400 (one at a time); the random "
-        "schedule against cosine; train and watch the same seeds sharpen. On the PixelRNN canvas, "
+        "schedule against cosine; corrector 0 against 32 (stray specks fixed); train and watch the same "
+        "seeds sharpen. On the PixelRNN canvas, "
         "<i>Race</i> fills one mask in raster order and in confidence order side by side.</p>"),
     "GAN code space": (
         "<h3>GAN code space</h3><p>Every code z gives a sprite. The slider moves between two codes A "

@@ -58,8 +58,8 @@ class ViewAndTrainTab:
     (the VAE's, the diffusion model's), and what building one takes. The class sets ``MODEL``
     and ``LAST_RUN_KEY``; the instance has ``context``, ``run_path``, ``load_run(path)`` (opens
     the model for the view, on a worker), ``has_model()``, ``drop_model()`` (show none: no model
-    fits the open dataset) and ``_set_enabled(on)`` (the view's controls), and builds ``tabs`` and ``training`` (its TrainingPanel) with ``_add_tabs``, the
-    view's tab with ``_view_page``."""
+    fits the open dataset) and ``_set_enabled(on)`` (the view's controls), and builds ``tabs``
+    and ``training`` (its TrainingPanel) with ``_add_tabs``, the view's tab with ``_view_page``."""
 
     MODEL = ""
     LAST_RUN_KEY = ""
