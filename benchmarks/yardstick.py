@@ -162,26 +162,33 @@ def run_markdown(rows: list[dict]) -> str:
 class Variant(nn.Module):
     """The sharp classifier with one thing changed: ``pool`` (max, mean or both), ``norm``
     (batch norm or none), ``widths`` with their ``strides``, the first layer's ``kernel``,
-    and ``edges``: each pixel's colour difference to its right and lower neighbour given as
-    six more input channels (what tells a scrambled inside from a real one, handed over)."""
+    ``edges``: each pixel's colour difference to its right and lower neighbour given as six
+    more input channels (what tells a scrambled inside from a real one, handed over), and
+    ``same``: whether each pixel has exactly its right and its lower neighbour's colour, two
+    more channels (the statistic that separates them best alone, ``same_colour_inside``)."""
 
     def __init__(self, widths=scores.CLASSIFIER_WIDTHS, pool="both", norm=True, strides=None, kernel=3,
-                 edges=False):
+                 edges=False, same=False):
         super().__init__()
         strides = strides or (1,) + (2,) * (len(widths) - 1)
-        layers, c_in = [], 9 if edges else 3
+        layers, c_in = [], 3 + 6 * edges + 2 * same
         for i, (c_out, stride) in enumerate(zip(widths, strides)):
             k = kernel if i == 0 else 3
             layers += [nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2),
                        *([nn.BatchNorm2d(c_out)] if norm else []), nn.ReLU()]
             c_in = c_out
-        self.body, self.pool, self.edges = nn.Sequential(*layers), pool, edges
+        self.body, self.pool, self.edges, self.same = nn.Sequential(*layers), pool, edges, same
         self.head = nn.Linear(widths[-1] * (2 if pool == "both" else 1), 1)
 
     def forward(self, x):
+        p = nn.functional.pad(x, (0, 1, 0, 1), mode="replicate")
+        right, below = p[:, :, :-1, 1:], p[:, :, 1:, :-1]
+        extra = []
         if self.edges:
-            p = nn.functional.pad(x, (0, 1, 0, 1), mode="replicate")
-            x = torch.cat([x, (p[:, :, :-1, 1:] - x).abs(), (p[:, :, 1:, :-1] - x).abs()], 1)
+            extra += [(right - x).abs(), (below - x).abs()]
+        if self.same:
+            extra += [(right == x).all(1, keepdim=True).float(), (below == x).all(1, keepdim=True).float()]
+        x = torch.cat([x, *extra], 1)
         h = self.body(x)
         pooled = {"max": [h.amax((2, 3))], "mean": [h.mean((2, 3))], "both": [h.amax((2, 3)), h.mean((2, 3))]}
         return self.head(torch.cat(pooled[self.pool], 1))
@@ -204,6 +211,8 @@ VARIANTS = {
     "shift-1": ("shifts of 1 pixel", dict(shift=1)),
     "no-flip": ("no mirrored sprites (in training and at test)", dict(flip=False)),
     "edges": ("neighbour colour differences as 6 more input channels", dict(make_net=lambda: Variant(edges=True))),
+    "same": ("whether each pixel shares its right and lower neighbour's colour, 2 more input channels",
+             dict(make_net=lambda: Variant(same=True))),
     "full-res-2": ("two full-resolution layers (widths 32-32-64-128)",
                    dict(make_net=lambda: Variant(widths=(32, 32, 64, 128), strides=(1, 1, 2, 2)))),
     "kernel-5": ("a 5×5 first layer", dict(make_net=lambda: Variant(kernel=5))),
