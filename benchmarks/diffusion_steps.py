@@ -6,8 +6,8 @@ run's own training sprites, held-out ones setting the copy threshold). Columns: 
 indistinguishable from real) with its 95 % interval, precision, recall, copy rate, MMD² (the
 colour statistics), and the CPU seconds of the draw
 (this process, one thread). The K steps alone by default; ``--corrector R`` adds R corrector
-passes after them (the run's own: ``--corrector run``). The reference rows score real held-out sprites (the floor) the
-same way.
+passes after them (the run's own: ``--corrector run``). The reference rows score real held-out
+sprites (the floor) the same way.
 
     python -m benchmarks.diffusion_steps --run RUN [--steps 4,8,16,32,64] [--schedules cosine,random] [-n 512] \
         [--corrector 0]

@@ -46,11 +46,12 @@ BUILTIN_RECIPES = {
 }
 #: The course's set: each family's default preset (the best measured: docs/models.md), trained far
 #: longer than a learner's quick run, on one thread: about 10 CPU-minutes for the transformer,
-#: which had levelled off by then; 37 for the GAN, whose preset had too (8,000 steps, 18
+#: which had levelled off by then; 61 for the GAN, whose preset had too (8,000 steps, 18
 #: CPU-minutes, scored the same sharp c2st as 4,000: 0.974) until D saw shifted sprites; about
-#: 20 for PixelRNN and diffusion, still improving at 10 (18,000 diffusion steps at a constant learning rate, 33 CPU-minutes, held-out bound 2.195 against
-#: 2.202, scored no better: c2st 0.935 [0.90, 0.97] against 0.922 [0.91, 0.94]; nor did 3 layers
-#: × 96 for 7,000 steps: 2.198, 0.925; the decay below did); and 40 for the VAE, whose held-out
+#: 20 for PixelRNN and diffusion, still improving at 10 (18,000 diffusion steps at a constant
+#: learning rate, 33 CPU-minutes, held-out bound 2.195 against 2.202, scored no better: c2st
+#: 0.935 [0.90, 0.97] against 0.922 [0.91, 0.94]; nor did 3 layers × 96 for 7,000 steps: 2.198,
+#: 0.925; the decay below did); and 40 for the VAE, whose held-out
 #: −ELBO bottoms at step 1,705 (2.238 bits/px) and rises after: best.pt, the checkpoint shipped,
 #: is that step's.
 COURSE_RECIPES = {

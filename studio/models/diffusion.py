@@ -85,7 +85,7 @@ DRAW_BATCH = 64  # sprites per sampler call when drawing many (memory stays boun
 #: places in every draw (background next to background), and draws collapse to few shapes.
 CHOICE_NOISE = 4.5
 #: The share of the drawn pixels a corrector pass hides again and redraws together. A tenth:
-#: on the shipped course model 32 passes of a tenth scored c2st 0.854, 64 of a twentieth 0.846,
+#: on the shipped course model 32 passes of a tenth scored c2st 0.853, 64 of a twentieth 0.846,
 #: 16 of a fifth 0.856 and 16 of two fifths 0.918 against 0.918 with none (docs/diffusion.md):
 #: pixels redrawn together do not see each other, so a large share brings back the speckle.
 CORRECTOR_SHARE = 0.1
@@ -113,7 +113,7 @@ class Config:
     schedule: str = "cosine"  # which pixels a step commits: see SCHEDULES
     # Corrector passes after the K steps, each redrawing a random CORRECTOR_SHARE of the drawn
     # pixels given the rest; 0..MAX_STEPS. 32 (three times K = 16's model calls) took the shipped
-    # course model from c2st 0.918 to 0.854 (docs/diffusion.md, "Correcting after the draw").
+    # course model from c2st 0.918 to 0.853 (docs/diffusion.md, "Correcting after the draw").
     corrector: int = 32
 
     def __post_init__(self):
