@@ -61,6 +61,7 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
         self.view = DiffusionView(n=8, seed=0)
         self.run_path: Path | None = None
         self._stamp = None  # checkpoint_stamp of the model shown
+        self._dropped = None  # (run folder, checkpoint_stamp) of the model drop_model took off the view
         self._draw_pending = False
         self._drawer = Latest(self._show_drawn, self._failed, name="draw with diffusion", owner=self)
         self._loader = Latest(self._show_run, self._failed, name="open diffusion run", owner=self)
@@ -167,6 +168,8 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
 
     def drop_model(self) -> None:
         self._loader.cancel()
+        if self.run_path is not None:  # the Train tab may still show that run: not to be re-shown
+            self._dropped = (self.run_path.resolve(), self._stamp)  # unless it writes a newer checkpoint
         self.run_path = None
         self.play(False)
         self.view.clear()  # → "cleared": the pictures go; a draw still running is of a model gone
@@ -203,6 +206,8 @@ class DiffusionWorkspace(ViewAndTrainTab, QWidget):
             return
         stamp = checkpoint_stamp(path)
         same = self.run_path is not None and Path(path).resolve() == self.run_path.resolve()
+        if (Path(path).resolve(), stamp) == self._dropped:
+            return  # the model dropped because it does not fit the open dataset, unchanged since
         if stamp is not None and (not same or stamp != self._stamp):
             self.load_run(path)
 

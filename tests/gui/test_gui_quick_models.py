@@ -14,6 +14,7 @@ pytest.importorskip("pytestqt")
 from studio.data import open_dataset  # noqa: E402
 from studio.data.course import write_colormap, write_pixels  # noqa: E402
 from studio.data.palette import Palette  # noqa: E402
+from studio.gui import diffusion_workspace  # noqa: E402
 from studio.gui.app import create_main_window  # noqa: E402
 
 WAIT_MS = 180_000
@@ -104,7 +105,10 @@ def test_a_dataset_no_model_fits_clears_the_last_datasets_pictures_until_one_doe
     assert not diffusion.steps_spin.isEnabled() and diffusion.status.text() == ""
     assert vae.explorer is None and vae.sprite_view.image_shape() == (0, 0) and not vae.x_slider.isEnabled()
     assert walk.gan is None and walk.view.image_shape() == (0, 0) and not walk.slider.isEnabled()
-    qtbot.wait(500)  # a draw or decode that was still running is not shown either
+    # A draw or decode that was still running is not shown either, nor does the Diffusion Train
+    # tab, which still shows the dropped run, bring it back on the next look at its checkpoints.
+    qtbot.wait(2 * diffusion_workspace.WATCH_MS + 500)
+    assert diffusion.view.run is None and "no Diffusion model fits mine" in diffusion.run_label.text()
     assert diffusion.frame_view.image_shape() == (0, 0) and vae.sprite_view.image_shape() == (0, 0)
     with qtbot.waitSignal(win.datasetLoaded, timeout=WAIT_MS):
         win.open_dataset("builtin")
